@@ -1,0 +1,1 @@
+"""Trợ lý số: the channel-independent dialogue core, its channel adapters and entry points."""

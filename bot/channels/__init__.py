@@ -1,0 +1,1 @@
+"""Channel adapters: each translates one platform's updates into IncomingMessage and back."""

@@ -1,0 +1,82 @@
+"""The console channel: chat with the bot in a terminal; buttons become numbered choices.
+
+This is what `make run` starts. It reads lines from any text stream, so tests drive it with
+StringIO exactly as a person drives it from the keyboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+
+from bot.dialogue import Dialogue
+from bot.messages import Button, Channel, ConversationKey, IncomingMessage, Reply
+
+__all__ = ["ConsoleChannel", "render"]
+
+QUIT_WORDS = frozenset({"/quit", "/exit", "/thoat", "/thoát", "thoat", "thoát"})
+BANNER = (
+    "Trợ lý số – trò chuyện trên máy tính. Gõ câu hỏi rồi nhấn Enter; gõ số để chọn nút; "
+    "gõ /thoat để kết thúc."
+)
+
+
+def render(reply: Reply, first_number: int = 1) -> str:
+    """Show a reply as text followed by numbered choices."""
+    lines = [f"Bot: {reply.text}"]
+    for number, button in enumerate(reply.buttons, start=first_number):
+        lines.append(f"  [{number}] {button.title}")
+    return "\n".join(lines)
+
+
+class ConsoleChannel:
+    """Reads lines, sends them to the dialogue, prints the replies."""
+
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        stdin: TextIO,
+        stdout: TextIO,
+        user_id: str = "console",
+        prompt: str = "Bạn: ",
+    ) -> None:
+        self.dialogue = dialogue
+        self.stdin = stdin
+        self.stdout = stdout
+        self.key = ConversationKey(Channel.CONSOLE.value, user_id)
+        self.prompt = prompt
+        self.buttons: list[Button] = []
+
+    def to_incoming(self, line: str) -> IncomingMessage:
+        """A number that names a shown button presses it; anything else is typed text."""
+        stripped = line.strip()
+        now = datetime.now(UTC)
+        if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
+            button = self.buttons[int(stripped) - 1]
+            return IncomingMessage(self.key, payload=button.payload, kind="button", received_at=now)
+        return IncomingMessage(self.key, text=line, received_at=now)
+
+    def show(self, replies: Sequence[Reply]) -> None:
+        """Print replies and remember their buttons, numbered across all of them."""
+        self.buttons = []
+        for reply in replies:
+            self.stdout.write(render(reply, first_number=len(self.buttons) + 1) + "\n")
+            self.buttons.extend(reply.buttons)
+        self.stdout.flush()
+
+    async def run(self) -> None:
+        """Chat until end of input or a quit word."""
+        self.stdout.write(BANNER + "\n")
+        self.show(await self.dialogue.handle(IncomingMessage(self.key, text="xin chào")))
+        while True:
+            self.stdout.write(self.prompt)
+            self.stdout.flush()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line or line.strip().lower() in QUIT_WORDS:
+                self.stdout.write("\nTạm biệt anh/chị!\n")
+                return
+            if not line.strip():
+                continue
+            self.show(await self.dialogue.handle(self.to_incoming(line)))

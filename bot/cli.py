@@ -1,0 +1,173 @@
+"""The `trolyso` command: chat, match, eval and content tools.
+
+Every subcommand builds its Settings once and composes what it needs; nothing happens at import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.settings import Settings
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _default_eval_set() -> Path:
+    return Path(__file__).resolve().parent.parent / "tests" / "data" / "eval_set.jsonl"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trolyso", description="Trợ lý số: a Vietnamese assistant for digital transformation."
+    )
+    parser.add_argument("--content-dir", type=Path, help="content folder (default: the shipped one)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--as", dest="user", default="console", help="the user id to chat as")
+
+    sub.add_parser(
+        "match",
+        help="read messages from stdin, one per line; write one JSON result per line",
+    )
+
+    evaluate = sub.add_parser("eval", help="measure matching on a labelled JSONL set")
+    evaluate.add_argument("path", nargs="?", type=Path, default=None, help="JSONL evaluation set")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text")
+    evaluate.add_argument("--errors", type=int, default=25, help="how many errors to list")
+
+    content = sub.add_parser("content", help="operator tools for the content folder")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    content_sub.add_parser("check", help="validate content and report colliding examples")
+    content_sub.add_parser("ids", help="print every intent id, one per line")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if args.content_dir is not None:
+        settings = settings.model_copy(update={"content_dir": args.content_dir})
+    return settings
+
+
+def _cmd_chat(settings: Settings, user: str) -> int:
+    from bot.channels.console import ConsoleChannel
+    from bot.services import compose
+
+    services = compose(settings)
+    channel = ConsoleChannel(services.dialogue, sys.stdin, sys.stdout, user_id=user)
+    try:
+        asyncio.run(channel.run())
+    except KeyboardInterrupt:
+        print("\nTạm biệt anh/chị!")
+    return EXIT_OK
+
+
+def _match_line(result_text: str, matcher_result: object) -> str:
+    from intents import MatchResult
+
+    assert isinstance(matcher_result, MatchResult)
+    return json.dumps(
+        {
+            "text": result_text,
+            "intent": matcher_result.intent,
+            "score": round(matcher_result.score, 4),
+            "alternatives": [
+                {"intent": c.intent, "score": round(c.score, 4)}
+                for c in matcher_result.alternatives
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _cmd_match(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    from bot.services import build_matcher
+    from content import load_content
+
+    matcher = build_matcher(load_content(settings.content_dir))
+    for raw in stdin:
+        text = raw.rstrip("\r\n")
+        stdout.write(_match_line(text, matcher.match(text)) + "\n")
+        stdout.flush()
+    return EXIT_OK
+
+
+def _cmd_eval(settings: Settings, path: Path | None, output: str, errors: int) -> int:
+    from bot.services import build_matcher
+    from content import load_content
+    from intents.evaluation import evaluate, load_cases, render_text
+
+    path = path or _default_eval_set()
+    if not path.exists():
+        print(f"trolyso eval: no evaluation set at {path}", file=sys.stderr)
+        return EXIT_USAGE
+    report = evaluate(build_matcher(load_content(settings.content_dir)), load_cases(path))
+    if output == "json":
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(report, show_errors=errors))
+    return EXIT_OK
+
+
+def _cmd_content(settings: Settings, command: str) -> int:
+    from content import ContentError, load_content
+    from content.checks import find_collisions
+
+    try:
+        content = load_content(settings.content_dir)
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        errors = sum(1 for p in exc.problems if p.severity == "error")
+        print(f"{errors} error(s); the bot will not start with this content.", file=sys.stderr)
+        return EXIT_ERROR
+    if command == "ids":
+        for intent_id in sorted(content.intents):
+            print(intent_id)
+        return EXIT_OK
+    problems = [*content.warnings, *find_collisions(content)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    examples = sum(len(i.examples) for i in content.intents.values())
+    print(
+        f"{len(content.intents)} intents, {examples} examples: "
+        f"{errors} error(s), {warnings} warning(s)."
+    )
+    return EXIT_ERROR if errors else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `trolyso` console script."""
+    args = _parser().parse_args(argv)
+    settings = _settings(args)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Citizens' messages arrive on stdin; read them leniently so junk bytes cannot crash us.
+    if isinstance(sys.stdin, __import__("io").TextIOWrapper):
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    if isinstance(sys.stdout, __import__("io").TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8")
+    if args.command == "chat":
+        return _cmd_chat(settings, args.user)
+    if args.command == "match":
+        return _cmd_match(settings, sys.stdin, sys.stdout)
+    if args.command == "eval":
+        return _cmd_eval(settings, args.path, args.format, args.errors)
+    return _cmd_content(settings, args.content_command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""The dialogue core: an incoming message goes in, replies come out.
+
+Channel-independent by construction: it imports no platform library, keeps no state of its
+own between calls (state goes through the ConversationStore), and returns replies as data
+for the adapter to send.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from bot import payloads
+from bot.messages import Button, IncomingMessage, Reply
+from bot.ports import ConversationStore, Handoff
+from bot.state import ConversationState
+from content import Content
+from content.schema import Intent
+from intents import Matcher, MatchResult
+
+__all__ = ["MENU_TOPICS", "Dialogue"]
+
+logger = logging.getLogger(__name__)
+
+# The four topic areas of the main menu, in the order citizens see them.
+MENU_TOPICS = ("public_services", "cashless_payment", "digital_skills", "national_day")
+HELP_INTENT = "help.request"
+GREETING_INTENT = "bot.greeting"
+MENU_INTENTS = frozenset({"bot.greeting", "bot.capabilities"})
+FALLBACKS_BEFORE_PERSON = 2
+
+
+class Dialogue:
+    """Answers citizens from the content; hands them to a person when answers are not enough."""
+
+    def __init__(
+        self,
+        content: Content,
+        matcher: Matcher,
+        store: ConversationStore,
+        handoff: Handoff | None = None,
+    ) -> None:
+        self.content = content
+        self.matcher = matcher
+        self.store = store
+        self.handoff = handoff
+        self.text = content.messages
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]:
+        """Process one incoming message and return the replies to send, in order."""
+        state = await self.store.load(message.key)
+        if message.kind == "other":
+            replies, state = [Reply(self.text.not_text)], state
+        elif message.payload is not None:
+            replies, state = await self._on_payload(message, state)
+        else:
+            replies, state = await self._on_text(message, state)
+        await self.store.save(message.key, state)
+        return replies
+
+    async def _on_text(
+        self, message: IncomingMessage, state: ConversationState
+    ) -> tuple[list[Reply], ConversationState]:
+        result = self.matcher.match(message.text or "")
+        # Log the decision, never the citizen's words.
+        logger.info(
+            "match channel=%s intent=%s score=%.3f ambiguous=%s",
+            message.key.channel,
+            result.intent,
+            result.score,
+            result.ambiguous,
+        )
+        if result.intent is None:
+            return self._fallback(state)
+        if result.ambiguous:
+            return self._clarify(result, state)
+        return await self._answer(result.intent, message, state)
+
+    async def _on_payload(
+        self, message: IncomingMessage, state: ConversationState
+    ) -> tuple[list[Reply], ConversationState]:
+        payload = payloads.parse(message.payload or "")
+        if payload is None:
+            return [self._with_menu(self.text.expired_button)], state
+        match payload.action:
+            case "answer":
+                if payload.value not in self.content.intents:
+                    return [self._with_menu(self.text.expired_button)], state
+                return await self._answer(payload.value, message, state)
+            case "topic":
+                return [self._topic_menu(payload.value)], state
+            case "menu":
+                return [self._main_menu(self.text.menu_prompt)], state
+            case "none":
+                return self._fallback(replace(state, pending_choices=()))
+            case "person":
+                return await self._person(message, state)
+            case "helpful" | "unhelpful":
+                helpful = payload.action == "helpful"
+                logger.info("feedback intent=%s helpful=%s", payload.value, helpful)
+                if helpful:
+                    return [Reply(self.text.feedback_thanks)], state
+                return [self._offer_person(self.text.feedback_sorry)], state
+        return [self._with_menu(self.text.expired_button)], state  # pragma: no cover
+
+    async def _answer(
+        self, intent_id: str, message: IncomingMessage, state: ConversationState
+    ) -> tuple[list[Reply], ConversationState]:
+        state = replace(state, fallback_streak=0, pending_choices=(), last_intent=intent_id)
+        if intent_id == HELP_INTENT:
+            return await self._person(message, state)
+        intent = self.content.intents[intent_id]
+        if intent_id == GREETING_INTENT:
+            return [self._main_menu(intent.answer)], state
+        if intent_id in MENU_INTENTS:
+            return [self._main_menu(intent.answer)], state
+        return [self._answer_reply(intent)], state
+
+    def _answer_reply(self, intent: Intent) -> Reply:
+        buttons = [self._intent_button(i) for i in intent.follow_ups if i in self.content.intents]
+        if intent.out_of_scope or intent.topic == "bot":
+            buttons.append(Button(self.text.menu_button, payloads.encode("menu")))
+        else:
+            buttons.append(Button(self.text.helpful_button, payloads.encode("helpful", intent.id)))
+            buttons.append(
+                Button(self.text.unhelpful_button, payloads.encode("unhelpful", intent.id))
+            )
+        return Reply(intent.answer, tuple(buttons), intent=intent.id)
+
+    def _clarify(
+        self, result: MatchResult, state: ConversationState
+    ) -> tuple[list[Reply], ConversationState]:
+        choices = tuple(c.intent for c in result.choices)
+        buttons = [self._intent_button(intent_id) for intent_id in choices]
+        buttons.append(Button(self.text.none_of_these, payloads.encode("none")))
+        state = replace(state, pending_choices=choices)
+        return [Reply(self.text.clarify_prompt, tuple(buttons))], state
+
+    def _fallback(self, state: ConversationState) -> tuple[list[Reply], ConversationState]:
+        streak = state.fallback_streak + 1
+        state = replace(state, fallback_streak=streak, pending_choices=())
+        if streak >= FALLBACKS_BEFORE_PERSON:
+            return [self._offer_person(self.text.fallback_offer_person)], state
+        return [self._with_menu(self.text.fallback)], state
+
+    async def _person(
+        self, message: IncomingMessage, state: ConversationState
+    ) -> tuple[list[Reply], ConversationState]:
+        state = replace(state, fallback_streak=0, pending_choices=())
+        if self.handoff is not None:
+            return await self.handoff.start(message), state
+        buttons: list[Button] = []
+        if "team.contact" in self.content.intents:
+            buttons.append(self._intent_button("team.contact"))
+        buttons.append(Button(self.text.menu_button, payloads.encode("menu")))
+        return [Reply(self.text.handoff_unavailable, tuple(buttons), intent=HELP_INTENT)], state
+
+    def _main_menu(self, text: str) -> Reply:
+        titles = self.text.topic_titles
+        buttons = [Button(titles[t], payloads.encode("topic", t)) for t in MENU_TOPICS]
+        buttons.append(Button(self.text.person_button, payloads.encode("person")))
+        return Reply(text, tuple(buttons))
+
+    def _topic_menu(self, topic: str) -> Reply:
+        intents = self.content.in_topic(topic)
+        if not intents or topic not in MENU_TOPICS:
+            return self._main_menu(self.text.menu_prompt)
+        buttons = [self._intent_button(intent.id) for intent in intents]
+        buttons.append(Button(self.text.menu_button, payloads.encode("menu")))
+        return Reply(self.text.topic_prompt, tuple(buttons))
+
+    def _offer_person(self, text: str) -> Reply:
+        buttons = (
+            Button(self.text.person_button, payloads.encode("person")),
+            Button(self.text.menu_button, payloads.encode("menu")),
+        )
+        return Reply(text, buttons)
+
+    def _with_menu(self, text: str) -> Reply:
+        return Reply(text, (Button(self.text.menu_button, payloads.encode("menu")),))
+
+    def _intent_button(self, intent_id: str) -> Button:
+        return Button(self.content.intents[intent_id].title, payloads.encode("answer", intent_id))

@@ -1,0 +1,63 @@
+"""The message types shared by the dialogue core and every channel adapter.
+
+Adapters translate a platform update into one `IncomingMessage` and send the `Reply` objects
+the core returns; nothing here knows Telegram, Zalo or a terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+__all__ = ["Button", "Channel", "ConversationKey", "IncomingMessage", "Reply"]
+
+
+class Channel(StrEnum):
+    """Where a conversation happens."""
+
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """One person on one channel: the unit whose conversation state is kept."""
+
+    channel: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """What a citizen sent: text they typed, a button they pressed, or something else.
+
+    `kind="other"` covers photos, stickers, voice and files: the core answers politely with
+    what it can read and never looks at the content.
+    """
+
+    key: ConversationKey
+    text: str | None = None
+    payload: str | None = None
+    kind: Literal["text", "button", "other"] = "text"
+    message_id: str | None = None
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered under a reply; pressing it sends `payload` back (at most 64 bytes)."""
+
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message the bot sends: text plus optional buttons; `intent` is kept for logs."""
+
+    text: str
+    buttons: tuple[Button, ...] = field(default=())
+    intent: str | None = None

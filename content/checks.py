@@ -1,0 +1,80 @@
+"""Checks across intents that need normalization: example questions two intents share.
+
+Two intents with the same example (after folding and teencode) make the matcher guess; near
+copies make it unstable. Exact collisions are errors, near ones warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rapidfuzz import fuzz, process
+
+from content.loader import Content, Problem
+from intents.normalize import normalize
+
+__all__ = ["find_collisions"]
+
+NEAR_DUPLICATE = 95.0
+
+
+def find_collisions(content: Content, near: float = NEAR_DUPLICATE) -> Iterator[Problem]:
+    """Yield one problem per example question shared (or nearly shared) by two intents."""
+    owners: dict[str, str] = {}
+    keys: list[str] = []
+    key_owner: list[str] = []
+    originals: list[str] = []
+    for intent in content.intents.values():
+        seen: set[str] = set()
+        for example in intent.examples:
+            key = normalize(example, content.lexicon)
+            if not key:
+                yield Problem(
+                    file="content/faq",
+                    intent=intent.id,
+                    field="examples",
+                    message=f"example {example!r} has no words left after normalization",
+                )
+                continue
+            if key in seen:
+                yield Problem(
+                    file="content/faq",
+                    intent=intent.id,
+                    field="examples",
+                    severity="warning",
+                    message=f"example {example!r} repeats another example of the same intent",
+                )
+                continue
+            seen.add(key)
+            other = owners.get(key)
+            if other is not None and other != intent.id:
+                yield Problem(
+                    file="content/faq",
+                    intent=intent.id,
+                    field="examples",
+                    message=f"example {example!r} collides with an example of {other!r}",
+                )
+                continue
+            owners[key] = intent.id
+            keys.append(key)
+            key_owner.append(intent.id)
+            originals.append(example)
+    if len(keys) < 2:
+        return
+    matrix = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=near, dtype="uint8")
+    reported: set[tuple[int, int]] = set()
+    rows, cols = matrix.nonzero()
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        if i >= j or key_owner[i] == key_owner[j] or (i, j) in reported:
+            continue
+        reported.add((i, j))
+        yield Problem(
+            file="content/faq",
+            intent=key_owner[j],
+            field="examples",
+            severity="warning",
+            message=(
+                f"example {originals[j]!r} is nearly the same as {originals[i]!r} "
+                f"of {key_owner[i]!r}"
+            ),
+        )

@@ -1,0 +1,59 @@
+"""The operator-edited word tables the normalizer applies: teencode, synonyms, fillers.
+
+The tables live in `content/lexicon/*.yaml`; this module holds them in the folded form the
+normalizer needs, so that normalization itself stays a pure function of (text, lexicon).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Lexicon"]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Folded word tables.
+
+    Attributes:
+        teencode: folded abbreviation -> folded words it stands for ("ko" -> ("khong",)).
+        synonyms: folded phrase -> folded canonical phrase ("cmnd" -> ("can", "cuoc")).
+        fillers: words dropped before matching (particles such as "ạ", "ơi", "nhé"), as typed
+            (NFC, lowercase): a token typed with marks is dropped only if its exact form is
+            listed, one typed without marks if its folded form is.
+        protected: folded words never squeezed as elongations ("cccd").
+    """
+
+    teencode: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    synonyms: Mapping[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    fillers: frozenset[str] = frozenset()
+    protected: frozenset[str] = frozenset()
+    _longest: int = field(init=False, default=1)
+
+    def __post_init__(self) -> None:
+        longest = max((len(phrase) for phrase in self.synonyms), default=1)
+        object.__setattr__(self, "_longest", longest)
+
+    def rewrite_synonyms(self, words: Sequence[str]) -> list[str]:
+        """Replace synonym phrases by their canonical form, longest match first, left to right."""
+        if not self.synonyms:
+            return list(words)
+        result: list[str] = []
+        index = 0
+        while index < len(words):
+            for size in range(min(self._longest, len(words) - index), 0, -1):
+                canonical = self.synonyms.get(tuple(words[index : index + size]))
+                if canonical is not None:
+                    result.extend(canonical)
+                    index += size
+                    break
+            else:
+                result.append(words[index])
+                index += 1
+        return result
+
+    @classmethod
+    def empty(cls) -> Lexicon:
+        """A lexicon with no tables: folding and squeezing only."""
+        return cls()
