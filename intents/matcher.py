@@ -44,10 +44,12 @@ class Thresholds:
 class Tuning:
     """Weights of the score; chosen on the content's own examples, not on the evaluation set."""
 
-    bm25_weight: float = 0.5
-    bm25_saturation: float = 5.0
-    coverage_power: float = 1.0
+    bm25_weight: float = 0.6
+    bm25_saturation: float = 12.0
+    coverage_power: float = 0.35
     rescore_top: int = 8
+    typo_cutoff: float = 80.0
+    typo_min_length: int = 4
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,28 @@ class Matcher:
             documents.append([term for example in words for term in terms_of(example)])
             self.vocabularies.append(frozenset(w for example in words for w in example))
         self.index = BM25Index(documents)
+        self.vocabulary = sorted(frozenset().union(*self.vocabularies))
+        self._known = frozenset(self.vocabulary)
+        self._corrections: dict[str, str] = {}
+
+    def _correct(self, word: str) -> str:
+        """Replace an unknown word by the closest known one ("mony" -> "money"), if close enough.
+
+        Only words of four letters or more are corrected: short unknown words are usually
+        abbreviations or junk, and a wrong correction costs more than none.
+        """
+        if word in self._known or len(word) < self.tuning.typo_min_length or word.isdigit():
+            return word
+        cached = self._corrections.get(word)
+        if cached is not None:
+            return cached
+        best = process.extractOne(
+            word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=self.tuning.typo_cutoff
+        )
+        corrected = best[0] if best else word
+        if len(self._corrections) < 10_000:  # bounded: junk input must not grow memory
+            self._corrections[word] = corrected
+        return corrected
 
     def _coverage(self, words: Sequence[str], doc_id: int) -> float:
         vocabulary = self.vocabularies[doc_id]
@@ -114,6 +138,7 @@ class Matcher:
     def rank(self, text: str, limit: int = 5) -> tuple[list[str], list[Candidate]]:
         """Return the message's normalized words and its best `limit` candidates, best first."""
         words = normalize_tokens(text[: self.thresholds.max_message_chars], self.lexicon)
+        words = [self._correct(word) for word in words]
         if not words:
             return words, []
         bm25 = self.index.scores(terms_of(words))

@@ -109,6 +109,8 @@ def normalize_tokens(text: str, lexicon: Lexicon) -> list[str]:
     """
     words: list[str] = []
     for token in tokenize(text):
+        if len(token.text) >= 3 and len(set(token.text)) == 1 and token.text not in lexicon.protected:
+            continue  # "jjjjjjj", "????" leftovers, "1111": keyboard noise, not a word
         word = _squeeze(token.text, lexicon.protected)
         if (token.raw if token.marked else word) in lexicon.fillers:
             continue
