@@ -104,16 +104,19 @@ class _YamlFile:
         node = self.node
         line = None if node is None else node.start_mark.line + 1
         for key in loc:
-            child = None
             if isinstance(node, yaml.MappingNode):
-                child = next((v for k, v in node.value if k.value == key), None)
-                if child is None:  # the key itself is the problem (unknown field)
-                    child = next((k for k, _ in node.value if k.value == key), None)
+                pair = next(((k, v) for k, v in node.value if k.value == key), None)
+                if pair is None:
+                    break
+                # Point at the key ("examples:"), which is where an operator looks.
+                line, node = pair[0].start_mark.line + 1, pair[1]
             elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-                child = node.value[key] if key < len(node.value) else None
-            if child is None:
+                if key >= len(node.value):
+                    break
+                node = node.value[key]
+                line = node.start_mark.line + 1
+            else:
                 break
-            node, line = child, child.start_mark.line + 1
         return line
 
 

@@ -79,9 +79,10 @@ def tokenize(text: str) -> list[Token]:
                 tokens.append(Token("".join(letters), marked, "".join(raw)))
             letters, raw, marked = [], [], False
             continue
-        letters.append(folded)
-        raw.append(char)
         marked = marked or has_mark
+        if folded:
+            letters.append(folded)
+            raw.append(char)
     if letters:
         tokens.append(Token("".join(letters), marked, "".join(raw)))
     return tokens
