@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.services import thresholds_of  # noqa: E402
-from content import load_content  # noqa: E402
-from intents import Matcher, Tuning  # noqa: E402
-from intents.evaluation import credit, is_rejection  # noqa: E402
+from bot.services import thresholds_of
+from content import Content, load_content
+from intents import Matcher, Tuning
+from intents.evaluation import credit, is_rejection
 
 FOLDS = 5
 
@@ -29,13 +29,16 @@ def dev_oos() -> list[str]:
     return [line for line in lines if line and not line.startswith("# ")]
 
 
-def crossval(content, tuning: Tuning) -> tuple[list[tuple[str | None, float]], list[float]]:
+def crossval(
+    content: Content, tuning: Tuning
+) -> tuple[list[tuple[str | None, float]], list[float]]:
     """Return (gold, top score if correct else -score) pairs for in-scope and OOS top scores."""
     thresholds = thresholds_of(content)
     rows: list[tuple[str | None, float]] = []
     oos_scores: list[float] = []
     for fold in range(FOLDS):
-        train, test = [], []
+        train: list[tuple[str, list[str]]] = []
+        test: list[tuple[str, str]] = []
         for intent in content.intents.values():
             kept = [e for i, e in enumerate(intent.examples) if i % FOLDS != fold]
             train.append((intent.id, [*kept, intent.title]))
@@ -58,7 +61,9 @@ def crossval(content, tuning: Tuning) -> tuple[list[tuple[str | None, float]], l
     return rows, oos_scores
 
 
-def summarize(rows, oos_scores, threshold: float) -> tuple[float, float, float]:
+def summarize(
+    rows: list[tuple[str | None, float]], oos_scores: list[float], threshold: float
+) -> tuple[float, float, float]:
     answered_right = sum(1 for _, s in rows if s >= threshold)
     top1 = sum(1 for _, s in rows if s > 0)
     rejected = sum(1 for s in oos_scores if s < threshold)

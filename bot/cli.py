@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trolyso", description="Trợ lý số: a Vietnamese assistant for digital transformation."
     )
-    parser.add_argument("--content-dir", type=Path, help="content folder (default: the shipped one)")
+    parser.add_argument(
+        "--content-dir", type=Path, help="content folder (default: the shipped one)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")

@@ -15,7 +15,7 @@ from bot.messages import Button, IncomingMessage, Reply
 from bot.ports import ConversationStore, Handoff
 from bot.state import ConversationState
 from content import Content
-from content.schema import Intent
+from content.schema import Intent, Topic
 from intents import Matcher, MatchResult
 
 __all__ = ["MENU_TOPICS", "Dialogue"]
@@ -23,7 +23,12 @@ __all__ = ["MENU_TOPICS", "Dialogue"]
 logger = logging.getLogger(__name__)
 
 # The four topic areas of the main menu, in the order citizens see them.
-MENU_TOPICS = ("public_services", "cashless_payment", "digital_skills", "national_day")
+MENU_TOPICS: tuple[Topic, ...] = (
+    "public_services",
+    "cashless_payment",
+    "digital_skills",
+    "national_day",
+)
 HELP_INTENT = "help.request"
 GREETING_INTENT = "bot.greeting"
 MENU_INTENTS = frozenset({"bot.greeting", "bot.capabilities"})
@@ -163,7 +168,7 @@ class Dialogue:
 
     def _topic_menu(self, topic: str) -> Reply:
         intents = self.content.in_topic(topic)
-        if not intents or topic not in MENU_TOPICS:
+        if not intents or topic not in MENU_TOPICS:  # old or forged button
             return self._main_menu(self.text.menu_prompt)
         buttons = [self._intent_button(intent.id) for intent in intents]
         buttons.append(Button(self.text.menu_button, payloads.encode("menu")))

@@ -7,9 +7,9 @@ one is.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-import unicodedata
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -95,7 +95,9 @@ class _YamlFile:
 
     def __init__(self, path: Path, root: Path) -> None:
         self.path = path
-        self.name = str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+        self.name = (
+            str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+        )
         text = path.read_text(encoding="utf-8")
         self.node = yaml.compose(text, Loader=yaml.SafeLoader)
         self.data: Any = yaml.safe_load(text)
@@ -174,7 +176,9 @@ def load_lexicon(root: Path, problems: list[Problem] | None = None) -> Lexicon:
     sink: list[Problem] = [] if problems is None else problems
     teencode_file = _parse(root / "lexicon" / "teencode.yaml", root, TeencodeFile, sink)
     synonyms_file = _parse(root / "lexicon" / "synonyms.yaml", root, SynonymsFile, sink)
-    protected = frozenset(fold(word) for word in (teencode_file.protected if teencode_file else []))
+    protected = frozenset(
+        fold(word) for word in (teencode_file.protected if teencode_file else [])
+    )
     teencode: dict[str, tuple[str, ...]] = {}
     fillers: frozenset[str] = frozenset()
     if teencode_file is not None:

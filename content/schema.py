@@ -112,7 +112,9 @@ class Intent(_Strict):
     @classmethod
     def _check_title(cls, value: str) -> str:
         if len(value) > MAX_TITLE_CHARS:
-            raise ValueError(f"{len(value)} characters; a button title has at most {MAX_TITLE_CHARS}")
+            raise ValueError(
+                f"{len(value)} characters; a button title has at most {MAX_TITLE_CHARS}"
+            )
         return value
 
     @field_validator("answer")

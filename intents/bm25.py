@@ -6,6 +6,7 @@ handful of short postings lists, which is faster than numpy set-up and needs no 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -15,7 +16,7 @@ __all__ = ["BM25Index", "terms_of"]
 
 def terms_of(words: Sequence[str]) -> list[str]:
     """Syllable unigrams plus adjacent bigrams ("mat khau" -> mat, khau, mat_khau)."""
-    return [*words, *(f"{a}_{b}" for a, b in zip(words, words[1:], strict=False))]
+    return [*words, *(f"{a}_{b}" for a, b in itertools.pairwise(words))]
 
 
 class BM25Index:

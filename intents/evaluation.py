@@ -200,7 +200,8 @@ def evaluate(matcher: Matcher, cases: Iterable[EvalCase]) -> EvalReport:
         "clarification_rate": _ratio(len(clarified), len(cases)),
         "clarification_contains_gold": _ratio(clarified_ok, len(clarified)),
         "per_style_accuracy": {
-            style: {"accuracy": _ratio(ok, n), "n": n} for style, (ok, n) in sorted(by_style.items())
+            style: {"accuracy": _ratio(ok, n), "n": n}
+            for style, (ok, n) in sorted(by_style.items())
         },
         "per_intent": per_label,
         "confused_pairs": [
@@ -251,7 +252,8 @@ def render_text(report: EvalReport, show_errors: int = 25) -> str:
     for row in f["threshold_sweep"]:
         lines.append(
             f"  {row['threshold']:>5.2f} {row['coverage']:>9.3f} {row['accuracy_answered']:>8.3f}"
-            f" {row['in_scope_accuracy']:>7.3f} {row['oos_rejection']:>8.3f} {row['overall']:>8.3f}"
+            f" {row['in_scope_accuracy']:>7.3f} {row['oos_rejection']:>8.3f}"
+            f" {row['overall']:>8.3f}"
         )
     if show_errors and f["errors"]:
         lines += ["", f"First {min(show_errors, len(f['errors']))} errors:"]

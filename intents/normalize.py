@@ -96,7 +96,7 @@ def _squeeze(word: str, protected: frozenset[str]) -> str:
 
 
 def fold(text: str, protected: Iterable[str] = ()) -> str:
-    """Fold a message to lowercase ASCII words: no diacritics, đ→d, no punctuation, no elongations."""
+    """Fold a message to lowercase ASCII words: no marks, đ→d, no punctuation, no elongations."""
     keep = frozenset(protected)
     return " ".join(_squeeze(token.text, keep) for token in tokenize(text))
 
@@ -110,7 +110,11 @@ def normalize_tokens(text: str, lexicon: Lexicon) -> list[str]:
     """
     words: list[str] = []
     for token in tokenize(text):
-        if len(token.text) >= 3 and len(set(token.text)) == 1 and token.text not in lexicon.protected:
+        if (
+            len(token.text) >= 3
+            and len(set(token.text)) == 1
+            and token.text not in lexicon.protected
+        ):
             continue  # "jjjjjjj", "????" leftovers, "1111": keyboard noise, not a word
         word = _squeeze(token.text, lexicon.protected)
         if (token.raw if token.marked else word) in lexicon.fillers:

@@ -47,11 +47,15 @@ def _tone_position(letters: list[str], new_style: bool) -> int | None:
         return None
     word_start = "".join(bases[:start])
     # "qu" and "gi" (before another vowel) belong to the initial consonant.
-    if (word_start == "q" and bases[start] == "u") or (
-        word_start == "g" and bases[start] == "i" and start + 1 < len(bases)
+    if (
+        (
+            (word_start == "q" and bases[start] == "u")
+            or (word_start == "g" and bases[start] == "i" and start + 1 < len(bases))
+        )
+        and start + 1 < len(bases)
+        and bases[start + 1] in _VOWELS
     ):
-        if start + 1 < len(bases) and bases[start + 1] in _VOWELS:
-            start += 1
+        start += 1
     end = start
     while end < len(bases) and bases[end] in _VOWELS:
         end += 1

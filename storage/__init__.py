@@ -1,4 +1,4 @@
-"""Where conversation state is kept. In memory for now; the database comes with the volunteer work."""
+"""Where conversation state is kept: in memory for now; the database comes with volunteer work."""
 
 from storage.memory import InMemoryStore
 

@@ -55,7 +55,9 @@ class ConsoleChannel:
         now = datetime.now(UTC)
         if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
             button = self.buttons[int(stripped) - 1]
-            return IncomingMessage(self.key, payload=button.payload, kind="button", received_at=now)
+            return IncomingMessage(
+                self.key, payload=button.payload, kind="button", received_at=now
+            )
         return IncomingMessage(self.key, text=line, received_at=now)
 
     def show(self, replies: Sequence[Reply]) -> None:

@@ -92,7 +92,8 @@ def test_broken_yaml_names_the_line(folder: Path) -> None:
     with pytest.raises(ContentError) as caught:
         load_content(folder)
     [problem] = caught.value.problems
-    assert problem.line is not None and "not valid YAML" in problem.message
+    assert problem.line is not None
+    assert "not valid YAML" in problem.message
 
 
 def test_collisions_between_intents_are_reported(folder: Path) -> None:
@@ -105,4 +106,6 @@ def test_collisions_between_intents_are_reported(folder: Path) -> None:
     )
     problems = list(find_collisions(load_content(folder)))
     errors = [p for p in problems if p.severity == "error"]
-    assert len(errors) == 1 and errors[0].intent == "dvc.y" and "'dvc.x'" in errors[0].message
+    assert len(errors) == 1
+    assert errors[0].intent == "dvc.y"
+    assert "'dvc.x'" in errors[0].message

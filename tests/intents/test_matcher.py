@@ -54,7 +54,9 @@ def test_unknown_words_give_the_fallback(small: Matcher) -> None:
         ("lam ho chieu o dau", "oos.passport"),
     ],
 )
-def test_shipped_content_matches_typical_messages(matcher: Matcher, text: str, intent: str) -> None:
+def test_shipped_content_matches_typical_messages(
+    matcher: Matcher, text: str, intent: str
+) -> None:
     assert matcher.match(text).intent == intent
 
 
@@ -71,7 +73,9 @@ def test_close_candidates_ask_for_clarification() -> None:
         ("a.one", ["dang ky tai khoan ngan hang", "mo tai khoan"]),
         ("a.two", ["dang ky tai khoan vneid", "kich hoat tai khoan"]),
     ]
-    matcher = Matcher(intents, Lexicon.empty(), Thresholds(answer_threshold=0.2, ambiguity_gap=0.3))
+    matcher = Matcher(
+        intents, Lexicon.empty(), Thresholds(answer_threshold=0.2, ambiguity_gap=0.3)
+    )
     result = matcher.match("dang ky tai khoan")
     assert result.ambiguous
     assert {c.intent for c in result.choices} == {"a.one", "a.two"}

@@ -24,7 +24,9 @@ FOLD_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), FOLD_CASES, ids=[c[0] or "empty" for c in FOLD_CASES])
+@pytest.mark.parametrize(
+    ("text", "expected"), FOLD_CASES, ids=[c[0] or "empty" for c in FOLD_CASES]
+)
 def test_fold(text: str, expected: str) -> None:
     assert fold(text) == expected
 
@@ -62,7 +64,9 @@ NORMALIZE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), NORMALIZE_CASES, ids=[c[0] for c in NORMALIZE_CASES])
+@pytest.mark.parametrize(
+    ("text", "expected"), NORMALIZE_CASES, ids=[c[0] for c in NORMALIZE_CASES]
+)
 def test_normalize(text: str, expected: str, lexicon: Lexicon) -> None:
     assert normalize(text, lexicon) == expected
 

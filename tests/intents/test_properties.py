@@ -8,8 +8,12 @@ from hypothesis import strategies as st
 
 from intents import fold, normalize, unify_tones
 
-VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
-vietnamese_text = st.text(alphabet=VIETNAMESE + VIETNAMESE.upper() + " ?!.,0123456789", max_size=80)
+VIETNAMESE = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+)
+vietnamese_text = st.text(
+    alphabet=VIETNAMESE + VIETNAMESE.upper() + " ?!.,0123456789", max_size=80
+)
 any_text = st.text(max_size=300)
 ASCII_WORDS = re.compile(r"^([0-9a-z]+( [0-9a-z]+)*)?$")
 
@@ -49,7 +53,9 @@ def test_matcher_never_crashes_and_scores_stay_in_range(matcher, text: str) -> N
     result = matcher.match(text)
     assert 0.0 <= result.score <= 1.0
     assert (result.intent is None) == (result.score < matcher.thresholds.answer_threshold)
-    assert [c.score for c in result.ranked] == sorted((c.score for c in result.ranked), reverse=True)
+    assert [c.score for c in result.ranked] == sorted(
+        (c.score for c in result.ranked), reverse=True
+    )
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=100)

@@ -1,0 +1,105 @@
+"""The `trolyso` command, including the scriptable `match` interface, run as a real process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_match_writes_one_json_object_per_line_in_order() -> None:
+    lines = ["quen mat khau vneid", "", "gia vang hom nay", "lam cccd o dau", "😀"]
+    result = run(["match"], "\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == lines
+    assert [r["intent"] for r in rows] == [
+        "vneid.account_issue",
+        None,
+        None,
+        "dvc.citizen_id",
+        None,
+    ]
+    for row in rows:
+        assert set(row) == {"text", "intent", "score", "alternatives"}
+        assert 0.0 <= row["score"] <= 1.0
+        assert all(set(a) == {"intent", "score"} for a in row["alternatives"])
+
+
+def test_match_survives_invalid_utf8() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "match"],
+        input=b"\xff\xfe\x00junk\nxin chao\n",
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(rows) == 2
+    assert rows[1]["intent"] == "bot.greeting"
+
+
+def test_content_ids_prints_every_id(content, capsys) -> None:
+    assert main(["content", "ids"]) == 0
+    assert capsys.readouterr().out.split() == sorted(content.intents)
+
+
+def test_content_check_passes_on_shipped_content(capsys) -> None:
+    assert main(["content", "check"]) == 0
+    assert "0 error(s)" in capsys.readouterr().out
+
+
+def test_content_check_fails_with_precise_errors(tmp_path, capsys) -> None:
+    assert main(["--content-dir", str(tmp_path), "content", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "config.yaml" in err
+    assert "file is missing" in err
+
+
+def test_eval_json_has_the_headline_figures(capsys) -> None:
+    assert main(["eval", "--format", "json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["in_scope_accuracy"] >= 0.95
+    assert figures["oos_rejection"] >= 0.90
+    assert len(figures["threshold_sweep"]) > 5
+
+
+def test_eval_text_report(capsys) -> None:
+    assert main(["eval", "--errors", "3"]) == 0
+    out = capsys.readouterr().out
+    for heading in ("in-scope accuracy", "macro-F1", "Most confused pairs", "Threshold sweep"):
+        assert heading in out
+
+
+def test_eval_missing_set_is_a_usage_error(tmp_path, capsys) -> None:
+    assert main(["eval", str(tmp_path / "nope.jsonl")]) == 2
+
+
+@pytest.mark.parametrize("argv", [[], ["frobnicate"]])
+def test_bad_usage_exits_with_2(argv) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
