@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 Severity = Literal["error", "warning"]
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
@@ -98,12 +99,12 @@ class _YamlFile:
         self.name = (
             str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
         )
-        text = path.read_text(encoding="utf-8")
-        self.node = yaml.compose(text, Loader=yaml.SafeLoader)
-        self.data: Any = yaml.safe_load(text)
+        self.text = path.read_text(encoding="utf-8")
+        self.data: Any = yaml.load(self.text, Loader=_FAST_LOADER)
 
     def line_of(self, loc: Sequence[int | str]) -> int | None:
-        node = self.node
+        # Composing the node tree is slow, so it is done only when there is an error to locate.
+        node = yaml.compose(self.text, Loader=_FAST_LOADER)
         line = None if node is None else node.start_mark.line + 1
         for key in loc:
             if isinstance(node, yaml.MappingNode):

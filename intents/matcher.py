@@ -47,7 +47,7 @@ class Tuning:
     bm25_weight: float = 0.6
     bm25_saturation: float = 12.0
     coverage_power: float = 0.35
-    rescore_top: int = 8
+    rescore_top: int = 5
     typo_cutoff: float = 80.0
     typo_min_length: int = 4
 

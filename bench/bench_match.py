@@ -1,0 +1,187 @@
+"""Benchmark the matcher against a naive rapidfuzz baseline, in one process.
+
+Prints, for the shipped content and for a synthetic 2,000-intent content:
+- start-up (content load + index build) time;
+- messages per second and p50/p99 latency of `Matcher.match` over 20,000 messages;
+- the same for the naive baseline: rapidfuzz `process.extractOne` with its default scorer
+  (WRatio) over the same examples, and the ratio between the two;
+- accuracy of both on the evaluation set (tests/data/eval_set.jsonl).
+
+The machine is shared and noisy: read ratios measured in the same run, not absolute numbers.
+
+Usage: python bench/bench_match.py [--messages 20000] [--synthetic-intents 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rapidfuzz import process, utils
+
+from bot.services import build_matcher, thresholds_of
+from content import Content, load_content
+from intents import Matcher, fold
+from intents.evaluation import EvalCase, credit, evaluate, is_rejection, load_cases
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL_SET = ROOT / "tests" / "data" / "eval_set.jsonl"
+BASELINE_CUTOFF = 80.0  # a typical extractOne score_cutoff
+
+
+def corpus(cases: Sequence[EvalCase], size: int, seed: int = 7) -> list[str]:
+    """Messages in citizens' styles: eval messages, folded copies and copies with typos."""
+    rng = random.Random(seed)
+    texts = [case.text for case in cases]
+    messages: list[str] = []
+    while len(messages) < size:
+        text = rng.choice(texts)
+        roll = rng.random()
+        if roll < 0.3:
+            text = fold(text)
+        elif roll < 0.5 and len(text) > 4:
+            at = rng.randrange(len(text) - 1)
+            text = text[:at] + text[at + 1] + text[at] + text[at + 2 :]
+        messages.append(text)
+    return messages
+
+
+def timings(function: Callable[[str], object], messages: Sequence[str]) -> dict[str, float]:
+    """Per-message latency (ms) percentiles and throughput."""
+    samples: list[float] = []
+    started = time.perf_counter()
+    for message in messages:
+        t0 = time.perf_counter_ns()
+        function(message)
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    elapsed = time.perf_counter() - started
+    samples.sort()
+    return {
+        "per_second": len(messages) / elapsed,
+        "p50": statistics.median(samples),
+        "p99": samples[int(len(samples) * 0.99) - 1],
+        "max": samples[-1],
+    }
+
+
+class Baseline:
+    """The naive matcher: the best-scoring example by rapidfuzz's default scorer (WRatio)."""
+
+    def __init__(self, content: Content) -> None:
+        self.choices: list[str] = []
+        self.owner: list[str] = []
+        for intent in content.intents.values():
+            for example in intent.examples:
+                self.choices.append(example)
+                self.owner.append(intent.id)
+
+    def match(self, text: str) -> str | None:
+        best = process.extractOne(
+            text, self.choices, processor=utils.default_process, score_cutoff=BASELINE_CUTOFF
+        )
+        return None if best is None else self.owner[best[2]]
+
+
+def baseline_accuracy(baseline: Baseline, cases: Sequence[EvalCase]) -> tuple[float, float]:
+    in_scope = [c for c in cases if c.intent is not None]
+    out_scope = [c for c in cases if c.intent is None]
+    right = sum(1 for c in in_scope if credit(baseline.match(c.text), c.intent) == c.intent)
+    rejected = sum(1 for c in out_scope if is_rejection(baseline.match(c.text)))
+    return right / len(in_scope), rejected / len(out_scope)
+
+
+def synthetic(content: Content, intents: int, seed: int = 11) -> list[tuple[str, list[str]]]:
+    """Grow the content to `intents` intents: real ones plus mutated copies with new words."""
+    rng = random.Random(seed)
+    real = [(i.id, [*i.examples, i.title]) for i in content.intents.values()]
+    syllables = sorted({w for _, examples in real for e in examples for w in fold(e).split()})
+    grown = list(real)
+    while len(grown) < intents:
+        base_id, examples = rng.choice(real)
+        topic = " ".join(rng.choice(syllables) + rng.choice("aeiouy") for _ in range(2))
+        mutated = [f"{topic} {e}" if rng.random() < 0.7 else f"{e} {topic}" for e in examples]
+        grown.append((f"{base_id}.syn{len(grown)}", mutated))
+    return grown
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def line(name: str, figures: dict[str, float]) -> str:
+    return (
+        f"  {name:<28} {figures['per_second']:>9.0f} msg/s   p50 {figures['p50']:.3f} ms"
+        f"   p99 {figures['p99']:.3f} ms   max {figures['max']:.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--synthetic-intents", type=int, default=2_000)
+    args = parser.parse_args()
+
+    cases = load_cases(EVAL_SET)
+    messages = corpus(cases, args.messages)
+
+    t0 = time.perf_counter()
+    content = load_content()
+    t1 = time.perf_counter()
+    matcher = build_matcher(content)
+    t2 = time.perf_counter()
+    examples = sum(len(i.examples) for i in content.intents.values())
+    print(f"Shipped content: {len(content.intents)} intents, {examples} examples")
+    print(
+        f"  start-up: content load {1000 * (t1 - t0):.0f} ms + index build "
+        f"{1000 * (t2 - t1):.0f} ms = {1000 * (t2 - t0):.0f} ms; max RSS {rss_mib():.0f} MiB"
+    )
+
+    ours = timings(matcher.match, messages)
+    baseline = Baseline(content)
+    naive = timings(baseline.match, messages)
+    print(f"\nMatching {len(messages)} messages (one core, normalization included):")
+    print(line("matcher (BM25 + rapidfuzz)", ours))
+    print(line("baseline extractOne(WRatio)", naive))
+    print(
+        f"  ratio: {ours['per_second'] / naive['per_second']:.1f}x the baseline's throughput, "
+        f"p99 {naive['p99'] / ours['p99']:.1f}x lower"
+    )
+
+    figures = evaluate(matcher, cases).as_dict()
+    base_in, base_oos = baseline_accuracy(baseline, cases)
+    print(f"\nAccuracy on the evaluation set ({len(cases)} messages):")
+    print(
+        f"  matcher:  in-scope accuracy {figures['in_scope_accuracy']:.3f}, "
+        f"out-of-scope rejection {figures['oos_rejection']:.3f}"
+    )
+    print(
+        f"  baseline: in-scope accuracy {base_in:.3f}, out-of-scope rejection {base_oos:.3f} "
+        f"(score_cutoff {BASELINE_CUTOFF:.0f})"
+    )
+
+    grown = synthetic(content, args.synthetic_intents)
+    t3 = time.perf_counter()
+    big = Matcher(grown, content.lexicon, thresholds_of(content))
+    t4 = time.perf_counter()
+    big_examples = sum(len(e) for _, e in grown)
+    print(f"\nSynthetic content: {len(grown)} intents, {big_examples} examples")
+    print(f"  index build {1000 * (t4 - t3):.0f} ms; max RSS {rss_mib():.0f} MiB")
+    sample = messages[: max(1, len(messages) // 4)]
+    grown_figures = timings(big.match, sample)
+    small_figures = timings(matcher.match, sample)
+    print(line(f"{len(content.intents)} intents", small_figures))
+    print(line(f"{len(grown)} intents", grown_figures))
+    print(
+        f"  cost growth for {len(grown) / len(content.intents):.0f}x the intents: "
+        f"p50 x{grown_figures['p50'] / small_figures['p50']:.1f}, "
+        f"p99 x{grown_figures['p99'] / small_figures['p99']:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
