@@ -54,20 +54,20 @@ def find_collisions(content: Content, near: float = NEAR_DUPLICATE) -> Iterator[
             originals.append(example)
     if len(keys) < 2:
         return
-    matrix = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=near, dtype="uint8")
-    reported: set[tuple[int, int]] = set()
-    rows, cols = matrix.nonzero()
-    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-        if i >= j or key_owner[i] == key_owner[j] or (i, j) in reported:
-            continue
-        reported.add((i, j))
-        yield Problem(
-            file="content/faq",
-            intent=key_owner[j],
-            field="examples",
-            severity="warning",
-            message=(
-                f"example {originals[j]!r} is nearly the same as {originals[i]!r} "
-                f"of {key_owner[i]!r}"
-            ),
-        )
+    for i, key in enumerate(keys):
+        # extract() loops in C; without numpy this is the cheap way to compare all pairs.
+        for _, _, j in process.extract(
+            key, keys, scorer=fuzz.ratio, score_cutoff=near, limit=None
+        ):
+            if j <= i or key_owner[i] == key_owner[j]:
+                continue
+            yield Problem(
+                file="content/faq",
+                intent=key_owner[j],
+                field="examples",
+                severity="warning",
+                message=(
+                    f"example {originals[j]!r} is nearly the same as {originals[i]!r} "
+                    f"of {key_owner[i]!r}"
+                ),
+            )

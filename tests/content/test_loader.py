@@ -109,3 +109,18 @@ def test_collisions_between_intents_are_reported(folder: Path) -> None:
     assert len(errors) == 1
     assert errors[0].intent == "dvc.y"
     assert "'dvc.x'" in errors[0].message
+
+
+def test_near_duplicates_between_intents_are_warnings(folder: Path) -> None:
+    (folder / "faq" / "a.yaml").write_text(
+        "intents:\n"
+        + intent_yaml("dvc.x", [*TEN, "dang ky tam tru truc tuyen nhu the nao"])
+        + intent_yaml(
+            "dvc.y", [*(t + " khac" for t in TEN), "dang ky tam tru truc tuyen nhu the naoo x"]
+        ),
+        "utf-8",
+    )
+    warnings = [p for p in find_collisions(load_content(folder)) if p.severity == "warning"]
+    assert len(warnings) == 1
+    assert warnings[0].intent == "dvc.y"
+    assert "nearly the same" in warnings[0].message
