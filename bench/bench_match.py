@@ -109,6 +109,22 @@ def synthetic(content: Content, intents: int, seed: int = 11) -> list[tuple[str,
     return grown
 
 
+def bad_input(size: int, seed: int = 3) -> list[str]:
+    """Messages a matcher must survive: huge, binary, markup, emoji, empty."""
+    rng = random.Random(seed)
+    kinds = [
+        lambda: "a" * 10_000,
+        lambda: " ".join(rng.choice(["lam", "gi", "xyz", "qwe"]) for _ in range(2_500)),
+        lambda: bytes(rng.randrange(256) for _ in range(300)).decode("utf-8", "replace"),
+        lambda: "<script>alert('x')</script><div class=a>" * 20,
+        lambda: "'; DROP TABLE users; -- SELECT * FROM intents WHERE 1=1",
+        lambda: "😀🙏🔥" * rng.randrange(1, 50),
+        lambda: "",
+        lambda: "\x00\x01\x02" * 100,
+    ]
+    return [rng.choice(kinds)() for _ in range(size)]
+
+
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -163,6 +179,14 @@ def main() -> None:
         f"  baseline: in-scope accuracy {base_in:.3f}, out-of-scope rejection {base_oos:.3f} "
         f"(score_cutoff {BASELINE_CUTOFF:.0f})"
     )
+
+    junk = bad_input(len(messages) // 10)
+    bad = timings(matcher.match, junk)
+    answered = sum(1 for text in junk if matcher.match(text).intent is not None)
+    print(f"\nBad input ({len(junk)} messages: 10,000-character texts, binary junk, emoji,")
+    print("HTML and SQL fragments, empty lines):")
+    print(line("matcher on bad input", bad))
+    print(f"  answered (should be ~0): {answered}")
 
     grown = synthetic(content, args.synthetic_intents)
     t3 = time.perf_counter()

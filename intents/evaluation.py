@@ -133,6 +133,27 @@ def _sweep(cases: Sequence[EvalCase], results: Sequence[MatchResult]) -> list[di
     return rows
 
 
+def _reliability(
+    cases: Sequence[EvalCase], results: Sequence[MatchResult]
+) -> list[dict[str, float]]:
+    """How often the top answer is right within each score band: is the score calibrated?"""
+    bands = [(round(0.1 * b, 1), round(0.1 * (b + 1), 1)) for b in range(3, 10)]
+    rows = []
+    for low, high in bands:
+        inside = [
+            (c, r)
+            for c, r in zip(cases, results, strict=True)
+            if r.ranked and low <= r.ranked[0].score < (high if high < 1.0 else 1.01)
+        ]
+        right = sum(
+            1 for c, r in inside if credit(r.ranked[0].intent, c.intent) == (c.intent or OOS)
+        )
+        rows.append(
+            {"low": low, "high": high, "n": len(inside), "correct": _ratio(right, len(inside))}
+        )
+    return rows
+
+
 def evaluate(matcher: Matcher, cases: Iterable[EvalCase]) -> EvalReport:
     """Match every case and compute accuracy, F1, confusions, rejection and a threshold sweep."""
     cases = list(cases)
@@ -208,6 +229,7 @@ def evaluate(matcher: Matcher, cases: Iterable[EvalCase]) -> EvalReport:
             {"gold": gold, "predicted": pred, "count": count} for (gold, pred), count in confusions
         ],
         "threshold_sweep": _sweep(cases, results),
+        "reliability": _reliability(cases, results),
         "errors": errors,
     }
     return EvalReport(figures)
@@ -255,6 +277,9 @@ def render_text(report: EvalReport, show_errors: int = 25) -> str:
             f" {row['in_scope_accuracy']:>7.3f} {row['oos_rejection']:>8.3f}"
             f" {row['overall']:>8.3f}"
         )
+    lines += ["", "Score reliability (share of top answers that are right, by score band):"]
+    for row in f["reliability"]:
+        lines.append(f"  {row['low']:.1f}-{row['high']:.1f}  {row['correct']:.3f}  (n={row['n']})")
     if show_errors and f["errors"]:
         lines += ["", f"First {min(show_errors, len(f['errors']))} errors:"]
         for error in f["errors"][:show_errors]:

@@ -88,3 +88,17 @@ def test_long_messages_are_read_up_to_the_limit(matcher: Matcher) -> None:
 
 def test_typos_in_long_words_are_corrected(matcher: Matcher) -> None:
     assert matcher.match("mobile mony la gi").intent == "cashless.mobile_money"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert('x')</script>",
+        "'; DROP TABLE users; --",
+        "SELECT * FROM intents WHERE 1=1",
+        "a" * 10_000,
+        "what is the weather like today",
+    ],
+)
+def test_markup_sql_and_english_chatter_get_the_fallback(matcher: Matcher, text: str) -> None:
+    assert matcher.match(text).intent is None
