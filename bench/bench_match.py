@@ -112,7 +112,7 @@ def synthetic(content: Content, intents: int, seed: int = 11) -> list[tuple[str,
 def bad_input(size: int, seed: int = 3) -> list[str]:
     """Messages a matcher must survive: huge, binary, markup, emoji, empty."""
     rng = random.Random(seed)
-    kinds = [
+    kinds: list[Callable[[], str]] = [
         lambda: "a" * 10_000,
         lambda: " ".join(rng.choice(["lam", "gi", "xyz", "qwe"]) for _ in range(2_500)),
         lambda: bytes(rng.randrange(256) for _ in range(300)).decode("utf-8", "replace"),
