@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench clean
+.PHONY: run test lint bench db-upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,15 @@ run: $(STAMP)
 
 ## make test: the whole suite (lint, types, tests).
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+	bash .ci/with-postgres $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot intents content storage bench tests
+
+db-upgrade: $(STAMP)
+	$(BIN)/trolyso db upgrade
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_match.py

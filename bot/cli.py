@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     evaluate.add_argument("--errors", type=int, default=25, help="how many errors to list")
 
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="create or migrate the database schema")
+
     content = sub.add_parser("content", help="operator tools for the content folder")
     content_sub = content.add_subparsers(dest="content_command", required=True)
     content_sub.add_parser("check", help="validate content and report colliding examples")
@@ -64,13 +68,30 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _cmd_chat(settings: Settings, user: str) -> int:
     from bot.channels.console import ConsoleChannel
     from bot.services import compose
+    from storage.migrate import upgrade
 
+    upgrade(settings.resolved_database_url())  # `make run` on a fresh machine just works
     services = compose(settings)
-    channel = ConsoleChannel(services.dialogue, sys.stdin, sys.stdout, user_id=user)
+
+    async def chat() -> None:
+        channel = ConsoleChannel(services.bot, sys.stdin, sys.stdout, user_id=user)
+        try:
+            await channel.run()
+        finally:
+            await services.aclose()
+
     try:
-        asyncio.run(channel.run())
+        asyncio.run(chat())
     except KeyboardInterrupt:
         print("\nTạm biệt anh/chị!")
+    return EXIT_OK
+
+
+def _cmd_db(settings: Settings) -> int:
+    from storage.migrate import upgrade
+
+    upgrade(settings.resolved_database_url())
+    print("Database schema is up to date.")
     return EXIT_OK
 
 
@@ -168,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_match(settings, sys.stdin, sys.stdout)
     if args.command == "eval":
         return _cmd_eval(settings, args.path, args.format, args.errors)
+    if args.command == "db":
+        return _cmd_db(settings)
     return _cmd_content(settings, args.content_command)
 
 

@@ -42,7 +42,7 @@ class Dialogue:
         self,
         content: Content,
         matcher: Matcher,
-        store: ConversationStore,
+        store: ConversationStore | None = None,
         handoff: Handoff | None = None,
     ) -> None:
         self.content = content
@@ -51,16 +51,25 @@ class Dialogue:
         self.handoff = handoff
         self.text = content.messages
 
-    async def handle(self, message: IncomingMessage) -> list[Reply]:
-        """Process one incoming message and return the replies to send, in order."""
-        state = await self.store.load(message.key)
+    async def handle(
+        self, message: IncomingMessage, store: ConversationStore | None = None
+    ) -> list[Reply]:
+        """Process one incoming message and return the replies to send, in order.
+
+        `store` overrides the default store for this message: the database-backed store is
+        bound to the transaction that handles this one message.
+        """
+        store = store or self.store
+        if store is None:
+            raise ValueError("Dialogue.handle needs a conversation store")
+        state = await store.load(message.key)
         if message.kind == "other":
             replies, state = [Reply(self.text.not_text)], state
         elif message.payload is not None:
             replies, state = await self._on_payload(message, state)
         else:
             replies, state = await self._on_text(message, state)
-        await self.store.save(message.key, state)
+        await store.save(message.key, state)
         return replies
 
     async def _on_text(

@@ -7,7 +7,7 @@ from typing import Protocol
 from bot.messages import ConversationKey, IncomingMessage, Reply
 from bot.state import ConversationState
 
-__all__ = ["ConversationStore", "Handoff"]
+__all__ = ["ConversationStore", "Handoff", "MessageHandler"]
 
 
 class ConversationStore(Protocol):
@@ -19,6 +19,14 @@ class ConversationStore(Protocol):
 
     async def save(self, key: ConversationKey, value: ConversationState) -> None:
         """Store the new state of a conversation."""
+        ...
+
+
+class MessageHandler(Protocol):
+    """What a channel adapter talks to: one incoming message in, replies out."""
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]:
+        """Process one message."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,33 @@ def test_bad_usage_exits_with_2(argv) -> None:
     with pytest.raises(SystemExit) as caught:
         main(argv)
     assert caught.value.code == 2
+
+
+def test_db_upgrade_creates_the_sqlite_file(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["db", "upgrade"]) == 0
+    assert (tmp_path / "data" / "trolyso.db").exists()
+    assert main(["db", "upgrade"]) == 0  # idempotent
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_chat_keeps_state_in_the_database(tmp_path) -> None:
+    data_dir = tmp_path / "data"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--as", "nam"],
+        input="gia vang hom nay\n/thoat\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env={**os.environ, "TROLYSO_DATA_DIR": str(data_dir), "PYTHONIOENCODING": "utf-8"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(data_dir / "trolyso.db") as db:
+        rows = db.execute("SELECT channel, user_id, state FROM conversations").fetchall()
+    assert [(channel, user) for channel, user, _ in rows] == [("console", "nam")]
+    assert json.loads(rows[0][2])["fallback_streak"] == 1
+    assert "gia vang" not in result.stderr  # nothing of the citizen's text in logs

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.dialogue import Dialogue
 from bot.messages import Button, Channel, ConversationKey, IncomingMessage, Reply
+from bot.ports import MessageHandler
 
 __all__ = ["ConsoleChannel", "render"]
 
@@ -36,7 +36,7 @@ class ConsoleChannel:
 
     def __init__(
         self,
-        dialogue: Dialogue,
+        dialogue: MessageHandler,
         stdin: TextIO,
         stdout: TextIO,
         user_id: str = "console",

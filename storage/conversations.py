@@ -1,0 +1,101 @@
+"""The conversation-state repository: load and save where a conversation is, in the database.
+
+It never commits: the caller wraps one incoming message in one transaction, and `load` locks the
+row (SELECT ... FOR UPDATE on PostgreSQL) so that two workers handling two messages of the same
+person take turns instead of overwriting each other's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ConversationRow, utcnow
+
+__all__ = ["ConversationRepository", "Keyed"]
+
+
+class Keyed(Protocol):
+    """Anything with a channel and a user id (the bot's ConversationKey)."""
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def user_id(self) -> str: ...
+
+
+S = TypeVar("S")
+
+
+class ConversationRepository(Generic[S]):
+    """Stores one state object per (channel, user id) as JSON.
+
+    `dump` and `load_state` convert between the state object and plain JSON, so this module
+    does not depend on the bot's types.
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        dump: Callable[[S], Mapping[str, Any]],
+        restore: Callable[[Mapping[str, Any]], S],
+    ) -> None:
+        self.session = session
+        self._dump = dump
+        self._restore = restore
+
+    async def _row(self, key: Keyed) -> ConversationRow | None:
+        query = (
+            select(ConversationRow)
+            .where(ConversationRow.channel == key.channel, ConversationRow.user_id == key.user_id)
+            .with_for_update()
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def _ensure_row(self, key: Keyed) -> ConversationRow:
+        """Create the row if missing (race-free), then lock it for this transaction.
+
+        Locking a row that does not exist locks nothing, so two workers could both insert the
+        first message's state; an INSERT ... ON CONFLICT DO NOTHING first makes the row exist.
+        """
+        dialect = self.session.bind.dialect.name if self.session.bind else ""
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        values = {
+            "channel": key.channel,
+            "user_id": key.user_id,
+            "state": {},
+            "version": 0,
+            "updated_at": utcnow(),
+        }
+        await self.session.execute(
+            insert(ConversationRow).values(**values).on_conflict_do_nothing()
+        )
+        row = await self._row(key)
+        assert row is not None
+        return row
+
+    async def load(self, key: Keyed) -> S:
+        """The stored state, or a fresh one for a new conversation; locks it until commit."""
+        row = await self._ensure_row(key)
+        return self._restore(row.state)
+
+    async def save(self, key: Keyed, value: S) -> None:
+        """Insert or replace the state of a conversation."""
+        row = await self._ensure_row(key)
+        row.state = dict(self._dump(value))
+        row.version += 1
+        row.updated_at = utcnow()
+        await self.session.flush()
+
+    async def delete(self, key: Keyed) -> None:
+        """Forget a conversation (a citizen asked to delete their data)."""
+        row = await self._row(key)
+        if row is not None:
+            await self.session.delete(row)
+            await self.session.flush()

@@ -1,0 +1,101 @@
+"""The conversation-state repository: one contract, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.dialogue import Dialogue
+from bot.messages import ConversationKey, IncomingMessage
+from bot.services import Bot, conversation_store
+from bot.state import ConversationState
+from storage import create_engine, session_factory
+from storage.models import ConversationRow
+
+ALICE = ConversationKey("telegram", "1001")
+BOB = ConversationKey("zalo", "1001")  # same id, another channel: another conversation
+
+
+async def test_unknown_conversation_loads_a_fresh_state(engine: AsyncEngine) -> None:
+    async with session_factory(engine).begin() as session:
+        assert await conversation_store(session).load(ALICE) == ConversationState()
+
+
+async def test_saved_state_survives_the_transaction(engine: AsyncEngine) -> None:
+    state = ConversationState(2, ("dvc.login", "vneid.activate"), "dvc.login")
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        await conversation_store(session).save(ALICE, state)
+    async with sessions.begin() as session:
+        store = conversation_store(session)
+        assert await store.load(ALICE) == state
+        assert await store.load(BOB) == ConversationState()
+
+
+async def test_repositories_never_commit(engine: AsyncEngine) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        await conversation_store(session).save(ALICE, ConversationState(1))
+        await session.rollback()
+    async with sessions.begin() as session:
+        assert await conversation_store(session).load(ALICE) == ConversationState()
+
+
+async def test_saving_again_replaces_and_counts_versions(engine: AsyncEngine) -> None:
+    sessions = session_factory(engine)
+    for streak in (1, 2, 3):
+        async with sessions.begin() as session:
+            await conversation_store(session).save(ALICE, ConversationState(streak))
+    async with sessions.begin() as session:
+        row = (await session.execute(select(ConversationRow))).scalar_one()
+        assert (row.version, row.state["fallback_streak"]) == (3, 3)
+        assert row.updated_at.tzinfo is not None
+
+
+async def test_delete_forgets_the_conversation(engine: AsyncEngine) -> None:
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        await conversation_store(session).save(ALICE, ConversationState(1))
+        await conversation_store(session).save(BOB, ConversationState(1))
+    async with sessions.begin() as session:
+        await conversation_store(session).delete(ALICE)
+        await conversation_store(session).delete(ConversationKey("telegram", "nobody"))
+    async with sessions.begin() as session:
+        count = await session.scalar(select(func.count()).select_from(ConversationRow))
+        assert count == 1
+
+
+async def test_another_process_continues_the_conversation(
+    database_url: str, content, matcher
+) -> None:
+    """Two engines on one database stand for two workers: state is shared, not in memory."""
+    first, second = create_engine(database_url), create_engine(database_url)
+    try:
+        bot_one = Bot(Dialogue(content, matcher), session_factory(first))
+        bot_two = Bot(Dialogue(content, matcher), session_factory(second))
+        [reply] = await bot_one.handle(IncomingMessage(ALICE, text="gia vang hom nay"))
+        assert reply.text == content.messages.fallback
+        [reply] = await bot_two.handle(IncomingMessage(ALICE, text="thoi tiet ngay mai"))
+        assert reply.text == content.messages.fallback_offer_person
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_concurrent_messages_of_one_person_are_not_lost(
+    database_url: str, content, matcher
+) -> None:
+    """Each message's transaction locks the conversation row: no lost updates."""
+    engines = [create_engine(database_url) for _ in range(3)]
+    try:
+        bots = [Bot(Dialogue(content, matcher), session_factory(e)) for e in engines]
+        junk = IncomingMessage(ALICE, text="gia vang hom nay")
+        await asyncio.gather(*(bot.handle(junk) for bot in bots))
+        async with session_factory(engines[0]).begin() as session:
+            state = await conversation_store(session).load(ALICE)
+        assert state.fallback_streak == 3
+    finally:
+        for engine in engines:
+            await engine.dispose()
