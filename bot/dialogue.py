@@ -17,6 +17,7 @@ from bot.state import ConversationState
 from content import Content
 from content.schema import Intent, Topic
 from intents import Matcher, MatchResult
+from storage.masking import mask
 
 __all__ = ["MENU_TOPICS", "Dialogue"]
 
@@ -73,6 +74,15 @@ class Dialogue:
         return replies
 
     async def _on_text(
+        self, message: IncomingMessage, state: ConversationState
+    ) -> tuple[list[Reply], ConversationState]:
+        replies, state = await self._answer_text(message, state)
+        if mask(message.text or "").secret:
+            # Someone may be coaching the citizen to pass on a code: say so first.
+            replies = [Reply(self.text.secret_warning), *replies]
+        return replies, state
+
+    async def _answer_text(
         self, message: IncomingMessage, state: ConversationState
     ) -> tuple[list[Reply], ConversationState]:
         result = self.matcher.match(message.text or "")

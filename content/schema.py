@@ -173,6 +173,7 @@ class Messages(_Strict):
     not_text: NonBlank
     expired_button: NonBlank
     handoff_unavailable: NonBlank
+    secret_warning: NonBlank
 
 
 class TeencodeFile(_Strict):

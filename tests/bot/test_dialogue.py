@@ -157,3 +157,14 @@ def test_payload_round_trip_and_limits() -> None:
     assert payloads.parse("m") == payloads.Payload("menu")
     with pytest.raises(ValueError, match="64 bytes"):
         payloads.encode("answer", "x" * 70)
+
+
+async def test_a_citizen_sending_an_otp_is_warned_first(dialogue: Dialogue, content) -> None:
+    replies = await dialogue.handle(text("ma otp cua toi la 483920 nguoi ta xin co dua ko"))
+    assert replies[0].text == content.messages.secret_warning
+    assert replies[1].intent == "safety.otp"
+
+
+async def test_ordinary_numbers_do_not_trigger_the_warning(dialogue: Dialogue, content) -> None:
+    replies = await dialogue.handle(text("ngay 10/10 nam 2025 co hoat dong gi"))
+    assert all(r.text != content.messages.secret_warning for r in replies)
