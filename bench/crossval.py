@@ -51,7 +51,7 @@ def crossval(
             if gold.startswith("oos."):
                 oos_scores.append(0.0 if top is None or is_rejection(top.intent) else top.score)
                 continue
-            ok = top is not None and credit(top.intent, gold) == gold.rsplit(".", 0)[0]
+            ok = top is not None and credit(top.intent, gold) == gold
             rows.append((gold, top.score if ok and top else -(top.score if top else 0.0)))
         if fold == 0:
             for text in dev_oos():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import logging
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.settings import Settings
+from intents import MatchResult
 
 __all__ = ["main"]
 
@@ -95,18 +97,14 @@ def _cmd_db(settings: Settings) -> int:
     return EXIT_OK
 
 
-def _match_line(result_text: str, matcher_result: object) -> str:
-    from intents import MatchResult
-
-    assert isinstance(matcher_result, MatchResult)
+def _match_line(text: str, result: MatchResult) -> str:
     return json.dumps(
         {
-            "text": result_text,
-            "intent": matcher_result.intent,
-            "score": round(matcher_result.score, 4),
+            "text": text,
+            "intent": result.intent,
+            "score": round(result.score, 4),
             "alternatives": [
-                {"intent": c.intent, "score": round(c.score, 4)}
-                for c in matcher_result.alternatives
+                {"intent": c.intent, "score": round(c.score, 4)} for c in result.alternatives
             ],
         },
         ensure_ascii=False,
@@ -179,9 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # Citizens' messages arrive on stdin; read them leniently so junk bytes cannot crash us.
-    if isinstance(sys.stdin, __import__("io").TextIOWrapper):
+    if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")
-    if isinstance(sys.stdout, __import__("io").TextIOWrapper):
+    if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(encoding="utf-8")
     if args.command == "chat":
         return _cmd_chat(settings, args.user)

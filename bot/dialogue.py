@@ -31,7 +31,6 @@ MENU_TOPICS: tuple[Topic, ...] = (
     "national_day",
 )
 HELP_INTENT = "help.request"
-GREETING_INTENT = "bot.greeting"
 MENU_INTENTS = frozenset({"bot.greeting", "bot.capabilities"})
 FALLBACKS_BEFORE_PERSON = 2
 
@@ -134,8 +133,6 @@ class Dialogue:
         if intent_id == HELP_INTENT:
             return await self._person(message, state)
         intent = self.content.intents[intent_id]
-        if intent_id == GREETING_INTENT:
-            return [self._main_menu(intent.answer)], state
         if intent_id in MENU_INTENTS:
             return [self._main_menu(intent.answer)], state
         return [self._answer_reply(intent)], state

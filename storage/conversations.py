@@ -87,7 +87,8 @@ class ConversationRepository(Generic[S]):
 
     async def save(self, key: Keyed, value: S) -> None:
         """Insert or replace the state of a conversation."""
-        row = await self._ensure_row(key)
+        # load() normally created and locked the row in this transaction already.
+        row = await self._row(key) or await self._ensure_row(key)
         row.state = dict(self._dump(value))
         row.version += 1
         row.updated_at = utcnow()
