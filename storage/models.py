@@ -6,15 +6,43 @@ timestamps.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "ConversationRow", "UTCDateTime", "utcnow"]
+__all__ = [
+    "AuditRow",
+    "Base",
+    "ConversationRow",
+    "FieldLogRow",
+    "HelpRequestRow",
+    "IdentityRow",
+    "InviteRow",
+    "OutboxRow",
+    "PersonRow",
+    "ProcessedUpdateRow",
+    "RelayMessageRow",
+    "RequestEventRow",
+    "TeamRow",
+    "TimerRow",
+    "UTCDateTime",
+    "VolunteerCommuneRow",
+    "VolunteerRow",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -55,3 +83,267 @@ class ConversationRow(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- People, roles and teams -------------------------------------------------------------
+
+
+class PersonRow(Base):
+    """Someone who talks to the bot; one person may reach it on several channels.
+
+    `role` is the highest role held: citizen < volunteer < leader < operator. `handle` is a
+    short public code (shown by /toi) that an operator or leader types to name this person,
+    so nobody ever has to pass a channel id around.
+    """
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handle: Mapped[str] = mapped_column(String(16), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="citizen")
+    display_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IdentityRow(Base):
+    """One (channel, external id) pair: how a person is reached on one channel."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TeamRow(Base):
+    """A community digital technology team (or youth-union team) of one commune."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    commune_code: Mapped[str] = mapped_column(String(16), index=True)
+    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VolunteerRow(Base):
+    """What a volunteer (or leader) offers: skills, duty switch, concurrent-session limit."""
+
+    __tablename__ = "volunteers"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_sessions: Mapped[int] = mapped_column(Integer, default=2)
+
+
+class VolunteerCommuneRow(Base):
+    """A commune a volunteer serves (a volunteer may serve several)."""
+
+    __tablename__ = "volunteer_communes"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+
+class InviteRow(Base):
+    """A code a team leader hands out so volunteers can join the team (limited uses, expires)."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    max_uses: Mapped[int] = mapped_column(Integer, default=1)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# --- Support requests (the mediated handoff) ------------------------------------------------
+
+
+class HelpRequestRow(Base):
+    """A citizen's request for a person, from intake to rating.
+
+    status: open (waiting for a claim) -> active (claimed) -> closed; or cancelled / expired.
+    Durations are computed from `request_events`, never typed by anyone.
+    """
+
+    __tablename__ = "help_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ref: Mapped[str] = mapped_column(String(12), unique=True)
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    citizen_channel: Mapped[str] = mapped_column(String(16))
+    citizen_external_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    volunteer_channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    volunteer_external_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
+    )
+    topic: Mapped[str] = mapped_column(String(32))
+    commune_code: Mapped[str] = mapped_column(String(16), index=True)
+    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    mode: Mapped[str] = mapped_column(String(16), default="chat")
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rating_comment: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RequestEventRow(Base):
+    """One state change of a help request: who did what, when (actor None = the bot)."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RelayMessageRow(Base):
+    """A message relayed inside a support session, masked before storage; purged by retention."""
+
+    __tablename__ = "relay_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[str] = mapped_column(String(16))  # citizen | volunteer
+    text: Mapped[str] = mapped_column(String(4096))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --- Outgoing sends and timers (stored, so a restart loses nothing) ------------------------------
+
+
+class OutboxRow(Base):
+    """A message to someone other than the sender of the current update (or an edit of one).
+
+    Channel adapters deliver pending rows and record the platform's message id, so a later
+    row can edit it (a claim button that becomes "already taken").
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    external_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(String(8192))
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    tag: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    edit_of: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="SET NULL"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    platform_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    sender_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class TimerRow(Base):
+    """Something the bot must do later (escalate, give up, close an idle session)."""
+
+    __tablename__ = "timers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+
+
+class ProcessedUpdateRow(Base):
+    """Platform updates already handled: redelivered webhooks get no second reply."""
+
+    __tablename__ = "processed_updates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --- Field logs and audit ------------------------------------------------------------------
+
+
+class FieldLogRow(Base):
+    """In-person help (a Sunday at the cultural house, door to door), logged after the fact."""
+
+    __tablename__ = "field_logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    commune_code: Mapped[str] = mapped_column(String(16), index=True)
+    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
+    )
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    volunteer_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    citizens_helped: Mapped[int] = mapped_column(Integer)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    notes: Mapped[str] = mapped_column(String(1000), default="")
+    source: Mapped[str] = mapped_column(String(16), default="chat")  # chat | import | demo
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditRow(Base):
+    """Who did something sensitive: role changes, invites, refusals, deletions, exports."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
