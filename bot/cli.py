@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.messages import Reply
 from bot.settings import Settings
 from intents import MatchResult
 
@@ -75,8 +76,20 @@ def _cmd_chat(settings: Settings, user: str) -> int:
     upgrade(settings.resolved_database_url())  # `make run` on a fresh machine just works
     services = compose(settings)
 
+    async def poll() -> list[Reply]:
+        await services.bot.run_due_timers()
+        deliveries = await services.bot.take_outgoing("console", user)
+        return [d.reply for d in deliveries]
+
     async def chat() -> None:
-        channel = ConsoleChannel(services.bot, sys.stdin, sys.stdout, user_id=user)
+        channel = ConsoleChannel(
+            services.bot,
+            sys.stdin,
+            sys.stdout,
+            user_id=user,
+            poll=poll,
+            files_dir=settings.data_dir / "exports",
+        )
         try:
             await channel.run()
         finally:

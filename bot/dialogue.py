@@ -63,26 +63,34 @@ class Dialogue:
         if store is None:
             raise ValueError("Dialogue.handle needs a conversation store")
         state = await store.load(message.key)
-        if message.kind == "other":
-            replies, state = [Reply(self.text.not_text)], state
-        elif message.payload is not None:
-            replies, state = await self._on_payload(message, state)
-        else:
-            replies, state = await self._on_text(message, state)
+        replies, state = await self.respond(message, state, self.handoff)
         await store.save(message.key, state)
         return replies
 
-    async def _on_text(
-        self, message: IncomingMessage, state: ConversationState
+    async def respond(
+        self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
     ) -> tuple[list[Reply], ConversationState]:
-        replies, state = await self._answer_text(message, state)
+        """The FAQ's answer to one message, given the conversation state; no I/O.
+
+        `handoff` is bound to the current transaction by the caller (it writes a request).
+        """
+        if message.kind == "other":
+            return [Reply(self.text.not_text)], state
+        if message.payload is not None:
+            return await self._on_payload(message, state, handoff)
+        return await self._on_text(message, state, handoff)
+
+    async def _on_text(
+        self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
+    ) -> tuple[list[Reply], ConversationState]:
+        replies, state = await self._answer_text(message, state, handoff)
         if mask(message.text or "").secret:
             # Someone may be coaching the citizen to pass on a code: say so first.
             replies = [Reply(self.text.secret_warning), *replies]
         return replies, state
 
     async def _answer_text(
-        self, message: IncomingMessage, state: ConversationState
+        self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
     ) -> tuple[list[Reply], ConversationState]:
         result = self.matcher.match(message.text or "")
         # Log the decision, never the citizen's words.
@@ -97,10 +105,10 @@ class Dialogue:
             return self._fallback(state)
         if result.ambiguous:
             return self._clarify(result, state)
-        return await self._answer(result.intent, message, state)
+        return await self._answer(result.intent, message, state, handoff)
 
     async def _on_payload(
-        self, message: IncomingMessage, state: ConversationState
+        self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
     ) -> tuple[list[Reply], ConversationState]:
         payload = payloads.parse(message.payload or "")
         if payload is None:
@@ -109,7 +117,7 @@ class Dialogue:
             case "answer":
                 if payload.value not in self.content.intents:
                     return [self._with_menu(self.text.expired_button)], state
-                return await self._answer(payload.value, message, state)
+                return await self._answer(payload.value, message, state, handoff)
             case "topic":
                 return [self._topic_menu(payload.value)], state
             case "menu":
@@ -117,21 +125,25 @@ class Dialogue:
             case "none":
                 return self._fallback(replace(state, pending_choices=()))
             case "person":
-                return await self._person(message, state)
+                return await self._person(message, state, handoff)
             case "helpful" | "unhelpful":
                 helpful = payload.action == "helpful"
                 logger.info("feedback intent=%s helpful=%s", payload.value, helpful)
                 if helpful:
                     return [Reply(self.text.feedback_thanks)], state
                 return [self._offer_person(self.text.feedback_sorry)], state
-        return [self._with_menu(self.text.expired_button)], state  # pragma: no cover
+        return [self._with_menu(self.text.expired_button)], state
 
     async def _answer(
-        self, intent_id: str, message: IncomingMessage, state: ConversationState
+        self,
+        intent_id: str,
+        message: IncomingMessage,
+        state: ConversationState,
+        handoff: Handoff | None,
     ) -> tuple[list[Reply], ConversationState]:
         state = replace(state, fallback_streak=0, pending_choices=(), last_intent=intent_id)
         if intent_id == HELP_INTENT:
-            return await self._person(message, state)
+            return await self._person(message, state, handoff)
         intent = self.content.intents[intent_id]
         if intent_id in MENU_INTENTS:
             return [self._main_menu(intent.answer)], state
@@ -165,16 +177,24 @@ class Dialogue:
         return [self._with_menu(self.text.fallback)], state
 
     async def _person(
-        self, message: IncomingMessage, state: ConversationState
+        self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
     ) -> tuple[list[Reply], ConversationState]:
         state = replace(state, fallback_streak=0, pending_choices=())
-        if self.handoff is not None:
-            return await self.handoff.start(message), state
+        if handoff is not None:
+            return await handoff.start(message, state)
         buttons: list[Button] = []
         if "team.contact" in self.content.intents:
             buttons.append(self._intent_button("team.contact"))
         buttons.append(Button(self.text.menu_button, payloads.encode("menu")))
         return [Reply(self.text.handoff_unavailable, tuple(buttons), intent=HELP_INTENT)], state
+
+    def welcome(self) -> Reply:
+        """The greeting with the main menu (/start)."""
+        return self._main_menu(self.text.greeting)
+
+    def menu(self) -> Reply:
+        """The main menu (/menu)."""
+        return self._main_menu(self.text.menu_prompt)
 
     def _main_menu(self, text: str) -> Reply:
         titles = self.text.topic_titles

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-__all__ = ["Button", "Channel", "ConversationKey", "IncomingMessage", "Reply"]
+__all__ = ["Attachment", "Button", "Channel", "ConversationKey", "IncomingMessage", "Reply"]
 
 
 class Channel(StrEnum):
@@ -44,6 +44,7 @@ class IncomingMessage:
     kind: Literal["text", "button", "other"] = "text"
     message_id: str | None = None
     received_at: datetime | None = None
+    contact_phone: str | None = None  # a phone number the person chose to share (consent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +56,24 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply (a report for a team leader)."""
+
+    filename: str
+    data: bytes
+    media_type: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
-    """One message the bot sends: text plus optional buttons; `intent` is kept for logs."""
+    """One message the bot sends: text plus optional buttons; `intent` is kept for logs.
+
+    `edit_of` names an earlier outgoing message (by the outbox id the adapter recorded) that
+    this reply replaces, such as a claim button that became "already taken".
+    """
 
     text: str
     buttons: tuple[Button, ...] = field(default=())
     intent: str | None = None
+    attachment: Attachment | None = None
+    edit_of: str | None = None

@@ -12,7 +12,20 @@ from typing import Literal
 __all__ = ["MAX_PAYLOAD_BYTES", "Action", "Payload", "encode", "parse"]
 
 MAX_PAYLOAD_BYTES = 64
-Action = Literal["answer", "topic", "menu", "none", "person", "helpful", "unhelpful"]
+Action = Literal[
+    "answer",
+    "topic",
+    "menu",
+    "none",
+    "person",
+    "helpful",
+    "unhelpful",
+    "form",  # an answer to the current form question: "<step>:<value>"
+    "claim",  # a volunteer takes a request: "<ref>"
+    "command",  # the same as typing a command: "<command> <args>"
+    "outcome",  # a volunteer records how a session ended: "<ref>:<outcome>"
+    "rate",  # a citizen rates the help: "<ref>:<1..5>"
+]
 
 _CODES: dict[Action, str] = {
     "answer": "i",
@@ -22,6 +35,11 @@ _CODES: dict[Action, str] = {
     "person": "h",
     "helpful": "f+",
     "unhelpful": "f-",
+    "form": "k",
+    "claim": "c",
+    "command": "x",
+    "outcome": "o",
+    "rate": "r",
 }
 _ACTIONS: dict[str, Action] = {code: action for action, code in _CODES.items()}
 
@@ -48,7 +66,7 @@ def parse(text: str) -> Payload | None:
     action = _ACTIONS.get(code)
     if action is None or len(text.encode()) > MAX_PAYLOAD_BYTES:
         return None
-    needs_value = action in ("answer", "topic", "helpful", "unhelpful")
+    needs_value = action not in ("menu", "none", "person")
     if needs_value != bool(value):
         return None
     return Payload(action, value)

@@ -33,6 +33,8 @@ class MessageHandler(Protocol):
 class Handoff(Protocol):
     """Starts a support request: a volunteer of the citizen's commune takes over."""
 
-    async def start(self, message: IncomingMessage) -> list[Reply]:
-        """Begin the request and return what to tell the citizen."""
+    async def start(
+        self, message: IncomingMessage, state: ConversationState
+    ) -> tuple[list[Reply], ConversationState]:
+        """Begin the request and return what to tell the citizen, and the new state."""
         ...

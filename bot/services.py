@@ -1,23 +1,52 @@
-"""Compose the bot from settings: content, matcher, database, dialogue. No globals."""
+"""Compose the bot from settings: content, matcher, places, database, core. No globals."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.assistant import Assistant, ReportMaker
 from bot.dialogue import Dialogue
-from bot.messages import IncomingMessage, Reply
+from bot.messages import Button, IncomingMessage, Reply
 from bot.settings import Settings
 from bot.state import ConversationState
+from bot.support.common import SupportConfig, Toolkit
 from content import Content, load_content
 from intents import Matcher, Thresholds
+from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
+from storage.models import HelpRequestRow, OutboxRow, TimerRow
+from storage.outbox import OutboxRepository
+from storage.support import HelpRequestRepository
+from storage.timers import TimerRepository
+from storage.updates import forget_updates_before
 
-__all__ = ["Bot", "Services", "build_matcher", "compose", "conversation_store", "thresholds_of"]
+__all__ = [
+    "Bot",
+    "Clock",
+    "Delivery",
+    "Services",
+    "build_matcher",
+    "compose",
+    "conversation_store",
+    "support_config",
+    "thresholds_of",
+]
+
+logger = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+UPDATE_MEMORY = timedelta(days=7)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def thresholds_of(content: Content) -> Thresholds:
@@ -39,6 +68,16 @@ def build_matcher(content: Content) -> Matcher:
     return Matcher(entries, content.lexicon, thresholds_of(content))
 
 
+def support_config(settings: Settings) -> SupportConfig:
+    return SupportConfig(
+        claim_timeout=timedelta(minutes=settings.claim_timeout_minutes),
+        giveup_timeout=timedelta(minutes=settings.giveup_timeout_minutes),
+        idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
+        invite_days=settings.invite_days,
+        operators=settings.operator_ids,
+    )
+
+
 def _restore(data: Mapping[str, Any]) -> ConversationState:
     return ConversationState.from_json(data)
 
@@ -48,17 +87,102 @@ def conversation_store(session: AsyncSession) -> ConversationRepository[Conversa
     return ConversationRepository(session, ConversationState.to_json, _restore)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A stored outgoing message handed to a channel adapter."""
+
+    outbox_id: int
+    channel: str
+    external_id: str
+    reply: Reply
+
+
+def _as_reply(row: OutboxRow) -> Reply:
+    buttons = tuple(Button(b["title"], b["payload"]) for b in row.buttons)
+    edit_of = str(row.edit_of) if row.edit_of is not None else None
+    return Reply(row.text, buttons, edit_of=edit_of)
+
+
 class Bot:
     """Handles each incoming message in one database transaction, so any worker can serve it."""
 
-    def __init__(self, dialogue: Dialogue, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.dialogue = dialogue
+    def __init__(
+        self,
+        assistant: Assistant,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = system_clock,
+        retention: timedelta = timedelta(days=180),
+    ) -> None:
+        self.assistant = assistant
         self.sessions = sessions
+        self.clock = clock
+        self.retention = retention
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
-        """Load state, answer, save state: all or nothing."""
+        """Load state, answer, save state and queue notifications: all or nothing."""
         async with self.sessions.begin() as session:
-            return await self.dialogue.handle(message, conversation_store(session))
+            return await self.assistant.handle(
+                message, session, conversation_store(session), self.clock()
+            )
+
+    async def run_due_timers(self, limit: int = 100) -> int:
+        """Run every timer whose time has come, each in its own transaction."""
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            due = [timer.id for timer in await TimerRepository(session).due(now, limit)]
+        for timer_id in due:
+            async with self.sessions.begin() as session:
+                await self.assistant.run_timer(session, timer_id, now)
+        return len(due)
+
+    async def take_outgoing(
+        self, channel: str, external_id: str | None = None, limit: int = 50
+    ) -> list[Delivery]:
+        """Pending notifications for a channel (or one person), marked sent on the way out.
+
+        For adapters whose send cannot fail (console, tests). Network channels use
+        `OutboxRepository.pending` and settle each row after the platform answered.
+        """
+        async with self.sessions.begin() as session:
+            outbox = OutboxRepository(session)
+            rows = await outbox.pending(channel, external_id, limit)
+            deliveries = [Delivery(r.id, r.channel, r.external_id, _as_reply(r)) for r in rows]
+            for row in rows:
+                await outbox.mark_sent(row, self.clock(), platform_message_id=str(row.id))
+        return deliveries
+
+    async def purge(self) -> dict[str, int]:
+        """Apply the retention period: relayed messages, sent notifications, old update ids."""
+        now = self.clock()
+        before = now - self.retention
+        async with self.sessions.begin() as session:
+            messages = await HelpRequestRepository(session).purge_messages(before)
+            sent = await session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.status != "pending", OutboxRow.created_at < before
+                )
+            )
+            old = (
+                await session.execute(
+                    select(HelpRequestRow).where(
+                        HelpRequestRow.created_at < before, HelpRequestRow.description != ""
+                    )
+                )
+            ).scalars()
+            descriptions = 0
+            for request in old:
+                request.description = ""
+                descriptions += 1
+            updates = await forget_updates_before(session, now - UPDATE_MEMORY)
+            await session.execute(delete(TimerRow).where(TimerRow.done_at < before))
+        counts = {
+            "messages": messages,
+            "notifications": int(getattr(sent, "rowcount", 0) or 0),
+            "descriptions": descriptions,
+            "update_ids": updates,
+        }
+        logger.info("purge %s", counts)
+        return counts
 
 
 @dataclass(frozen=True)
@@ -68,6 +192,7 @@ class Services:
     settings: Settings
     content: Content
     matcher: Matcher
+    places: Places
     engine: AsyncEngine
     bot: Bot
 
@@ -76,10 +201,29 @@ class Services:
         await self.engine.dispose()
 
 
-def compose(settings: Settings) -> Services:
+def compose(
+    settings: Settings,
+    clock: Clock = system_clock,
+    report_maker: ReportMaker | None = None,
+) -> Services:
     """Build every service the bot needs from its settings (the schema must be up to date)."""
     content = load_content(Path(settings.content_dir))
     matcher = build_matcher(content)
+    places = Places.load(provinces=settings.province_list)
     engine = create_engine(settings.resolved_database_url())
-    bot = Bot(Dialogue(content, matcher), session_factory(engine))
-    return Services(settings=settings, content=content, matcher=matcher, engine=engine, bot=bot)
+    kit = Toolkit(content.support, places, support_config(settings))
+    assistant = Assistant(Dialogue(content, matcher), kit, report_maker)
+    bot = Bot(
+        assistant,
+        session_factory(engine),
+        clock,
+        retention=timedelta(days=settings.retention_days),
+    )
+    return Services(
+        settings=settings,
+        content=content,
+        matcher=matcher,
+        places=places,
+        engine=engine,
+        bot=bot,
+    )

@@ -32,6 +32,28 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "TROLYSO_DATABASE_URL")
     )
 
+    # People and places. Operators: "channel:id" pairs, comma-separated
+    # (e.g. "telegram:123456789,console:admin"); provinces: names or codes the deployment
+    # serves, comma-separated; empty means the whole country.
+    operators: str = ""
+    provinces: str = ""
+    # Support-session timers, in minutes, and how long message logs are kept, in days.
+    claim_timeout_minutes: int = Field(default=15, ge=1)
+    giveup_timeout_minutes: int = Field(default=60, ge=1)
+    idle_timeout_minutes: int = Field(default=30, ge=1)
+    invite_days: int = Field(default=7, ge=1, le=90)
+    retention_days: int = Field(default=180, ge=1)
+
+    @property
+    def operator_ids(self) -> frozenset[str]:
+        """The configured operators as "channel:id" strings."""
+        return frozenset(part.strip() for part in self.operators.split(",") if part.strip())
+
+    @property
+    def province_list(self) -> tuple[str, ...]:
+        """The provinces this deployment serves (empty: all 34)."""
+        return tuple(part.strip() for part in self.provinces.split(",") if part.strip())
+
     def resolved_database_url(self) -> str:
         """The database to use: DATABASE_URL, or a SQLite file under the data folder."""
         if self.database_url is not None and self.database_url.get_secret_value():

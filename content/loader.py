@@ -24,6 +24,7 @@ from content.schema import (
     SynonymsFile,
     TeencodeFile,
 )
+from content.support_texts import SupportTexts, check_support_texts
 from intents.lexicon import Lexicon
 from intents.normalize import fold
 
@@ -84,6 +85,7 @@ class Content:
     config: MatchingConfig
     messages: Messages
     lexicon: Lexicon
+    support: SupportTexts
     warnings: tuple[Problem, ...] = field(default=())
 
     def in_topic(self, topic: str) -> list[Intent]:
@@ -252,13 +254,19 @@ def load_content(root: Path | None = None) -> Content:
             intents[intent.id] = intent
             where[intent.id] = name
     problems.extend(_cross_check(intents, where))
+    support_path = root / "support.yaml"
+    support, support_problems = check_support_texts(support_path)
+    support_name = str(support_path.relative_to(root.parent))
+    for line, key, message in support_problems:
+        problems.append(Problem(file=support_name, line=line, field=key or None, message=message))
     errors = [p for p in problems if p.severity == "error"]
-    if errors or config is None or messages is None:
+    if errors or config is None or messages is None or support is None:
         raise ContentError(problems)
     return Content(
         intents=intents,
         config=config,
         messages=messages,
         lexicon=lexicon,
+        support=support,
         warnings=tuple(problems),
     )

@@ -92,6 +92,7 @@ EventKind = Literal[
     "idle_closed",  # nobody wrote for too long
     "outcome",  # the volunteer recorded the outcome (detail: outcome, services)
     "rated",  # the citizen rated the help (detail: rating)
+    "reopened",  # nobody came, the citizen asked for a call-back: back in the queue
 ]
 EVENT_KINDS: Final[tuple[str, ...]] = (
     "created",
@@ -106,4 +107,5 @@ EVENT_KINDS: Final[tuple[str, ...]] = (
     "idle_closed",
     "outcome",
     "rated",
+    "reopened",
 )

@@ -17,6 +17,7 @@ from bot.services import build_matcher
 from bot.state import ConversationState
 from content import Content, load_content
 from intents import Matcher
+from intents.places import Places
 from storage import InMemoryStore
 
 DATA = Path(__file__).parent / "data"
@@ -71,6 +72,11 @@ def content() -> Content:
 @pytest.fixture(scope="session")
 def matcher(content: Content) -> Matcher:
     return build_matcher(content)
+
+
+@pytest.fixture(scope="session")
+def places() -> Places:
+    return Places.load()
 
 
 @pytest.fixture

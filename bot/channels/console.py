@@ -7,8 +7,10 @@ StringIO exactly as a person drives it from the keyboard.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.messages import Button, Channel, ConversationKey, IncomingMessage, Reply
@@ -23,16 +25,25 @@ BANNER = (
 )
 
 
+Poll = Callable[[], Awaitable[list[Reply]]]
+
+
 def render(reply: Reply, first_number: int = 1) -> str:
     """Show a reply as text followed by numbered choices."""
-    lines = [f"Bot: {reply.text}"]
+    who = "Bot (sửa tin trước)" if reply.edit_of else "Bot"
+    lines = [f"{who}: {reply.text}"]
     for number, button in enumerate(reply.buttons, start=first_number):
         lines.append(f"  [{number}] {button.title}")
     return "\n".join(lines)
 
 
 class ConsoleChannel:
-    """Reads lines, sends them to the dialogue, prints the replies."""
+    """Reads lines, sends them to the dialogue, prints the replies.
+
+    `poll`, when given, is called every `poll_seconds` for messages other people caused
+    (a volunteer's answer, a claim notice): run the same person in two terminals and the
+    whole handoff can be tried with nothing but a SQLite file.
+    """
 
     def __init__(
         self,
@@ -41,6 +52,9 @@ class ConsoleChannel:
         stdout: TextIO,
         user_id: str = "console",
         prompt: str = "Bạn: ",
+        poll: Poll | None = None,
+        poll_seconds: float = 1.0,
+        files_dir: Path | None = None,
     ) -> None:
         self.dialogue = dialogue
         self.stdin = stdin
@@ -48,6 +62,9 @@ class ConsoleChannel:
         self.key = ConversationKey(Channel.CONSOLE.value, user_id)
         self.prompt = prompt
         self.buttons: list[Button] = []
+        self.poll = poll
+        self.poll_seconds = poll_seconds
+        self.files_dir = files_dir or Path("data") / "exports"
 
     def to_incoming(self, line: str) -> IncomingMessage:
         """A number that names a shown button presses it; anything else is typed text."""
@@ -62,16 +79,46 @@ class ConsoleChannel:
 
     def show(self, replies: Sequence[Reply]) -> None:
         """Print replies and remember their buttons, numbered across all of them."""
+        if not replies:
+            return
         self.buttons = []
         for reply in replies:
             self.stdout.write(render(reply, first_number=len(self.buttons) + 1) + "\n")
             self.buttons.extend(reply.buttons)
+            if reply.attachment is not None:
+                self.files_dir.mkdir(parents=True, exist_ok=True)
+                path = self.files_dir / Path(reply.attachment.filename).name
+                path.write_bytes(reply.attachment.data)
+                self.stdout.write(f"  [tệp đã lưu: {path}]\n")
         self.stdout.flush()
+
+    async def _poll_forever(self) -> None:
+        assert self.poll is not None
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            news = await self.poll()
+            if news:
+                self.stdout.write("\n")
+                self.show(news)
+                self.stdout.write(self.prompt)
+                self.stdout.flush()
 
     async def run(self) -> None:
         """Chat until end of input or a quit word."""
+        poller = asyncio.create_task(self._poll_forever()) if self.poll else None
+        try:
+            await self._chat()
+        finally:
+            if poller is not None:
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
+
+    async def _chat(self) -> None:
         self.stdout.write(BANNER + "\n")
-        self.show(await self.dialogue.handle(IncomingMessage(self.key, text="xin chào")))
+        self.show(await self.dialogue.handle(IncomingMessage(self.key, text="/start")))
+        if self.poll is not None:
+            self.show(await self.poll())
         while True:
             self.stdout.write(self.prompt)
             self.stdout.flush()
@@ -82,3 +129,5 @@ class ConsoleChannel:
             if not line.strip():
                 continue
             self.show(await self.dialogue.handle(self.to_incoming(line)))
+            if self.poll is not None:
+                self.show(await self.poll())

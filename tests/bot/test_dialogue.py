@@ -8,6 +8,7 @@ import pytest
 from bot import payloads
 from bot.dialogue import MENU_TOPICS, Dialogue
 from bot.messages import ConversationKey, IncomingMessage, Reply
+from bot.state import ConversationState
 
 ALICE = ConversationKey("console", "alice")
 BOB = ConversationKey("telegram", "bob")
@@ -125,9 +126,11 @@ async def test_help_request_goes_to_the_handoff_when_there_is_one(content, match
     started = []
 
     class RecordingHandoff:
-        async def start(self, message: IncomingMessage) -> list[Reply]:
+        async def start(
+            self, message: IncomingMessage, state: ConversationState
+        ) -> tuple[list[Reply], ConversationState]:
             started.append(message.key)
-            return [Reply("Đã nhận yêu cầu")]
+            return [Reply("Đã nhận yêu cầu")], state
 
     dialogue = Dialogue(content, matcher, store, handoff=RecordingHandoff())
     [reply] = await dialogue.handle(press(payloads.encode("person")))

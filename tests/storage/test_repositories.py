@@ -7,14 +7,22 @@ import asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.assistant import Assistant
 from bot.dialogue import Dialogue
 from bot.messages import ConversationKey, IncomingMessage
 from bot.services import Bot, conversation_store
 from bot.state import ConversationState
+from bot.support.common import SupportConfig, Toolkit
 from storage import create_engine, session_factory
 from storage.models import ConversationRow
 
 ALICE = ConversationKey("telegram", "1001")
+
+
+def assistant(content, matcher, places) -> Assistant:  # type: ignore[no-untyped-def]
+    return Assistant(Dialogue(content, matcher), Toolkit(content.support, places, SupportConfig()))
+
+
 BOB = ConversationKey("zalo", "1001")  # same id, another channel: another conversation
 
 
@@ -68,13 +76,13 @@ async def test_delete_forgets_the_conversation(engine: AsyncEngine) -> None:
 
 
 async def test_another_process_continues_the_conversation(
-    database_url: str, content, matcher
+    database_url: str, content, matcher, places
 ) -> None:
     """Two engines on one database stand for two workers: state is shared, not in memory."""
     first, second = create_engine(database_url), create_engine(database_url)
     try:
-        bot_one = Bot(Dialogue(content, matcher), session_factory(first))
-        bot_two = Bot(Dialogue(content, matcher), session_factory(second))
+        bot_one = Bot(assistant(content, matcher, places), session_factory(first))
+        bot_two = Bot(assistant(content, matcher, places), session_factory(second))
         [reply] = await bot_one.handle(IncomingMessage(ALICE, text="gia vang hom nay"))
         assert reply.text == content.messages.fallback
         [reply] = await bot_two.handle(IncomingMessage(ALICE, text="thoi tiet ngay mai"))
@@ -85,12 +93,12 @@ async def test_another_process_continues_the_conversation(
 
 
 async def test_concurrent_messages_of_one_person_are_not_lost(
-    database_url: str, content, matcher
+    database_url: str, content, matcher, places
 ) -> None:
     """Each message's transaction locks the conversation row: no lost updates."""
     engines = [create_engine(database_url) for _ in range(3)]
     try:
-        bots = [Bot(Dialogue(content, matcher), session_factory(e)) for e in engines]
+        bots = [Bot(assistant(content, matcher, places), session_factory(e)) for e in engines]
         junk = IncomingMessage(ALICE, text="gia vang hom nay")
         await asyncio.gather(*(bot.handle(junk) for bot in bots))
         async with session_factory(engines[0]).begin() as session:

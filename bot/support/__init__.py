@@ -1,0 +1,1 @@
+"""Volunteers help citizens: intake, claims, relay, outcomes, ratings, field logs, roles."""

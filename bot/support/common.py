@@ -1,0 +1,149 @@
+"""What every support step needs: the transaction's repositories, the clock, texts, buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from content.support_texts import SupportTexts
+from intents.places import Places
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import payloads
+from bot.messages import Button, Reply
+from storage.audit import AuditRepository
+from storage.models import HelpRequestRow
+from storage.outbox import OutboxRepository
+from storage.people import PeopleRepository
+from storage.support import HelpRequestRepository
+from storage.teams import TeamRepository
+from storage.timers import TimerRepository
+from storage.vocabulary import MODES, TOPICS
+
+__all__ = [
+    "SupportConfig",
+    "Toolkit",
+    "Turn",
+    "command_button",
+    "form_button",
+    "show_ref",
+]
+
+
+@dataclass(frozen=True)
+class SupportConfig:
+    """Timers and limits, from the settings."""
+
+    claim_timeout: timedelta = timedelta(minutes=15)
+    giveup_timeout: timedelta = timedelta(minutes=60)
+    idle_timeout: timedelta = timedelta(minutes=30)
+    invite_days: int = 7
+    max_invite_uses: int = 50
+    operators: frozenset[str] = field(default_factory=frozenset)  # "channel:external_id"
+
+
+@dataclass
+class Turn:
+    """One transaction's view of the database, and the time it happens at."""
+
+    session: AsyncSession
+    now: datetime
+    people: PeopleRepository
+    requests: HelpRequestRepository
+    outbox: OutboxRepository
+    timers: TimerRepository
+    audit: AuditRepository
+    teams: TeamRepository
+
+    @classmethod
+    def open(cls, session: AsyncSession, now: datetime) -> Turn:
+        return cls(
+            session=session,
+            now=now,
+            people=PeopleRepository(session),
+            requests=HelpRequestRepository(session),
+            outbox=OutboxRepository(session),
+            timers=TimerRepository(session),
+            audit=AuditRepository(session),
+            teams=TeamRepository(session),
+        )
+
+    async def notify(
+        self,
+        channel: str,
+        external_id: str,
+        reply: Reply,
+        *,
+        tag: str | None = None,
+        edit_of: int | None = None,
+        sender_id: int | None = None,
+    ) -> int:
+        """Queue a message for someone other than the current sender; returns its outbox id."""
+        row = await self.outbox.add(
+            channel,
+            external_id,
+            reply.text,
+            [(b.title, b.payload) for b in reply.buttons],
+            now=self.now,
+            tag=tag,
+            edit_of=edit_of,
+            sender_id=sender_id,
+        )
+        return row.id
+
+    async def notify_person(self, person_id: int, reply: Reply, **kwargs: Any) -> bool:
+        """Queue a message on the channel the person used last; False if unreachable."""
+        where = await self.people.reach(person_id)
+        if where is None:
+            return False
+        await self.notify(where.channel, where.external_id, reply, **kwargs)
+        return True
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    """The static parts shared by every support module: texts, places, configuration."""
+
+    texts: SupportTexts
+    places: Places
+    config: SupportConfig
+
+    def describe(self, request: HelpRequestRow, *, with_phone: bool) -> str:
+        """A request as a volunteer reads it: pseudonym and code, never the citizen's id."""
+        commune = self.places.commune(request.commune_code)
+        lines = [
+            self.texts("request_summary_head", ref=show_ref(request.ref), name=request.pseudonym),
+            self.texts("request_summary_topic", topic=TOPICS.get(request.topic, request.topic)),
+            self.texts(
+                "request_summary_place",
+                place=commune.label if commune else request.commune_code,
+            ),
+            self.texts("request_summary_mode", mode=MODES.get(request.mode, request.mode)),
+        ]
+        if request.description:
+            lines.append(self.texts("request_summary_description", text=request.description))
+        if with_phone and request.phone:
+            lines.append(self.texts("request_summary_phone", phone=request.phone))
+        return "\n".join(lines)
+
+
+def show_ref(ref: str) -> str:
+    """HT7K4P -> HT-7K4P, easier to read aloud."""
+    return f"{ref[:2]}-{ref[2:]}" if len(ref) > 2 else ref
+
+
+def form_button(title: str, step: str, value: str) -> Button:
+    """A button answering the current form question."""
+    return Button(title, payloads.encode("form", f"{step}:{value}"))
+
+
+def command_button(title: str, command: str, *args: str) -> Button:
+    """A button that does what typing the command would do."""
+    return Button(title, payloads.encode("command", " ".join((command, *args))))
+
+
+def choices(step: str, options: Iterable[tuple[str, str]], *extra: Button) -> tuple[Button, ...]:
+    """Buttons for (value, title) options of one form question."""
+    return (*(form_button(title, step, value) for value, title in options), *extra)

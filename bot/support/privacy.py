@@ -1,0 +1,65 @@
+"""A citizen sees and deletes what the bot stores about them (Law 91/2025/QH15)."""
+
+from __future__ import annotations
+
+from bot.messages import Reply
+from bot.support.common import Toolkit, Turn, command_button, show_ref
+from storage.models import PersonRow
+from storage.vocabulary import REQUEST_STATUSES, ROLES, TOPICS
+
+__all__ = ["PrivacyDesk", "mask_phone"]
+
+
+def mask_phone(phone: str) -> str:
+    """0912345678 -> 091****678: enough to recognise, not enough to misuse."""
+    return phone[:3] + "*" * max(len(phone) - 6, 0) + phone[-3:] if len(phone) > 6 else "***"
+
+
+class PrivacyDesk:
+    """/dulieu shows, /xoadulieu deletes (after a confirmation button)."""
+
+    def __init__(self, kit: Toolkit) -> None:
+        self.kit = kit
+        self.t = kit.texts
+
+    async def show(self, turn: Turn, person: PersonRow) -> list[Reply]:
+        identities = await turn.people.identities(person.id)
+        requests = await turn.requests.of_citizen(person.id)
+        lines = [
+            self.t(
+                "data_head",
+                handle=person.handle,
+                role=ROLES[person.role],
+                channels=", ".join(sorted({i.channel for i in identities})),
+                since=person.created_at.strftime("%d/%m/%Y"),
+            )
+        ]
+        relayed = 0
+        for request in requests:
+            relayed += len(await turn.requests.relayed(request))
+            lines.append(
+                self.t(
+                    "data_request",
+                    ref=show_ref(request.ref),
+                    topic=TOPICS.get(request.topic, request.topic),
+                    status=REQUEST_STATUSES.get(request.status, request.status),
+                    phone=mask_phone(request.phone) if request.phone else self.t("data_no_phone"),
+                )
+            )
+        lines.append(self.t("data_tail", requests=len(requests), messages=relayed))
+        delete = command_button(self.t("delete_data_button"), "xoadulieu")
+        return [Reply("\n".join(lines), (delete,))]
+
+    async def delete(self, turn: Turn, person: PersonRow, confirmed: bool) -> list[Reply]:
+        if not confirmed:
+            sure = command_button(self.t("delete_confirm_button"), "xoadulieu", "xacnhan")
+            return [Reply(self.t("delete_confirm"), (sure,))]
+        open_request = await turn.requests.open_for_citizen(person.id)
+        if open_request is not None:
+            open_request.status = "cancelled"
+            await turn.requests.event(open_request, "cancelled", turn.now, person.id)
+            await turn.timers.cancel(open_request.id, ("escalate", "giveup", "idle"), turn.now)
+        count = await turn.requests.anonymize_citizen(person.id)
+        await turn.people.forget(person, turn.now)
+        await turn.audit.record("data_deleted", turn.now, None, person.handle, requests=count)
+        return [Reply(self.t("delete_done"))]

@@ -1,0 +1,254 @@
+"""The support texts (`content/support.yaml`): every key the bot needs, checked at start-up.
+
+Operators edit the sentences; the bot fills in the {names}. A missing key, an unknown {name}
+or a broken brace is reported with the file and line, so a typo never reaches a citizen as
+a crash in the middle of a help session.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["FIELDS", "SupportTexts", "load_support_texts"]
+
+# key -> the {names} the bot fills in; a text may use fewer, never others.
+FIELDS: dict[str, frozenset[str]] = {
+    "cancel_button": frozenset(),
+    "cancel_request_button": frozenset(),
+    "skip_button": frozenset(),
+    "done_button": frozenset(),
+    "menu_button": frozenset(),
+    "claim_button": frozenset(),
+    "end_button": frozenset(),
+    "release_button": frozenset(),
+    "consent_yes_button": frozenset(),
+    "consent_no_button": frozenset(),
+    "place_not_this_button": frozenset(),
+    "callback_button": frozenset(),
+    "ask_again_button": frozenset(),
+    "queue_button": frozenset(),
+    "duty_on_button": frozenset(),
+    "duty_off_button": frozenset(),
+    "delete_data_button": frozenset(),
+    "delete_confirm_button": frozenset(),
+    "field_log_another_button": frozenset(),
+    "today_button": frozenset(),
+    "yesterday_button": frozenset(),
+    "intake_intro": frozenset(),
+    "intake_topic_again": frozenset(),
+    "intake_already_open": frozenset({"ref"}),
+    "intake_already_active": frozenset({"ref"}),
+    "intake_place": frozenset(),
+    "intake_place_retry": frozenset(),
+    "intake_place_confirm": frozenset({"place"}),
+    "intake_place_ok": frozenset({"place"}),
+    "intake_place_which": frozenset(),
+    "intake_place_which_province": frozenset(),
+    "intake_place_unknown": frozenset(),
+    "intake_place_give_up": frozenset(),
+    "intake_description": frozenset(),
+    "intake_mode": frozenset(),
+    "intake_consent": frozenset(),
+    "intake_consent_for_call": frozenset(),
+    "intake_phone": frozenset(),
+    "intake_phone_again": frozenset(),
+    "intake_phone_mode_changed": frozenset(),
+    "secret_warning_short": frozenset(),
+    "form_stopped": frozenset(),
+    "request_opened": frozenset({"ref"}),
+    "request_opened_nobody_on_duty": frozenset({"ref"}),
+    "request_not_found": frozenset({"ref"}),
+    "request_cancelled": frozenset({"ref"}),
+    "request_summary_head": frozenset({"name", "ref"}),
+    "request_summary_topic": frozenset({"topic"}),
+    "request_summary_place": frozenset({"place"}),
+    "request_summary_mode": frozenset({"mode"}),
+    "request_summary_description": frozenset({"text"}),
+    "request_summary_phone": frozenset({"phone"}),
+    "nothing_to_cancel": frozenset(),
+    "no_session": frozenset(),
+    "claim_notice": frozenset(),
+    "escalation_notice": frozenset(),
+    "claim_taken_notice": frozenset({"ref"}),
+    "claim_cancelled_notice": frozenset({"ref"}),
+    "claim_closed_notice": frozenset({"ref"}),
+    "claim_already_taken": frozenset({"ref"}),
+    "claim_closed": frozenset({"ref"}),
+    "claim_not_your_commune": frozenset(),
+    "claim_too_many": frozenset({"limit"}),
+    "claim_won": frozenset(),
+    "citizen_claimed": frozenset({"name", "ref"}),
+    "relay_to_volunteer": frozenset({"name", "ref", "text"}),
+    "relay_to_citizen": frozenset({"name", "text"}),
+    "volunteer_default_name": frozenset(),
+    "ended_by_citizen": frozenset({"ref"}),
+    "idle_closed": frozenset({"ref"}),
+    "outcome_prompt": frozenset({"ref"}),
+    "outcome_session_still_open": frozenset(),
+    "services_prompt": frozenset(),
+    "outcome_saved": frozenset(),
+    "not_your_session": frozenset(),
+    "released": frozenset({"ref"}),
+    "citizen_released": frozenset(),
+    "transfer_usage": frozenset(),
+    "transfer_unknown": frozenset({"handle"}),
+    "transfer_not_allowed": frozenset({"handle"}),
+    "transfer_busy": frozenset({"handle"}),
+    "transfer_received": frozenset(),
+    "transferred": frozenset({"handle", "ref"}),
+    "citizen_transferred": frozenset({"name"}),
+    "sessions_none": frozenset(),
+    "sessions_list": frozenset({"count"}),
+    "session_focus": frozenset({"name", "ref"}),
+    "session_not_yours": frozenset(),
+    "rating_prompt": frozenset({"ref"}),
+    "rating_thanks_ask_comment": frozenset(),
+    "rating_done": frozenset(),
+    "rating_already": frozenset(),
+    "rating_too_early": frozenset(),
+    "citizen_unclaimed": frozenset({"ref"}),
+    "callback_needs_phone": frozenset(),
+    "callback_queued": frozenset({"ref"}),
+    "not_allowed": frozenset(),
+    "unknown_command": frozenset({"command"}),
+    "whoami": frozenset({"handle", "role"}),
+    "whoami_team": frozenset({"team"}),
+    "whoami_volunteer": frozenset({"communes", "duty", "limit", "skills"}),
+    "duty_on": frozenset(),
+    "duty_off": frozenset(),
+    "none_yet": frozenset(),
+    "all_skills": frozenset(),
+    "join_usage": frozenset(),
+    "invite_unknown": frozenset(),
+    "invite_expired": frozenset(),
+    "invite_used_up": frozenset(),
+    "join_already": frozenset({"team"}),
+    "joined": frozenset({"handle", "team"}),
+    "duty_needs_commune": frozenset(),
+    "duty_now_on": frozenset({"waiting"}),
+    "duty_now_off": frozenset(),
+    "skills_list": frozenset(),
+    "skills_none": frozenset(),
+    "skills_unknown": frozenset(),
+    "max_sessions_usage": frozenset({"limit"}),
+    "max_sessions_set": frozenset({"limit"}),
+    "communes_list": frozenset({"communes"}),
+    "commune_which": frozenset(),
+    "commune_unknown": frozenset(),
+    "queue_empty": frozenset(),
+    "queue_head": frozenset({"count"}),
+    "invite_no_team": frozenset(),
+    "invite_usage": frozenset({"max_uses"}),
+    "invite_created": frozenset({"code", "days", "team", "uses"}),
+    "make_leader_usage": frozenset(),
+    "make_leader_which_commune": frozenset({"candidates"}),
+    "team_default_name": frozenset({"place"}),
+    "leader_made": frozenset({"handle", "team"}),
+    "you_are_leader": frozenset({"team"}),
+    "role_revoked": frozenset({"handle"}),
+    "report_unavailable": frozenset(),
+    "field_log_day": frozenset(),
+    "field_log_day_again": frozenset(),
+    "field_log_commune": frozenset(),
+    "field_log_place": frozenset(),
+    "field_log_services": frozenset(),
+    "field_log_services_again": frozenset(),
+    "field_log_count": frozenset(),
+    "field_log_count_again": frozenset(),
+    "field_log_duration": frozenset(),
+    "field_log_duration_again": frozenset(),
+    "field_log_notes": frozenset(),
+    "field_log_saved": frozenset({"count", "day", "place", "services"}),
+    "data_head": frozenset({"channels", "handle", "role", "since"}),
+    "data_request": frozenset({"phone", "ref", "status", "topic"}),
+    "data_no_phone": frozenset(),
+    "data_tail": frozenset({"messages", "requests"}),
+    "delete_confirm": frozenset(),
+    "delete_done": frozenset(),
+    "help_citizen": frozenset(),
+    "help_volunteer": frozenset(),
+    "help_leader": frozenset(),
+    "help_operator": frozenset(),
+}
+
+
+class SupportTexts:
+    """Formats a text by key: `texts("request_opened", ref="HT-7K4P")`."""
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self._texts = dict(texts)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self._texts[key]
+        return text.format(**values) if values else text
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._texts
+
+
+def _line_of(source: str, key: str) -> int | None:
+    for number, line in enumerate(source.splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None
+
+
+def check_support_texts(
+    path: Path,
+) -> tuple[SupportTexts | None, list[tuple[int | None, str, str]]]:
+    """Parse and check the file; problems are (line, key, message)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [(None, "", "file is missing")]
+    except UnicodeDecodeError as error:
+        return None, [(None, "", f"not UTF-8 text: {error}")]
+    try:
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        return None, [(mark.line + 1 if mark else None, "", f"not valid YAML: {error}")]
+    if not isinstance(data, dict):
+        return None, [(1, "", "expected a mapping of key: text")]
+    problems: list[tuple[int | None, str, str]] = []
+    for key in FIELDS:
+        if key not in data:
+            problems.append((None, key, "missing text"))
+    for key, text in data.items():
+        line = _line_of(source, str(key))
+        if key not in FIELDS:
+            problems.append((line, str(key), "unknown key (not used by the bot)"))
+            continue
+        if not isinstance(text, str) or not text.strip():
+            problems.append((line, key, "must be a non-empty text"))
+            continue
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+        except ValueError as error:
+            problems.append((line, key, f"broken braces: {error}; write {{{{ }}}} for a brace"))
+            continue
+        unknown = names - FIELDS[key]
+        if unknown:
+            allowed = ", ".join(sorted(FIELDS[key])) or "none"
+            problems.append(
+                (line, key, f"unknown {{{', '.join(sorted(unknown))}}}; allowed: {allowed}")
+            )
+    texts = SupportTexts({str(k): str(v) for k, v in data.items()}) if not problems else None
+    return texts, problems
+
+
+def load_support_texts(path: Path) -> SupportTexts:
+    """Load the texts or raise ValueError listing every problem with its line."""
+    texts, problems = check_support_texts(path)
+    if texts is None:
+        lines = [
+            f"{path}:{line or '?'}: {key + ': ' if key else ''}{message}"
+            for line, key, message in problems
+        ]
+        raise ValueError("\n".join(lines))
+    return texts

@@ -1,0 +1,520 @@
+"""Vietnamese administrative units (from 1 July 2025) and a fuzzy index for typed commune names.
+
+Since 1 July 2025 Vietnam has two levels: 34 provinces and 3,321 communes (xã), wards
+(phường) and special zones (đặc khu); there are no districts any more. The list ships as
+`content/places/admin_units.csv`, with `province_aliases.csv` for names citizens still type
+(pre-2025 provinces such as "Quảng Nam", abbreviations such as "tphcm").
+
+Citizens type "xa ia grai gia lai", "p. ben thanh tphcm", "iagrai gialai" or a whole sentence.
+`Places.search` reads such text as follows (the measured design of
+shared/reference/vietnamese-text.md, section 5):
+
+1. Fold the text (`intents.normalize.fold`), capped at MAX_CHARS characters.
+2. Find the rightmost province mention, including aliases and space-less forms ("gialai"), and
+   drop a "tỉnh / thành phố / tp" just before it. Only that province's communes are searched.
+3. Find the name. After a type word (xã, x, phường, p, f, đặc khu, thị trấn, tt) the name
+   starts right after it; without one it ends right before the province. Type words are read
+   only there, as a prefix: "thanh" inside "Bến Thành" is part of the name. Text with neither
+   a type word nor a province must be the name itself ("ia grai"): in a free sentence, "là gì"
+   or "an toàn" would otherwise be read as Phường La Gi or Xã An Toàn.
+4. Exact match of the name's space-less key ("iagrai"), else of the longest run of words
+   from that edge ("xa ia grai muon lam cccd").
+5. Otherwise rapidfuzz `fuzz.ratio` on space-less keys (`process.extract`).
+6. A province word can also be part of a commune name ("phuong lao cai", "xa duc hue"): an
+   exact name that contains the whole "province" mention wins over a non-exact reading.
+
+Decisions (cut-offs chosen with bench/bench_places.py on queries made from all communes):
+
+- "found": one commune matches exactly, or its fuzzy score is >= FOUND_SCORE and at least
+  FOUND_GAP above the next name, or it is the only candidate, LONE_GAP above anything else.
+- "ambiguous": the name exists several times in scope (nationwide when no province was typed:
+  then `needs_province`), or several fuzzy candidates are close. A type word typed by the
+  citizen ("xa my tho") settles a xã/phường pair of the same name.
+- "none": no candidate reaches CANDIDATE_SCORE, or the province typed has no such name.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from intents.normalize import fold
+
+__all__ = ["Commune", "PlaceMatch", "Places", "Province", "default_places_dir"]
+
+MAX_CHARS = 500  # a commune and a province fit in 60 characters; messages rarely reach 300
+MAX_NAME_WORDS = 6  # the longest name has 5 words ("Văn Miếu - Quốc Tử Giám")
+MAX_PROVINCE_WORDS = 4  # "ba ria vung tau", "thu do ha noi"
+MAX_BARE_WORDS = 4  # text with no type word and no province: at most this long to be a name
+FOUND_SCORE = 80.0  # one typo in a 6-letter key scores 83-92 with fuzz.ratio
+FOUND_GAP = 8.0  # ... and the best must beat the next different name by this much
+CANDIDATE_SCORE = 70.0  # below this a fuzzy candidate is noise ("y abc" vs "Đà Bắc": 67)
+CANDIDATE_BAND = 12.0  # ambiguous: the candidates within this of the best
+LONE_GAP = 20.0  # a weaker best with nothing else near it is still the answer
+KIND_PENALTY = 5.0  # fuzzy score lost by a phường when the citizen typed "xã", and vice versa
+MIN_FUZZY_CHARS = 6  # shorter keys are one edit away from too many names ("chao", "hello")
+
+COMMUNE_TYPES: dict[tuple[str, ...], str | None] = {
+    ("xa",): "Xã",
+    ("x",): "Xã",
+    ("phuong",): "Phường",
+    ("p",): "Phường",
+    ("ph",): "Phường",
+    ("f",): "Phường",  # "f1", "f. 12": Southern shorthand for phường
+    ("dac", "khu"): "Đặc khu",
+    ("thi", "tran"): None,  # pre-2025 townships; most became a xã of the same name
+    ("tt",): None,
+}
+PROVINCE_TYPES: tuple[tuple[str, ...], ...] = (
+    ("thanh", "pho"),
+    ("thanhpho",),
+    ("tp",),
+    ("tinh",),
+    ("t",),
+)
+_GLUED_TYPE = re.compile(r"^(xa|phuong|p|f)(\d+)$")  # "p1", "phuong12"
+_DOUBLE = re.compile(r"([a-np-z])\1+")  # fold() squeezes "hh" typed in one word: "vinhhung"
+
+Status = Literal["found", "ambiguous", "none"]
+Edge = Literal["start", "end", "whole"]
+
+
+@dataclass(frozen=True, slots=True)
+class Province:
+    """A province or centrally-run city: name "Tỉnh Gia Lai", short "Gia Lai"."""
+
+    code: str
+    name: str
+    short: str
+
+
+@dataclass(frozen=True, slots=True)
+class Commune:
+    """A commune (xã), ward (phường) or special zone (đặc khu); `kind` is one of those words."""
+
+    code: str
+    name: str
+    short: str
+    kind: str
+    province_code: str
+    province_short: str
+
+    @property
+    def label(self) -> str:
+        """What a citizen sees on a button: "Xã Ia Grai, Gia Lai"."""
+        return f"{self.name}, {self.province_short}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMatch:
+    """What `Places.search` understood.
+
+    `candidates` are best first: one when found, 2..limit when ambiguous, none otherwise.
+    `province` is the province mentioned in the text, if any. It may lie outside a deployment
+    limited to some provinces: then `Places.province(code)` is None and status is "none".
+    `needs_province` is True when the name exists in several provinces and none was given.
+    """
+
+    status: Literal["found", "ambiguous", "none"]
+    candidates: tuple[Commune, ...]
+    province: Province | None
+    needs_province: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One reading of some words: the result, and which words an exact name covered."""
+
+    status: Status
+    candidates: tuple[Commune, ...]
+    exact: bool = False
+    window: tuple[int, int] = (0, 0)
+    typed: bool = False  # a commune type word came right before the name
+
+
+_NOTHING = _Reading("none", ())
+
+
+def _key(words: Iterable[str]) -> str:
+    """Space-less matching key: "ia grai" and "iagrai" meet."""
+    return "".join(words)
+
+
+def _squeezed(key: str) -> str | None:
+    """The key as fold() leaves it when typed as one word ("vinhhung" -> "vinhung"), if it
+    differs and is long enough not to collide with a common word ("haan" -> "han")."""
+    squeezed = _DOUBLE.sub(r"\1", key)
+    return squeezed if squeezed != key and len(squeezed) >= MIN_FUZZY_CHARS else None
+
+
+def _tokens(text: str) -> list[str]:
+    words: list[str] = []
+    for word in fold(text[:MAX_CHARS]).split():
+        glued = _GLUED_TYPE.match(word)
+        words.extend(glued.groups() if glued else (word,))
+    return words
+
+
+def default_places_dir() -> Path:
+    """The `places` folder shipped inside the `content` package (found without importing it)."""
+    spec = importlib.util.find_spec("content")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the content package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "places"
+
+
+_UNITS_HEADER = (
+    "province_code",
+    "province_name",
+    "province_short",
+    "commune_code",
+    "commune_name",
+    "commune_short",
+    "commune_type",
+)
+_ALIASES_HEADER = ("alias", "province_code")
+
+
+def _read_csv(path: Path, header: Sequence[str]) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != tuple(header):
+            raise ValueError(f"{path}: expected the header {','.join(header)}")
+        rows = list(reader)
+    for number, row in enumerate(rows, start=2):
+        if any(not (row.get(column) or "").strip() for column in header):
+            raise ValueError(f"{path}, line {number}: empty field")
+    return rows
+
+
+class Places:
+    """The provinces and communes of one deployment, with a fuzzy index over typed names."""
+
+    def __init__(
+        self,
+        provinces: Sequence[Province],
+        communes: Sequence[Commune],
+        aliases: Mapping[str, str] | None = None,
+        served: Collection[str] | None = None,
+    ) -> None:
+        """Index `communes`. `aliases` maps alias text to a province code; `served` limits
+        the deployment to some province codes (all when None). All provinces are still
+        recognised in text, so that "tphcm" is never read as part of a commune name."""
+        self._all_provinces = {p.code: p for p in provinces}
+        served_codes = set(self._all_provinces) if served is None else set(served)
+        self._provinces = tuple(p for p in provinces if p.code in served_codes)
+        self._in_province: dict[str, list[Commune]] = {p.code: [] for p in self._provinces}
+        self._by_code: dict[str, Commune] = {}
+        self._key_of: dict[str, str] = {}
+        self._exact: dict[str, list[Commune]] = {}
+        self._squeezed: dict[str, list[Commune]] = {}
+        self._numbered: dict[str, list[Commune]] = {}
+        for commune in communes:
+            if commune.province_code not in served_codes:
+                continue
+            words = fold(commune.short).split()
+            key = _key(words)
+            self._by_code[commune.code] = commune
+            self._key_of[commune.code] = key
+            self._in_province[commune.province_code].append(commune)
+            self._exact.setdefault(key, []).append(commune)
+            squeezed = _squeezed(key)
+            if squeezed is not None:
+                self._squeezed.setdefault(squeezed, []).append(commune)
+            for word in words:
+                if word.isdigit():
+                    self._numbered.setdefault(word, []).append(commune)
+        self._fuzzy_keys: dict[str | None, list[str]] = {None: sorted(self._exact)}
+        for code, members in self._in_province.items():
+            self._fuzzy_keys[code] = sorted({self._key_of[c.code] for c in members})
+        self._province_words: dict[tuple[str, ...], str] = {}
+        self._province_keys: dict[str, str] = {}
+        names = [(p.short, p.code) for p in provinces] + [(p.name, p.code) for p in provinces]
+        for text, code in [*names, *(aliases or {}).items()]:
+            if code not in self._all_provinces:
+                raise ValueError(f"alias {text!r} names an unknown province code {code!r}")
+            words = tuple(fold(text).split())
+            self._province_words.setdefault(words, code)
+            for prefix in ("", "tinh", "tp", "thanhpho"):  # "tinhgialai", "tphcm"
+                key = _key((prefix, *words))
+                self._province_keys.setdefault(key, code)
+                squeezed = _squeezed(key)
+                if squeezed is not None:  # "khanhoa"
+                    self._province_keys.setdefault(squeezed, code)
+
+    @classmethod
+    def load(cls, directory: Path | None = None, provinces: Collection[str] = ()) -> Places:
+        """Read admin_units.csv (and province_aliases.csv when present) from `directory`,
+        by default the shipped content/places.
+
+        `provinces` limits the deployment to some provinces, each by code ("52") or by name in
+        any form ("gia lai", "Tỉnh Gia Lai", "GIA LAI", a pre-2025 name such as "Bình Định");
+        an unknown one raises ValueError naming it.
+        """
+        folder = default_places_dir() if directory is None else Path(directory)
+        all_provinces: dict[str, Province] = {}
+        communes: list[Commune] = []
+        for row in _read_csv(folder / "admin_units.csv", _UNITS_HEADER):
+            province = all_provinces.setdefault(
+                row["province_code"],
+                Province(row["province_code"], row["province_name"], row["province_short"]),
+            )
+            communes.append(
+                Commune(
+                    code=row["commune_code"],
+                    name=row["commune_name"],
+                    short=row["commune_short"],
+                    kind=row["commune_type"],
+                    province_code=province.code,
+                    province_short=province.short,
+                )
+            )
+        aliases: dict[str, str] = {}
+        alias_path = folder / "province_aliases.csv"
+        if alias_path.exists():
+            for row in _read_csv(alias_path, _ALIASES_HEADER):
+                aliases[row["alias"]] = row["province_code"]
+        everything = cls(list(all_provinces.values()), communes, aliases)
+        wanted = (provinces,) if isinstance(provinces, str) else tuple(provinces)
+        if not wanted:
+            return everything
+        served: list[str] = []
+        for value in wanted:
+            code = value.strip() if value.strip() in all_provinces else everything._named(value)
+            if code is None:
+                raise ValueError(f"unknown province: {value!r}")
+            served.append(code)
+        return cls(list(all_provinces.values()), communes, aliases, served)
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def commune(self, code: str) -> Commune | None:
+        """The commune with this code ("00004"), if it is in the deployment."""
+        return self._by_code.get(code)
+
+    def province(self, code: str) -> Province | None:
+        """The province with this code ("52"), if it is in the deployment."""
+        return self._all_provinces.get(code) if code in self._in_province else None
+
+    def provinces(self) -> tuple[Province, ...]:
+        """The deployment's provinces, by code."""
+        return self._provinces
+
+    def communes_in(self, province_code: str) -> tuple[Commune, ...]:
+        """The communes of one province of the deployment, by code; empty when unknown."""
+        return tuple(self._in_province.get(province_code, ()))
+
+    def find_province(self, text: str) -> Province | None:
+        """The province mentioned last in `text` ("... tinh gia lai", "tphcm", "quang nam"),
+        any of the 34 even outside the deployment; None when there is none."""
+        if not isinstance(text, str):
+            return None
+        mention = self._mention(_tokens(text))
+        return None if mention is None else self._all_provinces[mention[2]]
+
+    def _named(self, text: str) -> str | None:
+        """The code of the province whose name or alias is the whole `text`."""
+        words = _tokens(text)
+        mention = self._mention(words)
+        if mention is None or mention[1] != len(words):
+            return None
+        before = tuple(words[: mention[0]])
+        return mention[2] if not before or before in PROVINCE_TYPES else None
+
+    def _mention(self, words: Sequence[str]) -> tuple[int, int, str] | None:
+        """(start, end, code) of the rightmost province mention; the longest at that end."""
+        for end in range(len(words), 0, -1):
+            for start in range(max(0, end - MAX_PROVINCE_WORDS), end):
+                window = tuple(words[start:end])
+                code = self._province_words.get(window) or self._province_keys.get(_key(window))
+                if code is not None:
+                    return start, end, code
+        return None
+
+    # -- search --------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 5) -> PlaceMatch:
+        """Find the commune a citizen typed. Never raises; `limit` is kept within 2..20."""
+        if not isinstance(text, str):
+            return PlaceMatch("none", (), None, False)
+        limit = min(max(limit, 2), 20)
+        words = _tokens(text)
+        mention = self._mention(words)
+        if mention is None:
+            return self._answer(self._read(words, None, "whole", limit, fuzzy=True), None)
+        start, end, code = mention
+        province = self._all_provinces[code]
+        left = list(words[:start])
+        for kind in PROVINCE_TYPES:
+            if tuple(left[-len(kind) :]) == kind:
+                del left[-len(kind) :]
+                break
+        first = _NOTHING
+        if code in self._in_province:
+            if left:  # "xa ia grai tinh gia lai": the name ends before the province
+                first = self._read(left, code, "end", limit, fuzzy=True)
+            else:  # "gia lai, xa ia grai"
+                first = self._read(words[end:], code, "start", limit, fuzzy=True)
+            if first.exact:
+                return self._answer(first, province)
+        # The "province" may be part of a name: "phuong lao cai", "xa duc hue".
+        whole = self._read(words, None, "whole", limit, fuzzy=False)
+        low, high = whole.window
+        if (
+            whole.exact
+            and low <= start
+            and high >= end
+            and ((low, high) != (start, end) or whole.typed)
+        ):
+            return self._answer(whole, None)
+        return self._answer(first, province)
+
+    @staticmethod
+    def _answer(reading: _Reading, province: Province | None) -> PlaceMatch:
+        spread = len({c.province_code for c in reading.candidates}) > 1
+        needs = province is None and reading.status == "ambiguous" and spread
+        return PlaceMatch(reading.status, reading.candidates, province, needs)
+
+    def _read(
+        self, words: Sequence[str], scope: str | None, edge: Edge, limit: int, fuzzy: bool
+    ) -> _Reading:
+        """Read a commune name in `words`, searching province `scope` (None: everywhere).
+
+        `edge` says where the name sits when no type word marks its start: at the "start"
+        (after a province), at the "end" (before a province), or it is the "whole" text.
+        """
+        kind, name_start = self._type_word(words)
+        typed = name_start > 0
+        if typed:
+            edge = "start"
+        span = list(words[name_start:])
+        if not span or (edge == "whole" and len(span) > MAX_BARE_WORDS):
+            return _NOTHING
+        full = (name_start, len(words))
+        if len(span) <= MAX_NAME_WORDS:
+            hits = self._hits(_key(span), scope, kind, single=len(span) == 1)
+            if not hits and len(span) == 1 and span[0].isdigit():  # "phuong 1"
+                hits = self._prefer_kind(self._in_scope(self._numbered, span[0], scope), kind)
+            if hits:
+                return self._exact_reading(hits, full, typed, limit)
+        window_hits, window = self._edge_window(span, scope, kind, edge)
+        window = (window[0] + name_start, window[1] + name_start)
+        if not fuzzy:
+            if window_hits:
+                return self._exact_reading(window_hits, window, typed, limit)
+            return _NOTHING
+        ranked = self._fuzzy(span, scope, kind, edge)
+        if window_hits and (
+            not ranked or ranked[0][0] < FOUND_SCORE or ranked[0][1] in window_hits
+        ):
+            return self._exact_reading(window_hits, window, typed, limit)
+        return self._fuzzy_reading(ranked, limit)
+
+    @staticmethod
+    def _type_word(words: Sequence[str]) -> tuple[str | None, int]:
+        """The commune type typed before the name, and where the name starts (0: no type)."""
+        for position in range(len(words)):
+            for size in (2, 1):
+                typed = tuple(words[position : position + size])
+                if len(typed) == size and typed in COMMUNE_TYPES:
+                    return COMMUNE_TYPES[typed], position + size
+        return None, 0
+
+    @staticmethod
+    def _in_scope(
+        index: Mapping[str, list[Commune]], key: str, scope: str | None
+    ) -> list[Commune]:
+        return [c for c in index.get(key, ()) if scope is None or c.province_code == scope]
+
+    def _hits(self, key: str, scope: str | None, kind: str | None, single: bool) -> list[Commune]:
+        """Communes whose key is `key`; a single typed word may have lost a double letter."""
+        hits = self._in_scope(self._exact, key, scope)
+        if not hits and single:
+            hits = self._in_scope(self._squeezed, key, scope)
+        return self._prefer_kind(hits, kind)
+
+    @staticmethod
+    def _prefer_kind(hits: list[Commune], kind: str | None) -> list[Commune]:
+        """Keep the communes of the typed kind when there are some ("xa my tho")."""
+        if kind is None or len(hits) < 2:
+            return hits
+        return [c for c in hits if c.kind == kind] or hits
+
+    def _edge_window(
+        self, span: Sequence[str], scope: str | None, kind: str | None, edge: Edge
+    ) -> tuple[list[Commune], tuple[int, int]]:
+        """The longest run of words from the name's edge that is exactly a name in scope."""
+        if edge == "whole":
+            return [], (0, 0)
+        for size in range(min(len(span), MAX_NAME_WORDS), 0, -1):
+            at = (0, size) if edge == "start" else (len(span) - size, len(span))
+            hits = self._hits(_key(span[at[0] : at[1]]), scope, kind, single=size == 1)
+            if hits:
+                return hits, at
+        return [], (0, 0)
+
+    def _fuzzy(
+        self, span: Sequence[str], scope: str | None, kind: str | None, edge: Edge
+    ) -> list[tuple[float, Commune]]:
+        """Communes by fuzz.ratio of their key to the name typed, best first.
+
+        The whole span is tried first; runs of words from the name's edge ("xa ia grsi nhe"
+        -> "iagrsi") only when the whole span matched nothing well.
+        """
+        keys = self._fuzzy_keys.get(scope, [])
+        queries: list[str] = []
+        if len(span) <= MAX_NAME_WORDS:
+            queries.append(_key(span))
+        if edge != "whole":
+            sizes = range(min(len(span), MAX_NAME_WORDS), 0, -1)
+            queries += [_key(span[:n] if edge == "start" else span[-n:]) for n in sizes]
+        scores: dict[str, float] = {}
+        for query in dict.fromkeys(q for q in queries if len(q) >= MIN_FUZZY_CHARS):
+            if scores and max(scores.values()) >= FOUND_SCORE:
+                break  # the longer query already matched well; shorter ones only add noise
+            for key, score, _ in process.extract(
+                query, keys, scorer=fuzz.ratio, limit=10, score_cutoff=CANDIDATE_SCORE
+            ):
+                scores[key] = max(score, scores.get(key, 0.0))
+        ranked: list[tuple[float, Commune]] = []
+        for key, score in scores.items():
+            for commune in self._in_scope(self._exact, key, scope):
+                penalty = KIND_PENALTY if kind is not None and commune.kind != kind else 0.0
+                ranked.append((score - penalty, commune))
+        ranked.sort(key=lambda item: (-item[0], item[1].province_code, item[1].code))
+        return ranked
+
+    @staticmethod
+    def _exact_reading(
+        hits: Sequence[Commune], window: tuple[int, int], typed: bool, limit: int
+    ) -> _Reading:
+        ordered = tuple(sorted(hits, key=lambda c: (c.province_code, c.code))[:limit])
+        status: Status = "found" if len(ordered) == 1 else "ambiguous"
+        return _Reading(status, ordered, exact=True, window=window, typed=typed)
+
+    def _fuzzy_reading(self, ranked: Sequence[tuple[float, Commune]], limit: int) -> _Reading:
+        if not ranked or ranked[0][0] < CANDIDATE_SCORE:
+            return _NOTHING
+        best_score, best = ranked[0]
+        best_key = self._key_of[best.code]
+        same = [c for s, c in ranked if s == best_score and self._key_of[c.code] == best_key]
+        others = [s for s, c in ranked if c not in same]
+        gap = best_score - (others[0] if others else 0.0)
+        if len(same) == 1 and (
+            (best_score >= FOUND_SCORE and gap >= FOUND_GAP) or gap >= LONE_GAP
+        ):
+            return _Reading("found", (best,))
+        floor = max(CANDIDATE_SCORE, best_score - CANDIDATE_BAND)
+        near = tuple(c for s, c in ranked if s >= floor)[:limit]
+        if len(near) < 2:
+            near = tuple(c for _, c in ranked[:2])
+        if len(near) < 2:
+            return _Reading("found", (best,))
+        return _Reading("ambiguous", near)

@@ -1,0 +1,210 @@
+"""People, their channel identities, roles and volunteer profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.codes import new_code
+from storage.models import (
+    HelpRequestRow,
+    IdentityRow,
+    PersonRow,
+    VolunteerCommuneRow,
+    VolunteerRow,
+)
+from storage.vocabulary import ROLE_RANK
+
+__all__ = ["Candidate", "PeopleRepository"]
+
+HANDLE_LENGTH = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A volunteer who could take a request now, and where to reach them."""
+
+    person: PersonRow
+    profile: VolunteerRow
+    channel: str
+    external_id: str
+    active_sessions: int
+
+
+class PeopleRepository:
+    """Finds or creates the person behind a (channel, external id); never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def identity(self, channel: str, external_id: str) -> IdentityRow | None:
+        query = select(IdentityRow).where(
+            IdentityRow.channel == channel, IdentityRow.external_id == external_id
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def resolve(self, channel: str, external_id: str, now: datetime) -> PersonRow:
+        """The person on this channel id, created as a citizen on first contact.
+
+        The caller already holds the conversation row lock for this (channel, id), so two
+        workers never create the same person twice.
+        """
+        found = await self.identity(channel, external_id)
+        if found is not None:
+            person = await self.session.get(PersonRow, found.person_id)
+            if person is not None and person.deleted_at is None:
+                found.last_seen_at = now
+                return person
+            # The person asked us to forget them: this id starts afresh.
+            await self.session.delete(found)
+            await self.session.flush()
+        person = PersonRow(handle=await self._free_handle(), role="citizen", created_at=now)
+        self.session.add(person)
+        await self.session.flush()
+        self.session.add(
+            IdentityRow(
+                person_id=person.id, channel=channel, external_id=external_id, last_seen_at=now
+            )
+        )
+        await self.session.flush()
+        return person
+
+    async def _free_handle(self) -> str:
+        while True:
+            handle = new_code(HANDLE_LENGTH)
+            if await self.by_handle(handle) is None:
+                return handle
+
+    async def by_handle(self, handle: str) -> PersonRow | None:
+        query = select(PersonRow).where(
+            PersonRow.handle == handle.upper(), PersonRow.deleted_at.is_(None)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def get(self, person_id: int) -> PersonRow | None:
+        person = await self.session.get(PersonRow, person_id)
+        return person if person is not None and person.deleted_at is None else None
+
+    async def identities(self, person_id: int) -> list[IdentityRow]:
+        query = (
+            select(IdentityRow)
+            .where(IdentityRow.person_id == person_id)
+            .order_by(IdentityRow.last_seen_at.desc())
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def reach(self, person_id: int) -> IdentityRow | None:
+        """Where to send a notification: the identity the person used most recently."""
+        found = await self.identities(person_id)
+        return found[0] if found else None
+
+    async def link(self, person: PersonRow, identity: IdentityRow) -> None:
+        """Move an identity (another channel) to `person`: one person, two channels."""
+        identity.person_id = person.id
+        await self.session.flush()
+
+    async def raise_role(self, person: PersonRow, role: str) -> bool:
+        """Give `person` at least `role`; True if it changed."""
+        if ROLE_RANK[role] <= ROLE_RANK[person.role]:
+            return False
+        person.role = role
+        await self.session.flush()
+        return True
+
+    async def set_role(self, person: PersonRow, role: str) -> None:
+        person.role = role
+        await self.session.flush()
+
+    # --- volunteer profiles -------------------------------------------------------------
+
+    async def profile(self, person_id: int) -> VolunteerRow:
+        """The volunteer profile, created with defaults when missing."""
+        found = await self.session.get(VolunteerRow, person_id)
+        if found is None:
+            found = VolunteerRow(person_id=person_id, skills=[], on_duty=False, max_sessions=2)
+            self.session.add(found)
+            await self.session.flush()
+        return found
+
+    async def communes(self, person_id: int) -> list[str]:
+        query = select(VolunteerCommuneRow.commune_code).where(
+            VolunteerCommuneRow.person_id == person_id
+        )
+        return sorted((await self.session.execute(query)).scalars())
+
+    async def set_communes(self, person_id: int, codes: Iterable[str]) -> None:
+        await self.session.execute(
+            delete(VolunteerCommuneRow).where(VolunteerCommuneRow.person_id == person_id)
+        )
+        for code in sorted(set(codes)):
+            self.session.add(VolunteerCommuneRow(person_id=person_id, commune_code=code))
+        await self.session.flush()
+
+    async def active_sessions(self, person_id: int) -> int:
+        query = select(func.count()).where(
+            HelpRequestRow.volunteer_id == person_id, HelpRequestRow.status == "active"
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def candidates(self, commune_code: str, topic: str) -> list[Candidate]:
+        """Volunteers on duty for this commune with the skill and room for one more session.
+
+        A volunteer with no skills listed helps with everything; "other" goes to everyone.
+        """
+        query = (
+            select(PersonRow, VolunteerRow)
+            .join(VolunteerRow, VolunteerRow.person_id == PersonRow.id)
+            .join(VolunteerCommuneRow, VolunteerCommuneRow.person_id == PersonRow.id)
+            .where(
+                VolunteerCommuneRow.commune_code == commune_code,
+                VolunteerRow.on_duty.is_(True),
+                PersonRow.deleted_at.is_(None),
+                PersonRow.role != "citizen",
+            )
+            .order_by(PersonRow.id)
+        )
+        found: list[Candidate] = []
+        for person, profile in (await self.session.execute(query)).tuples():
+            if topic != "other" and profile.skills and topic not in profile.skills:
+                continue
+            active = await self.active_sessions(person.id)
+            if active >= profile.max_sessions:
+                continue
+            where = await self.reach(person.id)
+            if where is None:
+                continue
+            found.append(Candidate(person, profile, where.channel, where.external_id, active))
+        return found
+
+    async def leaders_of(self, team_id: int | None) -> list[PersonRow]:
+        if team_id is None:
+            return []
+        query = select(PersonRow).where(
+            PersonRow.team_id == team_id,
+            PersonRow.role == "leader",
+            PersonRow.deleted_at.is_(None),
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def operators(self) -> list[PersonRow]:
+        query = select(PersonRow).where(
+            PersonRow.role == "operator", PersonRow.deleted_at.is_(None)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def forget(self, person: PersonRow, now: datetime) -> None:
+        """Delete what identifies a person; keep anonymous counts for the reports."""
+        await self.session.execute(delete(IdentityRow).where(IdentityRow.person_id == person.id))
+        await self.session.execute(
+            delete(VolunteerCommuneRow).where(VolunteerCommuneRow.person_id == person.id)
+        )
+        await self.session.execute(
+            update(VolunteerRow).where(VolunteerRow.person_id == person.id).values(on_duty=False)
+        )
+        person.display_name = None
+        person.deleted_at = now
+        await self.session.flush()

@@ -1,0 +1,86 @@
+"""Teams and the invite codes their leaders hand out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.codes import new_code, normalize_code
+from storage.models import InviteRow, TeamRow
+
+__all__ = ["INVITE_LENGTH", "TeamRepository"]
+
+INVITE_LENGTH = 8
+
+
+class TeamRepository:
+    """Teams of a commune and their invites; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, team_id: int) -> TeamRow | None:
+        return await self.session.get(TeamRow, team_id)
+
+    async def of_commune(self, commune_code: str) -> list[TeamRow]:
+        query = select(TeamRow).where(TeamRow.commune_code == commune_code).order_by(TeamRow.id)
+        return list((await self.session.execute(query)).scalars())
+
+    async def create(
+        self, name: str, commune_code: str, province_code: str, now: datetime
+    ) -> TeamRow:
+        team = TeamRow(
+            name=name, commune_code=commune_code, province_code=province_code, created_at=now
+        )
+        self.session.add(team)
+        await self.session.flush()
+        return team
+
+    async def all(self) -> list[TeamRow]:
+        return list((await self.session.execute(select(TeamRow).order_by(TeamRow.id))).scalars())
+
+    async def new_invite(
+        self,
+        team: TeamRow,
+        created_by: int | None,
+        max_uses: int,
+        expires_at: datetime,
+        now: datetime,
+    ) -> InviteRow:
+        while True:
+            code = new_code(INVITE_LENGTH)
+            if await self.session.get(InviteRow, code) is None:
+                break
+        invite = InviteRow(
+            code=code,
+            team_id=team.id,
+            created_by=created_by,
+            max_uses=max_uses,
+            uses=0,
+            expires_at=expires_at,
+            created_at=now,
+        )
+        self.session.add(invite)
+        await self.session.flush()
+        return invite
+
+    async def invite(self, code: str) -> InviteRow | None:
+        return await self.session.get(InviteRow, normalize_code(code))
+
+    async def use_invite(self, invite: InviteRow, now: datetime) -> bool:
+        """Count one use, atomically; False if it is used up, expired or revoked."""
+        result = await self.session.execute(
+            update(InviteRow)
+            .where(
+                InviteRow.code == invite.code,
+                InviteRow.uses < InviteRow.max_uses,
+                InviteRow.expires_at > now,
+                InviteRow.revoked_at.is_(None),
+            )
+            .values(uses=InviteRow.uses + 1)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.refresh(invite)
+        return getattr(result, "rowcount", 0) == 1

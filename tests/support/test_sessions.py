@@ -1,0 +1,306 @@
+"""Whole support conversations: a citizen, two volunteers, a team leader and an operator."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.services import Bot
+from storage import session_factory
+from storage.models import AuditRow, HelpRequestRow, RelayMessageRow, RequestEventRow
+from tests.support.conftest import FakeClock, Person, claim_payload, texts
+
+IA_GRAI = "23764"
+
+
+async def make_team(people) -> tuple[Person, Person, Person]:
+    """Operator -> leader of Xã Ia Grai -> invite -> two volunteers on duty."""
+    operator, leader = people("operator"), people("leader")
+    handle = (await leader.say("/toi"))[0].text.split("Mã của anh/chị: ")[1].split()[0]
+    reply = texts(await operator.say(f"/totruong {handle} xa ia grai gia lai"))
+    assert "tổ trưởng" in reply
+    invite = texts(await leader.say("/moi 2 7"))
+    code = invite.split("/thamgia ")[1].split()[0]
+    volunteers = []
+    for name in ("lan", "minh"):
+        volunteer = people(name)
+        assert "Chào mừng" in texts(await volunteer.say(f"/thamgia {code}"))
+        assert "Đã bật trực" in texts(await volunteer.say("/truc bat"))
+        volunteers.append(volunteer)
+    return leader, volunteers[0], volunteers[1]
+
+
+async def ask_for_help(citizen: Person, mode: str = "Nhắn tin", phone: str | None = None) -> str:
+    """Go through the intake the way a farmer would, typing without diacritics."""
+    assert "việc gì" in texts(await citizen.say("toi can nguoi giup"))
+    await citizen.press("VNeID")
+    reply = texts(await citizen.say("xa ia grai gia lai"))
+    assert "Ia Grai" in reply
+    await citizen.press("Ia Grai")
+    await citizen.say("khong dang nhap duoc vneid")
+    await citizen.press(mode)
+    if phone is None:
+        replies = await citizen.press("Không đồng ý")
+    else:
+        await citizen.press("Đồng ý")
+        replies = await citizen.say(phone)
+    reply = texts(replies)
+    assert "Mã yêu cầu: HT-" in reply
+    return reply.split("Mã yêu cầu: ")[1].split(".")[0]
+
+
+async def test_the_whole_handoff_from_request_to_rating(people, bot: Bot, engine: AsyncEngine):
+    _leader, lan, minh = await make_team(people)
+    citizen = people("bac-nong-dan", channel="telegram")
+    ref = await ask_for_help(citizen, mode="Gọi điện", phone="0912 345 678")
+
+    # Both volunteers on duty get a claim button; the leader is on duty too? No: not yet.
+    lan_notice, minh_notice = await lan.inbox(), await minh.inbox()
+    assert ref in texts(lan_notice)
+    assert ref in texts(minh_notice)
+    assert "0912" not in texts(lan_notice)  # the phone is shown only to whoever claims
+    assert "bac-nong-dan" not in texts(lan_notice)  # never the channel id
+
+    won = texts(await lan.send_payload(claim_payload(lan_notice)))
+    assert "đã nhận yêu cầu" in won
+    assert "0912345678" in won
+    lost = texts(await minh.send_payload(claim_payload(minh_notice)))
+    assert "đã có tình nguyện viên khác nhận" in lost
+    assert any("đã có tình nguyện viên khác nhận" in r.text for r in await minh.inbox())
+    assert "đã nhận yêu cầu" in texts(await citizen.inbox())
+
+    # Relay both ways; the FAQ stays quiet for the citizen.
+    assert await citizen.say("toi quen mat khau vneid roi") == []
+    [to_lan] = await lan.inbox()
+    assert "quen mat khau vneid" in to_lan.text
+    assert ref in to_lan.text
+    assert await lan.say("Bác mở ứng dụng VNeID, bấm Quên mật khẩu nhé") == []
+    [to_citizen] = await citizen.inbox()
+    assert "Quên mật khẩu" in to_citizen.text
+
+    # A secret is masked before it is stored or relayed, and the citizen is warned.
+    warned = texts(await citizen.say("ma otp la 123456"))
+    assert "OTP" in warned
+    [masked] = await lan.inbox()
+    assert "123456" not in masked.text
+
+    # The volunteer ends, records the outcome and services; the citizen rates.
+    assert "Kết quả" in texts(await lan.say("/ketthuc"))
+    await lan.press("Đã giải quyết")
+    await lan.press("Kích hoạt tài khoản VNeID")
+    assert "Đã ghi nhận kết quả" in texts(await lan.press("Xong"))
+    assert "chấm điểm" in texts(await citizen.inbox())
+    await citizen.press("⭐⭐⭐⭐⭐")
+    assert "Cảm ơn" in texts(await citizen.say("cam on chau nhieu"))
+
+    async with session_factory(engine)() as session:
+        request = (await session.execute(select(HelpRequestRow))).scalar_one()
+        assert (request.status, request.outcome, request.rating) == ("closed", "resolved", 5)
+        assert request.services == ["vneid_activation"]
+        assert request.rating_comment == "cam on chau nhieu"
+        kinds = [
+            e.kind
+            for e in (
+                await session.execute(select(RequestEventRow).order_by(RequestEventRow.id))
+            ).scalars()
+        ]
+        assert kinds == ["created", "notified", "claimed", "ended", "outcome", "rated"]
+        stored = [m.text for m in (await session.execute(select(RelayMessageRow))).scalars()]
+        assert not any("123456" in m for m in stored)
+
+
+async def test_two_volunteers_pressing_at_once_exactly_one_wins(people, bot: Bot, engine):
+    _, lan, minh = await make_team(people)
+    citizen = people("citizen")
+    await ask_for_help(citizen)
+    payload = claim_payload(await lan.inbox())
+    await minh.inbox()
+    results = await asyncio.gather(lan.send_payload(payload), minh.send_payload(payload))
+    winners = [r for r in results if "đã nhận yêu cầu" in texts(r)]
+    assert len(winners) == 1
+    async with session_factory(engine)() as session:
+        claims = await session.scalar(
+            select(func.count()).where(RequestEventRow.kind == "claimed")
+        )
+    assert claims == 1
+
+
+async def test_citizen_cancels_and_the_claim_buttons_say_so(people, bot: Bot):
+    _, lan, _ = await make_team(people)
+    citizen = people("citizen")
+    ref = await ask_for_help(citizen)
+    payload = claim_payload(await lan.inbox())
+    assert "Đã hủy yêu cầu" in texts(await citizen.say("/huy"))
+    assert "đã được người dân hủy" in texts(await lan.inbox())
+    assert "đã kết thúc hoặc đã bị hủy" in texts(await lan.send_payload(payload))
+    assert ref
+
+
+async def test_nobody_claims_then_leader_then_honest_answer(
+    people, bot: Bot, clock: FakeClock, engine
+):
+    leader, lan, minh = await make_team(people)
+    await lan.say("/truc tat")
+    await minh.say("/truc tat")
+    citizen = people("citizen")
+    reply = texts(await citizen.say("/gapnguoi"))
+    assert "việc gì" in reply
+    await citizen.press("VNeID")
+    await citizen.say("ia grai, gia lai")
+    await citizen.press("Ia Grai")
+    await citizen.press("Bỏ qua")
+    await citizen.press("Nhắn tin")
+    opened = texts(await citizen.press("Đồng ý"))
+    assert "số điện thoại" in opened
+    opened = texts(await citizen.say("0987654321"))
+    assert "chưa có tình nguyện viên trực" in opened
+    assert "chưa có tình nguyện viên nhận" in texts(await leader.inbox())
+
+    clock.advance(minutes=61)
+    assert await bot.run_due_timers() == 1
+    told = await citizen.inbox()
+    assert "Bộ phận một cửa" in texts(told)
+    assert "đã đóng" in texts(await leader.inbox())  # the leader's claim button is settled
+    # The citizen asks to be called back: the request goes back to the queue as a call.
+    queued = texts(await citizen.press("gọi lại"))
+    assert "gọi lại" in queued
+    async with session_factory(engine)() as session:
+        request = (await session.execute(select(HelpRequestRow))).scalar_one()
+        assert (request.status, request.mode) == ("open", "phone")
+
+
+async def test_escalation_after_the_claim_timeout_survives_a_restart(
+    people, bot: Bot, clock: FakeClock, content, matcher, places, config, engine
+):
+    leader, _lan, _ = await make_team(people)
+    citizen = people("citizen")
+    await ask_for_help(citizen)
+    await leader.inbox()
+    clock.advance(minutes=16)
+    # A new Bot over the same database: the timers were stored, not kept in memory.
+    from bot.assistant import Assistant
+    from bot.dialogue import Dialogue
+    from bot.services import Bot as FreshBot
+    from bot.support.common import Toolkit
+
+    restarted = FreshBot(
+        Assistant(Dialogue(content, matcher), Toolkit(content.support, places, config)),
+        session_factory(engine),
+        clock,
+    )
+    assert await restarted.run_due_timers() == 1
+    assert "chưa có tình nguyện viên nhận" in texts(await leader.inbox())
+    assert await restarted.run_due_timers() == 0  # done timers never run twice
+
+
+async def test_idle_session_closes_itself(people, bot: Bot, clock: FakeClock):
+    _, lan, _ = await make_team(people)
+    citizen = people("citizen")
+    await ask_for_help(citizen)
+    await lan.send_payload(claim_payload(await lan.inbox()))
+    await citizen.inbox()
+    clock.advance(minutes=20)
+    await citizen.say("con do khong a")
+    await lan.inbox()
+    clock.advance(minutes=20)  # 40 min after the claim, 20 after the last message
+    await bot.run_due_timers()
+    assert await citizen.inbox() == []  # still active: the timer moved on
+    clock.advance(minutes=31)
+    await bot.run_due_timers()
+    assert "lâu không có tin nhắn" in texts(await citizen.inbox())
+    assert "Kết quả" in texts(await lan.inbox())
+
+
+async def test_volunteer_hands_back_and_another_takes_over(people, bot: Bot):
+    _, lan, minh = await make_team(people)
+    citizen = people("citizen")
+    await ask_for_help(citizen)
+    await lan.send_payload(claim_payload(await lan.inbox()))
+    await minh.inbox()
+    assert "Đã trả" in texts(await lan.say("/tra"))
+    assert "bận" in texts(await citizen.inbox())
+    renotified = await minh.inbox()
+    assert "đã nhận yêu cầu" in texts(await minh.send_payload(claim_payload(renotified)))
+
+
+async def test_volunteer_transfers_a_session_by_handle(people, bot: Bot):
+    _, lan, minh = await make_team(people)
+    minh_handle = (await minh.say("/toi"))[0].text.split("Mã của anh/chị: ")[1].split()[0]
+    citizen = people("citizen")
+    await ask_for_help(citizen)
+    await lan.send_payload(claim_payload(await lan.inbox()))
+    await minh.inbox()
+    assert "Đã chuyển" in texts(await lan.say(f"/chuyen {minh_handle}"))
+    assert "chuyển phiên" in texts(await minh.inbox())
+    await citizen.inbox()
+    await citizen.say("alo")
+    assert "alo" in texts(await minh.inbox())
+    assert await lan.inbox() == []
+
+
+async def test_citizen_cannot_use_volunteer_commands_and_is_audited(people, bot: Bot, engine):
+    citizen = people("citizen")
+    assert "chỉ dành cho" in texts(await citizen.say("/hangdoi"))
+    assert "chỉ dành cho" in texts(await citizen.say("/totruong ABCDEF xa ia grai"))
+    assert "không hiểu lệnh" in texts(await citizen.say("/lamgi"))
+    async with session_factory(engine)() as session:
+        denied = (
+            await session.execute(select(AuditRow).where(AuditRow.action == "denied"))
+        ).scalars()
+        assert sorted(row.detail["command"] for row in denied) == ["hangdoi", "totruong"]
+
+
+async def test_invite_code_used_up_or_expired(people, bot: Bot, clock: FakeClock):
+    operator, leader = people("operator"), people("leader")
+    handle = (await leader.say("/toi"))[0].text.split("Mã của anh/chị: ")[1].split()[0]
+    await operator.say(f"/totruong {handle} xa ia grai gia lai")
+    code = texts(await leader.say("/moi 1 1")).split("/thamgia ")[1].split()[0]
+    assert "Chào mừng" in texts(await people("a").say(f"/thamgia {code}"))
+    assert "hết lượt" in texts(await people("b").say(f"/thamgia {code}"))
+    code = texts(await leader.say("/moi 5 1")).split("/thamgia ")[1].split()[0]
+    clock.advance(days=2)
+    assert "hết hạn" in texts(await people("c").say(f"/thamgia {code.lower()}"))
+    assert "không đúng" in texts(await people("d").say("/thamgia KHONGCO"))
+
+
+async def test_citizen_typing_during_the_handoff_is_not_lost(people, bot: Bot):
+    """Before a claim, the FAQ still answers; after it, words go to the volunteer."""
+    _, _lan, _ = await make_team(people)
+    citizen = people("citizen")
+    await ask_for_help(citizen)
+    waiting = texts(await citizen.say("cach kich hoat vneid muc 2"))
+    assert waiting  # the FAQ answers while the request waits
+    again = texts(await citizen.say("/gapnguoi"))
+    assert "đang chờ" in again
+
+
+async def test_a_closed_request_cannot_be_claimed(people, bot: Bot):
+    _, lan, minh = await make_team(people)
+    citizen = people("citizen")
+    ref = await ask_for_help(citizen)
+    await lan.send_payload(claim_payload(await lan.inbox()))
+    await lan.say("/ketthuc")
+    assert "đã kết thúc" in texts(await minh.say(f"/nhan {ref}"))
+
+
+async def test_redelivered_update_gives_one_reply(people, bot: Bot, engine):
+    from bot.messages import ConversationKey, IncomingMessage
+
+    message = IncomingMessage(ConversationKey("telegram", "42"), text="xin chao", message_id="u1")
+    first = await bot.handle(message)
+    second = await bot.handle(message)
+    assert first
+    assert second == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "x" * 10_000])
+async def test_odd_text_during_the_intake_gets_a_polite_question(people, bot: Bot, text):
+    citizen = people("citizen")
+    await citizen.say("/gapnguoi")
+    await citizen.press("VNeID")
+    replies = await citizen.say(text)
+    assert replies
+    assert all(r.text for r in replies)
