@@ -59,6 +59,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "intake_phone_again": frozenset(),
     "intake_phone_mode_changed": frozenset(),
     "secret_warning_short": frozenset(),
+    "expired_button": frozenset(),
     "form_stopped": frozenset(),
     "request_opened": frozenset({"ref"}),
     "request_opened_nobody_on_duty": frozenset({"ref"}),
