@@ -50,11 +50,12 @@ EXPECTED_PROVINCES = 34
 EXPECTED_COMMUNES = 3321
 
 # Abbreviations and colloquial names, by the code of the province (post-2025) they mean.
-# Only unambiguous ones: "dn" (Đà Nẵng, Đồng Nai, Đắk Nông) or "hp" are left out on purpose.
+# Only unambiguous ones: "dn" (Đà Nẵng, Đồng Nai, Đắk Nông) or "hp" are left out on purpose,
+# and so is "TT Huế"/"TTH": fold() squeezes "tt" to "t", and "th" is a common abbreviation.
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "01": ("HN", "TP HN", "Thủ đô Hà Nội"),
     "79": ("HCM", "TPHCM", "TP HCM", "HCMC", "Sài Gòn", "SG", "TP Sài Gòn", "BRVT"),
-    "46": ("Thừa Thiên Huế", "Thừa Thiên - Huế", "TT Huế", "TTH"),
+    "46": ("Thừa Thiên Huế", "Thừa Thiên - Huế"),
     "66": ("Đắc Lắc", "Đăk Lăk"),
     "68": ("Đắc Nông",),
 }

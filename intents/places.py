@@ -12,7 +12,7 @@ shared/reference/vietnamese-text.md, section 5):
 1. Fold the text (`intents.normalize.fold`), capped at MAX_CHARS characters.
 2. Find the rightmost province mention, including aliases and space-less forms ("gialai"), and
    drop a "tỉnh / thành phố / tp" just before it. Only that province's communes are searched.
-3. Find the name. After a type word (xã, x, phường, p, f, đặc khu, thị trấn, tt) the name
+3. Find the name. After a type word (xã, x, phường, p, f, đặc khu, thị trấn) the name
    starts right after it; without one it ends right before the province. Type words are read
    only there, as a prefix: "thanh" inside "Bến Thành" is part of the name. Text with neither
    a type word nor a province must be the name itself ("ia grai"): in a free sentence, "là gì"
@@ -52,12 +52,12 @@ __all__ = ["Commune", "PlaceMatch", "Places", "Province", "default_places_dir"]
 MAX_CHARS = 500  # a commune and a province fit in 60 characters; messages rarely reach 300
 MAX_NAME_WORDS = 6  # the longest name has 5 words ("Văn Miếu - Quốc Tử Giám")
 MAX_PROVINCE_WORDS = 4  # "ba ria vung tau", "thu do ha noi"
-MAX_BARE_WORDS = 4  # text with no type word and no province: at most this long to be a name
 FOUND_SCORE = 80.0  # one typo in a 6-letter key scores 83-92 with fuzz.ratio
 FOUND_GAP = 8.0  # ... and the best must beat the next different name by this much
 CANDIDATE_SCORE = 70.0  # below this a fuzzy candidate is noise ("y abc" vs "Đà Bắc": 67)
 CANDIDATE_BAND = 12.0  # ambiguous: the candidates within this of the best
-LONE_GAP = 20.0  # a weaker best with nothing else near it is still the answer
+LONE_GAP = 20.0  # a weaker best with nothing else near it is still the answer ...
+RUNNER_UP_SCORE = CANDIDATE_SCORE - LONE_GAP  # ... so runners-up are scored down to this
 KIND_PENALTY = 5.0  # fuzzy score lost by a phường when the citizen typed "xã", and vice versa
 MIN_FUZZY_CHARS = 6  # shorter keys are one edit away from too many names ("chao", "hello")
 
@@ -70,8 +70,7 @@ COMMUNE_TYPES: dict[tuple[str, ...], str | None] = {
     ("f",): "Phường",  # "f1", "f. 12": Southern shorthand for phường
     ("dac", "khu"): "Đặc khu",
     ("thi", "tran"): None,  # pre-2025 townships; most became a xã of the same name
-    ("tt",): None,
-}
+}  # not "tt": fold() squeezes it to "t", which also abbreviates "tỉnh"
 PROVINCE_TYPES: tuple[tuple[str, ...], ...] = (
     ("thanh", "pho"),
     ("thanhpho",),
@@ -148,10 +147,9 @@ def _key(words: Iterable[str]) -> str:
 
 
 def _squeezed(key: str) -> str | None:
-    """The key as fold() leaves it when typed as one word ("vinhhung" -> "vinhung"), if it
-    differs and is long enough not to collide with a common word ("haan" -> "han")."""
+    """The key as fold() leaves it when typed as one word ("vinhhung" -> "vinhung")."""
     squeezed = _DOUBLE.sub(r"\1", key)
-    return squeezed if squeezed != key and len(squeezed) >= MIN_FUZZY_CHARS else None
+    return squeezed if squeezed != key else None
 
 
 def _tokens(text: str) -> list[str]:
@@ -236,18 +234,17 @@ class Places:
             self._fuzzy_keys[code] = sorted({self._key_of[c.code] for c in members})
         self._province_words: dict[tuple[str, ...], str] = {}
         self._province_keys: dict[str, str] = {}
-        names = [(p.short, p.code) for p in provinces] + [(p.name, p.code) for p in provinces]
-        for text, code in [*names, *(aliases or {}).items()]:
+        self._province_squeezed: dict[str, str] = {}
+        for text, code in [*((p.short, p.code) for p in provinces), *(aliases or {}).items()]:
             if code not in self._all_provinces:
                 raise ValueError(f"alias {text!r} names an unknown province code {code!r}")
             words = tuple(fold(text).split())
             self._province_words.setdefault(words, code)
-            for prefix in ("", "tinh", "tp", "thanhpho"):  # "tinhgialai", "tphcm"
-                key = _key((prefix, *words))
-                self._province_keys.setdefault(key, code)
-                squeezed = _squeezed(key)
-                if squeezed is not None:  # "khanhoa"
-                    self._province_keys.setdefault(squeezed, code)
+            for prefix in ("", "tinh", "tp", "thanhpho"):  # "gialai", "tinhgialai", "tphcm"
+                self._province_keys.setdefault(_key((prefix, *words)), code)
+            squeezed = _DOUBLE.sub(r"\1", _key(words))  # "khanhhoa" typed -> "khanhoa"
+            if squeezed != _key(words) and len(squeezed) >= MIN_FUZZY_CHARS:
+                self._province_squeezed.setdefault(squeezed, code)
 
     @classmethod
     def load(cls, directory: Path | None = None, provinces: Collection[str] = ()) -> Places:
@@ -334,6 +331,8 @@ class Places:
             for start in range(max(0, end - MAX_PROVINCE_WORDS), end):
                 window = tuple(words[start:end])
                 code = self._province_words.get(window) or self._province_keys.get(_key(window))
+                if code is None and end - start == 1:
+                    code = self._province_squeezed.get(window[0])
                 if code is not None:
                     return start, end, code
         return None
@@ -360,6 +359,9 @@ class Places:
         if code in self._in_province:
             if left:  # "xa ia grai tinh gia lai": the name ends before the province
                 first = self._read(left, code, "end", limit, fuzzy=True)
+                if not first.exact and start > len(left):  # "xa tue tinh hai phong"
+                    unstripped = self._read(words[:start], code, "end", limit, fuzzy=False)
+                    first = unstripped if unstripped.exact else first
             else:  # "gia lai, xa ia grai"
                 first = self._read(words[end:], code, "start", limit, fuzzy=True)
             if first.exact:
@@ -389,23 +391,46 @@ class Places:
 
         `edge` says where the name sits when no type word marks its start: at the "start"
         (after a province), at the "end" (before a province), or it is the "whole" text.
+        A type word may also begin or end a name ("phuong liet", "hoa xa"): when `words` are
+        exactly such a name, that beats a fuzzy reading after the type word.
         """
         kind, name_start = self._type_word(words)
-        typed = name_start > 0
-        if typed:
-            edge = "start"
-        span = list(words[name_start:])
-        if not span or (edge == "whole" and len(span) > MAX_BARE_WORDS):
+        if not name_start:
+            return self._read_span(words, 0, scope, None, edge, limit, fuzzy)
+        typed = self._read_span(words, name_start, scope, kind, "start", limit, fuzzy=False)
+        if typed.exact:
+            return typed
+        whole_name = list(words) if len(words) <= MAX_NAME_WORDS else []
+        hits = self._hits(_key(whole_name), scope, None, single=False) if whole_name else []
+        if hits:  # the type word is part of the name
+            return self._exact_reading(hits, (0, len(words)), False, limit)
+        if not fuzzy:
             return _NOTHING
-        full = (name_start, len(words))
+        return self._read_span(words, name_start, scope, kind, "start", limit, fuzzy=True)
+
+    def _read_span(
+        self,
+        words: Sequence[str],
+        name_start: int,
+        scope: str | None,
+        kind: str | None,
+        edge: Edge,
+        limit: int,
+        fuzzy: bool,
+    ) -> _Reading:
+        """Read the name in `words[name_start:]`: exactly, by a run from its edge, fuzzily."""
+        typed = name_start > 0
+        span = list(words[name_start:])
+        if not span or (edge == "whole" and len(span) > MAX_NAME_WORDS):
+            return _NOTHING
         if len(span) <= MAX_NAME_WORDS:
             hits = self._hits(_key(span), scope, kind, single=len(span) == 1)
             if not hits and len(span) == 1 and span[0].isdigit():  # "phuong 1"
                 hits = self._prefer_kind(self._in_scope(self._numbered, span[0], scope), kind)
             if hits:
-                return self._exact_reading(hits, full, typed, limit)
-        window_hits, window = self._edge_window(span, scope, kind, edge)
-        window = (window[0] + name_start, window[1] + name_start)
+                return self._exact_reading(hits, (name_start, len(words)), typed, limit)
+        window_hits, (low, high) = self._edge_window(span, scope, kind, edge)
+        window = (low + name_start, high + name_start)
         if not fuzzy:
             if window_hits:
                 return self._exact_reading(window_hits, window, typed, limit)
@@ -415,7 +440,9 @@ class Places:
             not ranked or ranked[0][0] < FOUND_SCORE or ranked[0][1] in window_hits
         ):
             return self._exact_reading(window_hits, window, typed, limit)
-        return self._fuzzy_reading(ranked, limit)
+        # Bare text anywhere in the country: only a close match ("chao" is not "Chà Tở").
+        strict = scope is None and edge == "whole"
+        return self._fuzzy_reading(ranked, limit, strict)
 
     @staticmethod
     def _type_word(words: Sequence[str]) -> tuple[str | None, int]:
@@ -434,9 +461,10 @@ class Places:
         return [c for c in index.get(key, ()) if scope is None or c.province_code == scope]
 
     def _hits(self, key: str, scope: str | None, kind: str | None, single: bool) -> list[Commune]:
-        """Communes whose key is `key`; a single typed word may have lost a double letter."""
+        """Communes whose key is `key`; one typed word may have lost a double letter to fold()
+        ("vinhhung" -> "vinhung"), which is trusted for long words or inside a province."""
         hits = self._in_scope(self._exact, key, scope)
-        if not hits and single:
+        if not hits and single and (scope is not None or len(key) >= MIN_FUZZY_CHARS):
             hits = self._in_scope(self._squeezed, key, scope)
         return self._prefer_kind(hits, kind)
 
@@ -465,22 +493,24 @@ class Places:
     ) -> list[tuple[float, Commune]]:
         """Communes by fuzz.ratio of their key to the name typed, best first.
 
-        The whole span is tried first; runs of words from the name's edge ("xa ia grsi nhe"
-        -> "iagrsi") only when the whole span matched nothing well.
+        The whole span is tried first; inside a province, runs of words from the name's edge
+        ("xa ia grsi nhe" -> "iagrsi") only when the whole span matched nothing well.
         """
         keys = self._fuzzy_keys.get(scope, [])
+        shortest = 3 if scope is not None else MIN_FUZZY_CHARS
         queries: list[str] = []
-        if len(span) <= MAX_NAME_WORDS:
+        if len(span) <= MAX_NAME_WORDS and len(_key(span)) >= shortest:
             queries.append(_key(span))
-        if edge != "whole":
+        if scope is not None and edge != "whole":
             sizes = range(min(len(span), MAX_NAME_WORDS), 0, -1)
-            queries += [_key(span[:n] if edge == "start" else span[-n:]) for n in sizes]
+            runs = (_key(span[:n] if edge == "start" else span[-n:]) for n in sizes)
+            queries += [run for run in runs if len(run) >= MIN_FUZZY_CHARS]
         scores: dict[str, float] = {}
-        for query in dict.fromkeys(q for q in queries if len(q) >= MIN_FUZZY_CHARS):
+        for query in dict.fromkeys(queries):
             if scores and max(scores.values()) >= FOUND_SCORE:
                 break  # the longer query already matched well; shorter ones only add noise
             for key, score, _ in process.extract(
-                query, keys, scorer=fuzz.ratio, limit=10, score_cutoff=CANDIDATE_SCORE
+                query, keys, scorer=fuzz.ratio, limit=10, score_cutoff=RUNNER_UP_SCORE
             ):
                 scores[key] = max(score, scores.get(key, 0.0))
         ranked: list[tuple[float, Commune]] = []
@@ -499,8 +529,10 @@ class Places:
         status: Status = "found" if len(ordered) == 1 else "ambiguous"
         return _Reading(status, ordered, exact=True, window=window, typed=typed)
 
-    def _fuzzy_reading(self, ranked: Sequence[tuple[float, Commune]], limit: int) -> _Reading:
-        if not ranked or ranked[0][0] < CANDIDATE_SCORE:
+    def _fuzzy_reading(
+        self, ranked: Sequence[tuple[float, Commune]], limit: int, strict: bool
+    ) -> _Reading:
+        if not ranked or ranked[0][0] < (FOUND_SCORE if strict else CANDIDATE_SCORE):
             return _NOTHING
         best_score, best = ranked[0]
         best_key = self._key_of[best.code]
@@ -508,13 +540,9 @@ class Places:
         others = [s for s, c in ranked if c not in same]
         gap = best_score - (others[0] if others else 0.0)
         if len(same) == 1 and (
-            (best_score >= FOUND_SCORE and gap >= FOUND_GAP) or gap >= LONE_GAP
+            (best_score >= FOUND_SCORE and gap >= FOUND_GAP) or (gap >= LONE_GAP and not strict)
         ):
             return _Reading("found", (best,))
         floor = max(CANDIDATE_SCORE, best_score - CANDIDATE_BAND)
         near = tuple(c for s, c in ranked if s >= floor)[:limit]
-        if len(near) < 2:
-            near = tuple(c for _, c in ranked[:2])
-        if len(near) < 2:
-            return _Reading("found", (best,))
-        return _Reading("ambiguous", near)
+        return _Reading("ambiguous", near) if len(near) >= 2 else _NOTHING

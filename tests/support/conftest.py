@@ -7,7 +7,6 @@ the stored outbox, as a channel adapter would.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -102,14 +101,14 @@ def config() -> SupportConfig:
 
 
 @pytest.fixture
-async def bot(
+def bot(
     engine: AsyncEngine,  # noqa: F811
     content: Content,
     matcher: Matcher,
     places: Places,
     clock: FakeClock,
     config: SupportConfig,
-) -> AsyncIterator[Bot]:
+) -> Bot:
     kit = Toolkit(content.support, places, config)
     return Bot(Assistant(Dialogue(content, matcher), kit), session_factory(engine), clock)
 
