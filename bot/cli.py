@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -53,6 +54,18 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="create or migrate the database schema")
+
+    fieldlog = sub.add_parser("fieldlog", help="field logs of in-person help")
+    fieldlog_sub = fieldlog.add_subparsers(dest="fieldlog_command", required=True)
+    importing = fieldlog_sub.add_parser(
+        "import", help="import paper logs from a CSV or XLSX file (see content/FIELD_LOGS.md)"
+    )
+    importing.add_argument("path", type=Path, help="the CSV or XLSX file")
+    importing.add_argument("--team", type=int, default=None, help="the team id the logs belong to")
+    importing.add_argument("--dry-run", action="store_true", help="check the file, store nothing")
+    fieldlog_sub.add_parser("template", help="print a CSV template to start from")
+
+    sub.add_parser("purge", help="apply the retention period to stored messages")
 
     content = sub.add_parser("content", help="operator tools for the content folder")
     content_sub = content.add_subparsers(dest="content_command", required=True)
@@ -99,6 +112,97 @@ def _cmd_chat(settings: Settings, user: str) -> int:
         asyncio.run(chat())
     except KeyboardInterrupt:
         print("\nTạm biệt anh/chị!")
+    return EXIT_OK
+
+
+def _local_today() -> date:
+    from bot.support.fieldlog import LOCAL_TIME
+
+    return datetime.now(UTC).astimezone(LOCAL_TIME).date()
+
+
+def _cmd_fieldlog(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.field_import import format_import_summary, parse_field_logs, store_field_logs
+    from intents.places import Places
+    from storage import create_engine, session_factory
+    from storage.migrate import upgrade
+    from storage.teams import TeamRepository
+
+    if args.fieldlog_command == "template":
+        from bot.field_import import template_csv
+
+        sys.stdout.write(template_csv())
+        return EXIT_OK
+    path: Path = args.path
+    if not path.is_file():
+        print(f"trolyso fieldlog import: no file at {path}", file=sys.stderr)
+        return EXIT_USAGE
+    places = Places.load(provinces=settings.province_list)
+
+    def resolve(text: str) -> str | None:
+        match = places.search(text)
+        return match.candidates[0].code if match.status == "found" else None
+
+    def province_of(code: str) -> str | None:
+        commune = places.commune(code)
+        return commune.province_code if commune else None
+
+    url = settings.resolved_database_url()
+    upgrade(url)
+    data = path.read_bytes()
+
+    async def run() -> int:
+        engine = create_engine(url)
+        try:
+            sessions = session_factory(engine)
+            team = None
+            if args.team is not None:
+                async with sessions() as session:
+                    team = await TeamRepository(session).get(args.team)
+                if team is None:
+                    print(f"trolyso fieldlog import: no team with id {args.team}", file=sys.stderr)
+                    return EXIT_USAGE
+            parsed = parse_field_logs(
+                data,
+                path.name,
+                today=_local_today(),
+                default_commune=team.commune_code if team else None,
+                resolve_commune=resolve,
+                province_of=province_of,
+            )
+            stored = None
+            if not args.dry_run and parsed.file_error is None and parsed.rows:
+                async with sessions.begin() as session:
+                    stored = await store_field_logs(
+                        session, parsed.rows, team_id=team.id if team else None, created_by=None
+                    )
+            print(format_import_summary(parsed, stored))
+            return EXIT_ERROR if parsed.file_error else EXIT_OK
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _cmd_purge(settings: Settings) -> int:
+    from bot.services import compose
+    from storage.migrate import upgrade
+
+    upgrade(settings.resolved_database_url())
+    services = compose(settings)
+
+    async def run() -> dict[str, int]:
+        try:
+            return await services.bot.purge()
+        finally:
+            await services.aclose()
+
+    counts = asyncio.run(run())
+    print(
+        f"Purged {counts['messages']} relayed messages, {counts['notifications']} sent "
+        f"notifications, {counts['descriptions']} request descriptions older than "
+        f"{settings.retention_days} days; {counts['update_ids']} old update ids."
+    )
     return EXIT_OK
 
 
@@ -202,6 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_eval(settings, args.path, args.format, args.errors)
     if args.command == "db":
         return _cmd_db(settings)
+    if args.command == "fieldlog":
+        return _cmd_fieldlog(settings, args)
+    if args.command == "purge":
+        return _cmd_purge(settings)
     return _cmd_content(settings, args.content_command)
 
 

@@ -134,3 +134,31 @@ def test_chat_keeps_state_in_the_database(tmp_path) -> None:
     assert [(channel, user) for channel, user, _ in rows] == [("console", "nam")]
     assert json.loads(rows[0][2])["fallback_streak"] == 1
     assert "gia vang" not in result.stderr  # nothing of the citizen's text in logs
+
+
+def test_fieldlog_import_keeps_good_rows_and_reports_bad_ones(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
+    path = tmp_path / "so-ghi-chep.csv"
+    path.write_text(
+        "ngay,xa_phuong,dich_vu,so_nguoi\n"
+        "12/10/2025,xa ia grai gia lai,vneid_activation,5\n"
+        "12/10/2025,xa ia grai gia lai,bay may bay,5\n",
+        encoding="utf-8",
+    )
+    assert main(["fieldlog", "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Đã nhập 1 dòng" in out
+    assert "dòng 3 (dich_vu)" in out
+    assert main(["fieldlog", "import", str(path)]) == 0
+    assert "Đã nhập 0 dòng" in capsys.readouterr().out  # the same file twice adds nothing
+
+
+def test_fieldlog_import_of_a_missing_file_is_a_usage_error(tmp_path, capsys):
+    assert main(["fieldlog", "import", str(tmp_path / "none.csv")]) == 2
+    assert "no file" in capsys.readouterr().err
+
+
+def test_purge_reports_what_it_removed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
+    assert main(["purge"]) == 0
+    assert "older than 180 days" in capsys.readouterr().out
