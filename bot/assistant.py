@@ -283,6 +283,8 @@ class Assistant:
                 return await self.desk.reopen_for_callback(turn, person, request), state
             case "thamgia":
                 return await self.team.join(turn, person, arg, state), cleared
+            case "lienket":
+                return await self._link(turn, person, message, arg), state
             case "truc":
                 return await self.team.duty(turn, person, arg), state
             case "kynang":
@@ -319,6 +321,30 @@ class Assistant:
         return [
             Reply(self.t("unknown_command", command=command.name[:30]))
         ], state  # pragma: no cover
+
+    async def _link(
+        self, turn: Turn, person: PersonRow, message: IncomingMessage, code: str
+    ) -> list[Reply]:
+        """One person, two channels: /lienket gives a code, /lienket CODE on the other joins."""
+        from datetime import timedelta
+
+        from storage.codes import normalize_code
+
+        if not code:
+            created = await turn.people.new_link_code(person, turn.now + timedelta(minutes=15))
+            return [Reply(self.t("link_code", code=created))]
+        target = await turn.people.use_link_code(normalize_code(code), turn.now)
+        if target is None:
+            return [Reply(self.t("link_code_invalid"))]
+        if target.id == person.id:
+            return [Reply(self.t("link_same_person"))]
+        identity = await turn.people.identity(message.key.channel, message.key.user_id)
+        assert identity is not None  # resolve() created it for this message
+        await turn.people.link(target, identity)
+        await turn.audit.record(
+            "channel_linked", turn.now, target.id, target.handle, channel=message.key.channel
+        )
+        return [Reply(self.t("link_done", handle=target.handle))]
 
     def _help(self, person: PersonRow) -> Reply:
         keys = ["help_citizen"]

@@ -31,6 +31,7 @@ __all__ = [
     "HelpRequestRow",
     "IdentityRow",
     "InviteRow",
+    "LinkCodeRow",
     "OutboxRow",
     "PersonRow",
     "ProcessedUpdateRow",
@@ -347,3 +348,13 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(32), index=True)
     target: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LinkCodeRow(Base):
+    """A short-lived code that joins a second channel to the same person (/lienket)."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,6 +13,7 @@ from storage.codes import new_code
 from storage.models import (
     HelpRequestRow,
     IdentityRow,
+    LinkCodeRow,
     PersonRow,
     VolunteerCommuneRow,
     VolunteerRow,
@@ -106,6 +107,28 @@ class PeopleRepository:
         """Move an identity (another channel) to `person`: one person, two channels."""
         identity.person_id = person.id
         await self.session.flush()
+
+    async def new_link_code(self, person: PersonRow, expires_at: datetime) -> str:
+        """A code to type on another channel so both reach the same person."""
+        await self.session.execute(delete(LinkCodeRow).where(LinkCodeRow.person_id == person.id))
+        while True:
+            code = new_code(HANDLE_LENGTH)
+            if await self.session.get(LinkCodeRow, code) is None:
+                break
+        self.session.add(LinkCodeRow(code=code, person_id=person.id, expires_at=expires_at))
+        await self.session.flush()
+        return code
+
+    async def use_link_code(self, code: str, now: datetime) -> PersonRow | None:
+        """The person who asked for `code`, if it is still valid; the code is used up."""
+        row = await self.session.get(LinkCodeRow, code)
+        if row is None:
+            return None
+        await self.session.delete(row)
+        await self.session.flush()
+        if row.expires_at <= now:
+            return None
+        return await self.get(row.person_id)
 
     async def raise_role(self, person: PersonRow, role: str) -> bool:
         """Give `person` at least `role`; True if it changed."""

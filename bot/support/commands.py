@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "gapnguoi": "citizen",
     "goilai": "citizen",
     "thamgia": "citizen",
+    "lienket": "citizen",
     "truc": "volunteer",
     "kynang": "volunteer",
     "xa": "volunteer",

@@ -135,3 +135,15 @@ async def test_retention_purges_old_messages(people, bot: Bot, clock: FakeClock,
         assert await session.scalar(select(func.count()).select_from(RelayMessageRow)) == 0
         request = (await session.execute(select(HelpRequestRow))).scalar_one()
         assert request.status == "active"  # the counts survive, the words do not
+
+
+async def test_one_person_on_two_channels(people, bot: Bot, clock: FakeClock):
+    _, lan, _ = await make_team(people)
+    on_zalo = people("lan-zalo", channel="zalo")
+    code = texts(await lan.say("/lienket")).split("/lienket ")[1].split()[0]
+    assert "Đã liên kết" in texts(await on_zalo.say(f"/lienket {code.lower()}"))
+    assert "Tình nguyện viên" in texts(await on_zalo.say("/toi"))  # same person, same role
+    assert "không đúng" in texts(await people("x", channel="zalo").say(f"/lienket {code}"))
+    code = texts(await lan.say("/lienket")).split("/lienket ")[1].split()[0]
+    clock.advance(minutes=16)
+    assert "hết hạn" in texts(await people("y", channel="zalo").say(f"/lienket {code}"))
