@@ -24,17 +24,15 @@ import csv
 import hashlib
 import json
 import sqlite3
-import sys
 import tempfile
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
+from intents.normalize import fold
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from intents.normalize import fold  # noqa: E402
-
 OUT = ROOT / "content" / "places"
 HEADER = [
     "province_code",
@@ -113,7 +111,7 @@ def alias_rows(
         key = fold(alias)
         if shorts.get(key, code) != code:
             raise SystemExit(f"alias {alias!r} names another province")
-        if key in shorts or key in aliases and aliases[key][1] == code:
+        if key in shorts or (key in aliases and aliases[key][1] == code):
             return
         if key in aliases:
             raise SystemExit(f"alias {alias!r} maps to two provinces")
@@ -136,20 +134,24 @@ def verify(rows: list[list[str]]) -> None:
     provinces = {r[0] for r in rows}
     codes = {r[3] for r in rows}
     if len(provinces) != EXPECTED_PROVINCES or len(rows) != EXPECTED_COMMUNES:
-        raise SystemExit(f"expected 34 provinces / 3,321 communes, got {len(provinces)} / {len(rows)}")
+        raise SystemExit(
+            f"expected 34 provinces, 3,321 communes: got {len(provinces)}, {len(rows)}"
+        )
     if len(codes) != len(rows):
         raise SystemExit("duplicate commune codes")
     kinds = Counter(r[6] for r in rows)
     cities = sorted(r[1] for r in {r[0]: r for r in rows}.values() if r[1].startswith("Thành"))
-    print(f"{len(provinces)} provinces ({len(cities)} cities), {len(rows)} communes: {dict(kinds)}")
+    print(
+        f"{len(provinces)} provinces ({len(cities)} cities), {len(rows)} communes, {dict(kinds)}"
+    )
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]] | list[tuple[str, str]]) -> None:
+def write_csv(path: Path, header: list[str], rows: Sequence[Sequence[str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-    print(f"wrote {path.relative_to(ROOT)}: {len(rows)} rows, {path.stat().st_size:,} bytes")
+    print(f"wrote {path}: {len(rows)} rows, {path.stat().st_size:,} bytes")
 
 
 def main() -> None:

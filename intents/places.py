@@ -26,7 +26,9 @@ shared/reference/vietnamese-text.md, section 5):
 Decisions (cut-offs chosen with bench/bench_places.py on queries made from all communes):
 
 - "found": one commune matches exactly, or its fuzzy score is >= FOUND_SCORE and at least
-  FOUND_GAP above the next name, or it is the only candidate, LONE_GAP above anything else.
+  FOUND_GAP above the next name, or (inside a province) it is LONE_GAP above anything else.
+  Without a province, fuzzy matching needs a name of MIN_FUZZY_CHARS letters and a score of
+  FOUND_SCORE even to be offered: "chao", "hello" or "thank you" are not commune names.
 - "ambiguous": the name exists several times in scope (nationwide when no province was typed:
   then `needs_province`), or several fuzzy candidates are close. A type word typed by the
   citizen ("xa my tho") settles a xã/phường pair of the same name.
@@ -56,7 +58,7 @@ FOUND_SCORE = 80.0  # one typo in a 6-letter key scores 83-92 with fuzz.ratio
 FOUND_GAP = 8.0  # ... and the best must beat the next different name by this much
 CANDIDATE_SCORE = 70.0  # below this a fuzzy candidate is noise ("y abc" vs "Đà Bắc": 67)
 CANDIDATE_BAND = 12.0  # ambiguous: the candidates within this of the best
-LONE_GAP = 20.0  # a weaker best with nothing else near it is still the answer ...
+LONE_GAP = 20.0  # in a province, a weaker best with nothing else near is the answer ...
 RUNNER_UP_SCORE = CANDIDATE_SCORE - LONE_GAP  # ... so runners-up are scored down to this
 KIND_PENALTY = 5.0  # fuzzy score lost by a phường when the citizen typed "xã", and vice versa
 MIN_FUZZY_CHARS = 6  # shorter keys are one edit away from too many names ("chao", "hello")
@@ -238,12 +240,12 @@ class Places:
         for text, code in [*((p.short, p.code) for p in provinces), *(aliases or {}).items()]:
             if code not in self._all_provinces:
                 raise ValueError(f"alias {text!r} names an unknown province code {code!r}")
-            words = tuple(fold(text).split())
-            self._province_words.setdefault(words, code)
-            for prefix in ("", "tinh", "tp", "thanhpho"):  # "gialai", "tinhgialai", "tphcm"
-                self._province_keys.setdefault(_key((prefix, *words)), code)
-            squeezed = _DOUBLE.sub(r"\1", _key(words))  # "khanhhoa" typed -> "khanhoa"
-            if squeezed != _key(words) and len(squeezed) >= MIN_FUZZY_CHARS:
+            spelled = tuple(fold(text).split())
+            self._province_words.setdefault(spelled, code)
+            for prefix in ("", "tinh", "tp", "thanhpho"):  # typed as one word
+                self._province_keys.setdefault(_key((prefix, *spelled)), code)
+            squeezed = _squeezed(_key(spelled))  # "khanhhoa" typed -> "khanhoa"
+            if squeezed is not None and len(squeezed) >= MIN_FUZZY_CHARS:
                 self._province_squeezed.setdefault(squeezed, code)
 
     @classmethod
@@ -278,13 +280,14 @@ class Places:
         if alias_path.exists():
             for row in _read_csv(alias_path, _ALIASES_HEADER):
                 aliases[row["alias"]] = row["province_code"]
-        everything = cls(list(all_provinces.values()), communes, aliases)
         wanted = (provinces,) if isinstance(provinces, str) else tuple(provinces)
         if not wanted:
-            return everything
+            return cls(list(all_provinces.values()), communes, aliases)
+        names = cls(list(all_provinces.values()), (), aliases)  # provinces only: cheap
         served: list[str] = []
         for value in wanted:
-            code = value.strip() if value.strip() in all_provinces else everything._named(value)
+            text = str(value).strip()
+            code = text if text in all_provinces else names._named(text)
             if code is None:
                 raise ValueError(f"unknown province: {value!r}")
             served.append(code)
@@ -330,9 +333,10 @@ class Places:
         for end in range(len(words), 0, -1):
             for start in range(max(0, end - MAX_PROVINCE_WORDS), end):
                 window = tuple(words[start:end])
-                code = self._province_words.get(window) or self._province_keys.get(_key(window))
-                if code is None and end - start == 1:
-                    code = self._province_squeezed.get(window[0])
+                code = self._province_words.get(window)
+                if code is None and end - start == 1:  # "gialai", "tinhgialai", "khanhoa"
+                    code = self._province_keys.get(window[0])
+                    code = code or self._province_squeezed.get(window[0])
                 if code is not None:
                     return start, end, code
         return None
@@ -397,16 +401,14 @@ class Places:
         kind, name_start = self._type_word(words)
         if not name_start:
             return self._read_span(words, 0, scope, None, edge, limit, fuzzy)
-        typed = self._read_span(words, name_start, scope, kind, "start", limit, fuzzy=False)
-        if typed.exact:
+        typed = self._read_span(words, name_start, scope, kind, "start", limit, fuzzy)
+        if typed.exact and typed.window == (name_start, len(words)):
             return typed
-        whole_name = list(words) if len(words) <= MAX_NAME_WORDS else []
-        hits = self._hits(_key(whole_name), scope, None, single=False) if whole_name else []
-        if hits:  # the type word is part of the name
-            return self._exact_reading(hits, (0, len(words)), False, limit)
-        if not fuzzy:
-            return _NOTHING
-        return self._read_span(words, name_start, scope, kind, "start", limit, fuzzy=True)
+        if len(words) <= MAX_NAME_WORDS:  # the type word is part of the name
+            hits = self._hits(_key(words), scope, None, single=False)
+            if hits:
+                return self._exact_reading(hits, (0, len(words)), False, limit)
+        return typed
 
     def _read_span(
         self,
@@ -440,9 +442,8 @@ class Places:
             not ranked or ranked[0][0] < FOUND_SCORE or ranked[0][1] in window_hits
         ):
             return self._exact_reading(window_hits, window, typed, limit)
-        # Bare text anywhere in the country: only a close match ("chao" is not "Chà Tở").
-        strict = scope is None and edge == "whole"
-        return self._fuzzy_reading(ranked, limit, strict)
+        # Anywhere in the country, only close matches count ("thank you" is not "Thanh Kỳ").
+        return self._fuzzy_reading(ranked, limit, strict=scope is None)
 
     @staticmethod
     def _type_word(words: Sequence[str]) -> tuple[str | None, int]:
@@ -483,7 +484,7 @@ class Places:
             return [], (0, 0)
         for size in range(min(len(span), MAX_NAME_WORDS), 0, -1):
             at = (0, size) if edge == "start" else (len(span) - size, len(span))
-            hits = self._hits(_key(span[at[0] : at[1]]), scope, kind, single=size == 1)
+            hits = self._hits(_key(span[at[0] : at[1]]), scope, kind, single=False)
             if hits:
                 return hits, at
         return [], (0, 0)
