@@ -304,3 +304,25 @@ async def test_odd_text_during_the_intake_gets_a_polite_question(people, bot: Bo
     replies = await citizen.say(text)
     assert replies
     assert all(r.text for r in replies)
+
+
+async def test_an_ambiguous_commune_is_settled_with_buttons(people, bot: Bot):
+    citizen = people("citizen")
+    await citizen.say("/gapnguoi")
+    await citizen.press("VNeID")
+    asked = texts(await citizen.say("xa tan phu"))
+    assert "nhiều tỉnh" in asked
+    assert "Xã Tân Phú, Đồng Nai" in [b.title for b in citizen.shown]
+    confirmed = texts(await citizen.press("Tân Phú, Đồng Nai"))
+    assert "Đã ghi nhận nơi ở - Xã Tân Phú, Đồng Nai" in confirmed
+    assert "mô tả" in confirmed
+
+
+async def test_an_unknown_place_asks_again_and_never_guesses(people, bot: Bot):
+    citizen = people("citizen")
+    await citizen.say("/gapnguoi")
+    await citizen.press("VNeID")
+    for _ in range(2):
+        assert "chưa tìm thấy" in texts(await citizen.say("o nha toi"))
+    assert "Bộ phận một cửa" in texts(await citizen.say("o nha toi"))
+    assert "Đã dừng" in texts(await citizen.say("huy"))
