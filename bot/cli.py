@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("purge", help="apply the retention period to stored messages")
 
+    demo = sub.add_parser("demo", help="fill a fresh, empty database with a marked demo (Gia Lai)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
+
     content = sub.add_parser("content", help="operator tools for the content folder")
     content_sub = content.add_subparsers(dest="content_command", required=True)
     content_sub.add_parser("check", help="validate content and report colliding examples")
@@ -206,6 +209,43 @@ def _cmd_purge(settings: Settings) -> int:
     return EXIT_OK
 
 
+def _cmd_demo(settings: Settings, seed: int) -> int:
+    from bot.demo import VIETNAM, DemoError, database_is_empty, render_summary, seed_demo
+    from intents.places import Places
+    from storage import create_engine, session_factory
+    from storage.migrate import upgrade
+
+    url = settings.resolved_database_url()
+    upgrade(url)  # the emptiness check needs the tables; a no-op on an up-to-date schema
+    places = Places.load(provinces=settings.province_list)
+
+    async def run() -> int:
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine)() as session:
+                if not await database_is_empty(session):
+                    print(
+                        "trolyso demo: cơ sở dữ liệu đã có dữ liệu (người dùng, yêu cầu hoặc "
+                        "nhật ký). Dữ liệu DEMO chỉ được tạo trên cơ sở dữ liệu mới, trống.",
+                        file=sys.stderr,
+                    )
+                    return EXIT_ERROR
+                now = datetime.now(UTC)
+                today = now.astimezone(VIETNAM).date()
+                try:
+                    summary = await seed_demo(session, places, today=today, seed=seed, now=now)
+                except DemoError as exc:
+                    print(f"trolyso demo: {exc}", file=sys.stderr)
+                    return EXIT_ERROR
+                await session.commit()
+        finally:
+            await engine.dispose()
+        print(render_summary(summary))
+        return EXIT_OK
+
+    return asyncio.run(run())
+
+
 def _cmd_db(settings: Settings) -> int:
     from storage.migrate import upgrade
 
@@ -310,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_fieldlog(settings, args)
     if args.command == "purge":
         return _cmd_purge(settings)
+    if args.command == "demo":
+        return _cmd_demo(settings, args.seed)
     return _cmd_content(settings, args.content_command)
 
 

@@ -162,3 +162,13 @@ def test_purge_reports_what_it_removed(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
     assert main(["purge"]) == 0
     assert "older than 180 days" in capsys.readouterr().out
+
+
+def test_demo_fills_a_fresh_database_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "demo-lan" in out
+    assert "DEMO" in out
+    assert main(["demo"]) == 1  # never mixes demo rows into real data
+    assert "đã có dữ liệu" in capsys.readouterr().err
