@@ -78,13 +78,21 @@ class ConsoleChannel:
         return IncomingMessage(self.key, text=line, received_at=now)
 
     def show(self, replies: Sequence[Reply]) -> None:
-        """Print replies and remember their buttons, numbered across all of them."""
+        """Print replies and remember their buttons, numbered across all of them.
+
+        Replies without any button (a relayed message) keep the buttons shown before, so
+        the numbers a person is about to type still mean what they saw.
+        """
         if not replies:
             return
-        self.buttons = []
+        has_buttons = any(reply.buttons for reply in replies)
+        if has_buttons:
+            self.buttons = []
         for reply in replies:
-            self.stdout.write(render(reply, first_number=len(self.buttons) + 1) + "\n")
-            self.buttons.extend(reply.buttons)
+            first = len(self.buttons) + 1 if has_buttons else 1
+            self.stdout.write(render(reply, first_number=first) + "\n")
+            if has_buttons:
+                self.buttons.extend(reply.buttons)
             if reply.attachment is not None:
                 self.files_dir.mkdir(parents=True, exist_ok=True)
                 path = self.files_dir / Path(reply.attachment.filename).name

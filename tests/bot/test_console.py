@@ -3,7 +3,7 @@
 import io
 
 from bot.channels.console import ConsoleChannel, render
-from bot.messages import Button, Reply
+from bot.messages import Attachment, Button, Reply
 
 
 async def run_console(dialogue, lines: str) -> str:
@@ -34,3 +34,13 @@ async def test_end_of_input_ends_the_chat(dialogue) -> None:
 def test_render_numbers_buttons() -> None:
     reply = Reply("Chào", (Button("Một", "m"), Button("Hai", "h")))
     assert render(reply, first_number=3) == "Bot: Chào\n  [3] Một\n  [4] Hai"
+
+
+def test_a_relayed_line_keeps_the_numbers_shown_before(tmp_path) -> None:
+    out = io.StringIO()
+    channel = ConsoleChannel(None, io.StringIO(), out, files_dir=tmp_path)  # type: ignore[arg-type]
+    channel.show([Reply("Chọn:", (Button("Một", "m"), Button("Hai", "h")))])
+    channel.show([Reply("💬 Lan: chào bác")])
+    assert [b.title for b in channel.buttons] == ["Một", "Hai"]
+    channel.show([Reply("Báo cáo", attachment=Attachment("bao-cao.xlsx", b"PK", "x"))])
+    assert (tmp_path / "bao-cao.xlsx").read_bytes() == b"PK"
