@@ -312,7 +312,8 @@ class Assistant:
                 if self.report_maker is None:
                     return [Reply(self.t("report_unavailable"))], state
                 replies = await self.report_maker(turn.session, person, arg, turn.now)
-                await turn.audit.record("export", turn.now, person.id, "report", arg=arg[:60])
+                if any(reply.attachment for reply in replies):
+                    await turn.audit.record("export", turn.now, person.id, "report", arg=arg[:60])
                 return replies, state
             case "totruong":
                 return await self.team.make_leader(turn, person, arg), state

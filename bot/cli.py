@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.messages import Reply
+from bot.report_cli import add_report_parser
 from bot.settings import Settings
 from intents import MatchResult
 
@@ -66,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     fieldlog_sub.add_parser("template", help="print a CSV template to start from")
 
     sub.add_parser("purge", help="apply the retention period to stored messages")
+
+    add_report_parser(sub)
 
     demo = sub.add_parser("demo", help="fill a fresh, empty database with a marked demo (Gia Lai)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
@@ -207,6 +210,39 @@ def _cmd_purge(settings: Settings) -> int:
         f"{settings.retention_days} days; {counts['update_ids']} old update ids."
     )
     return EXIT_OK
+
+
+def _cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.report_cli import run_report
+    from intents.places import Places
+    from storage import create_engine, session_factory
+    from storage.audit import AuditRepository
+    from storage.migrate import upgrade
+
+    url = settings.resolved_database_url()
+    upgrade(url)
+    places = Places.load(provinces=settings.province_list)
+
+    async def run() -> int:
+        engine = create_engine(url)
+        try:
+            status = await run_report(args, engine, places)
+            if status == EXIT_OK:  # exports are audited, whoever runs them
+                async with session_factory(engine).begin() as session:
+                    await AuditRepository(session).record(
+                        "export",
+                        datetime.now(UTC),
+                        target="report",
+                        by="cli",
+                        format=args.format,
+                        start=args.start.isoformat(),
+                        end=args.end.isoformat(),
+                    )
+            return status
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 def _cmd_demo(settings: Settings, seed: int) -> int:
@@ -352,6 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_purge(settings)
     if args.command == "demo":
         return _cmd_demo(settings, args.seed)
+    if args.command == "report":
+        return _cmd_report(settings, args)
     return _cmd_content(settings, args.content_command)
 
 

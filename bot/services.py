@@ -18,6 +18,7 @@ from bot.messages import Button, IncomingMessage, Reply
 from bot.settings import Settings
 from bot.state import ConversationState
 from bot.support.common import SupportConfig, Toolkit
+from bot.support.reports import ChatReports
 from content import Content, load_content
 from intents import Matcher, Thresholds
 from intents.places import Places
@@ -212,7 +213,7 @@ def compose(
     places = Places.load(provinces=settings.province_list)
     engine = create_engine(settings.resolved_database_url())
     kit = Toolkit(content.support, places, support_config(settings))
-    assistant = Assistant(Dialogue(content, matcher), kit, report_maker)
+    assistant = Assistant(Dialogue(content, matcher), kit, report_maker or ChatReports(kit))
     bot = Bot(
         assistant,
         session_factory(engine),

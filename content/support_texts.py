@@ -152,6 +152,8 @@ FIELDS: dict[str, frozenset[str]] = {
     "leader_made": frozenset({"handle", "team"}),
     "you_are_leader": frozenset({"team"}),
     "role_revoked": frozenset({"handle"}),
+    "report_usage": frozenset(),
+    "report_ready": frozenset({"start", "end", "requests", "citizens"}),
     "report_unavailable": frozenset(),
     "field_log_day": frozenset(),
     "field_log_day_again": frozenset(),

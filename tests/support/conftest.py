@@ -19,6 +19,7 @@ from bot.dialogue import Dialogue
 from bot.messages import Button, ConversationKey, IncomingMessage, Reply
 from bot.services import Bot
 from bot.support.common import SupportConfig, Toolkit
+from bot.support.reports import ChatReports
 from content import Content
 from intents import Matcher
 from intents.places import Places
@@ -110,7 +111,8 @@ def bot(
     config: SupportConfig,
 ) -> Bot:
     kit = Toolkit(content.support, places, config)
-    return Bot(Assistant(Dialogue(content, matcher), kit), session_factory(engine), clock)
+    assistant = Assistant(Dialogue(content, matcher), kit, ChatReports(kit))
+    return Bot(assistant, session_factory(engine), clock)
 
 
 @pytest.fixture

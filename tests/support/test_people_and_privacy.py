@@ -147,3 +147,27 @@ async def test_one_person_on_two_channels(people, bot: Bot, clock: FakeClock):
     code = texts(await lan.say("/lienket")).split("/lienket ")[1].split()[0]
     clock.advance(minutes=16)
     assert "hết hạn" in texts(await people("y", channel="zalo").say(f"/lienket {code}"))
+
+
+async def test_leader_downloads_the_team_report_and_volunteers_cannot(people, bot: Bot, engine):
+    import io
+
+    from openpyxl import load_workbook
+
+    leader, lan, _ = await make_team(people)
+    citizen = people("citizen")
+    await ask_for_help(citizen)
+    await lan.send_payload(claim_payload(await lan.inbox()))
+    [reply] = await leader.say("/baocao")
+    assert "1 yêu cầu" in reply.text
+    assert reply.attachment is not None
+    assert reply.attachment.filename.endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(reply.attachment.data))
+    assert len(workbook.sheetnames) > 3
+    assert "chỉ dành cho" in texts(await lan.say("/baocao"))
+    assert "Cách dùng" in texts(await leader.say("/baocao 31/02/2026"))
+    async with session_factory(engine)() as session:
+        exports = (
+            await session.execute(select(AuditRow).where(AuditRow.action == "export"))
+        ).scalars()
+        assert len(list(exports)) == 1  # only the file that was produced

@@ -1,0 +1,348 @@
+"""Report renderers (table, CSV, XLSX, PNG) and the `trolyso report` command."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.report_cli import add_report_parser, run_report
+from bot.reporting import render_csv, render_png, render_table, render_xlsx
+from intents.places import Places
+from storage import create_engine, session_factory
+from storage.models import Base, HelpRequestRow, PersonRow
+from storage.reports import (
+    VIETNAM,
+    CitizensHelped,
+    Durations,
+    Ratings,
+    Report,
+    ReportFilter,
+    ServiceCount,
+    VolunteerStats,
+    build_report,
+)
+from tests.storage.test_reports import JUNE, seed
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SECRETS = ("0912345678", "9988776655", "5550001", "0987654321", "0909123456")
+
+
+def sample() -> Report:
+    return Report(
+        filter=ReportFilter(date(2025, 6, 1), date(2025, 6, 30), "01", "00004", 3),
+        generated_at=datetime(2025, 6, 27, 7, 5, tzinfo=UTC),
+        team_name="Tổ công nghệ số cộng đồng xã Tân Phú",
+        requests_total=1200,
+        demo_requests=3,
+        demo_field_logs=2,
+        by_status=(
+            ("open", 10),
+            ("active", 5),
+            ("closed", 1100),
+            ("cancelled", 35),
+            ("unclaimed", 50),
+        ),
+        by_topic=(("vneid", 700), ("public_services", 300), ("other", 200)),
+        by_outcome=(("resolved", 900), ("partly", 100), ("unresolved", 40), ("referred", 20)),
+        closed_without_outcome=40,
+        citizens=CitizensHelped(chat=1145, field=320),
+        field_logs_total=14,
+        services=(ServiceCount("vneid_activation", 600, 9), ServiceCount("scam_advice", 0, 4)),
+        wait=Durations(1145, 7.25, 42.5),
+        handling=Durations(1100, 18.0, 55.56),
+        ratings=Ratings(10, 4.3, ((1, 0), (2, 1), (3, 1), (4, 2), (5, 6))),
+        volunteers=(
+            VolunteerStats("Nguyễn Thị Lan", 600, 590, 10, 250),
+            VolunteerStats(None, 0, 0, 4, 70),
+        ),
+        province_name="Hà Nội",
+        commune_name="Xã Tân Phú, Hà Nội",
+    )
+
+
+# --- Renderers -----------------------------------------------------------------------------
+
+
+def test_table_is_vietnamese_and_aligned() -> None:
+    text = render_table(sample())
+    for expected in (
+        "Kỳ báo cáo",
+        "01/06/2025 – 30/06/2025",
+        "Hà Nội (mã 01)",
+        "Xã Tân Phú, Hà Nội (mã 00004)",  # names as the command fills them in
+        "Tổ công nghệ số cộng đồng xã Tân Phú (số 3)",
+        "27/06/2025 14:05 (giờ Việt Nam)",  # 07:05 UTC
+        "gồm 5 bản ghi DEMO (3 yêu cầu hỗ trợ, 2 nhật ký hỗ trợ trực tiếp)",
+        "Trạng thái",
+        "Số yêu cầu",
+        "Đã kết thúc",
+        "Trung vị (phút)",
+        "P90 (phút)",
+        "Tình nguyện viên",
+        "Nguyễn Thị Lan",
+        "(không ghi tên)",
+    ):
+        assert expected in text, expected
+    lines = text.splitlines()
+    closed = next(line for line in lines if line.startswith("Đã kết thúc "))
+    total = next(line for line in lines if line.startswith("Tổng cộng") and "1.200" in line)
+    assert closed.endswith("1.100")  # Vietnamese thousands separator
+    assert len(closed) == len(total)  # right-aligned in the same column
+    assert "55,6" in text  # decimal comma
+
+
+def test_csv_parses_back_into_one_table() -> None:
+    text = render_csv(sample())
+    assert text.startswith("\ufeff")
+    assert "\r\n" in text
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    assert set(rows[0]) == {"Phần", "Mã", "Mục", "Chỉ số", "Giá trị"}
+    assert all(len(row) == 5 and None not in row for row in rows)
+
+    def value(section: str, item: str, metric: str) -> str:
+        (row,) = [
+            r
+            for r in rows
+            if r["Phần"] == section and item in (r["Mã"], r["Mục"]) and r["Chỉ số"] == metric
+        ]
+        return row["Giá trị"]
+
+    assert value("Yêu cầu hỗ trợ theo trạng thái", "closed", "Số yêu cầu") == "1100"
+    assert value("Yêu cầu hỗ trợ theo trạng thái", "total", "Số yêu cầu") == "1200"
+    assert value("Thời gian chờ và thời gian hỗ trợ (phút)", "wait", "P90 (phút)") == "42.5"
+    assert value("Hoạt động của từng tình nguyện viên", "Nguyễn Thị Lan", "Phiên đã nhận") == "600"
+    assert value("Tổng quan", "Kỳ báo cáo", "Từ ngày") == "2025-06-01"
+    assert value("Tổng quan", "Bản ghi DEMO", "Yêu cầu hỗ trợ") == "3"
+
+
+def test_xlsx_has_an_overview_and_one_sheet_per_breakdown() -> None:
+    workbook = load_workbook(io.BytesIO(render_xlsx(sample())))
+    assert workbook.sheetnames == [
+        "Tổng quan",
+        "Trạng thái",
+        "Chủ đề",
+        "Kết quả",
+        "Người dân được hỗ trợ",
+        "Dịch vụ",
+        "Thời gian",
+        "Đánh giá",
+        "Tình nguyện viên",
+    ]
+    overview = {row[0]: row[1] for row in workbook["Tổng quan"].iter_rows(values_only=True)}
+    start, end = overview["Từ ngày"], overview["Đến ngày"]
+    assert isinstance(start, datetime)
+    assert start.date() == date(2025, 6, 1)
+    assert isinstance(end, datetime)
+    assert end.date() == date(2025, 6, 30)
+    generated = datetime(2025, 6, 27, 14, 5, tzinfo=VIETNAM).replace(tzinfo=None)
+    assert overview["Lập lúc (giờ Việt Nam)"] == generated
+    assert overview["Bản ghi DEMO trong số liệu"] == 5
+    assert overview["Tỉnh/thành phố"] == "Hà Nội (mã 01)"
+    assert overview["Tổng số người dân được hỗ trợ"] == 1465
+
+    status = workbook["Trạng thái"]
+    assert [c.value for c in status[1]] == ["Trạng thái", "Số yêu cầu"]
+    assert all(c.font.bold for c in status[1])
+    rows = list(status.iter_rows(min_row=2, values_only=True))
+    assert ("Đã kết thúc", 1100) in rows
+    assert rows[-1] == ("Tổng cộng", 1200)
+    assert status.column_dimensions["A"].width >= len("Không có người nhận")
+
+    times = list(workbook["Thời gian"].iter_rows(min_row=2, values_only=True))
+    assert times[0] == ("Chờ tình nguyện viên nhận", 1145, 7.25, 42.5)
+    assert workbook["Thời gian"]["C2"].number_format == "0.0"
+    volunteers = list(workbook["Tình nguyện viên"].iter_rows(values_only=True))
+    assert volunteers[1] == ("Nguyễn Thị Lan", 600, 590, 10, 250)
+    assert volunteers[2][0] == "(không ghi tên)"
+
+
+def test_png_is_a_real_chart() -> None:
+    data = render_png(sample())
+    assert data.startswith(PNG_SIGNATURE)
+    assert len(data) > 10_000
+
+
+def test_an_empty_report_renders() -> None:
+    empty = replace(
+        sample(),
+        requests_total=0,
+        by_status=(("open", 0),),
+        wait=Durations(0, None, None),
+        ratings=Ratings(0, None, ((5, 0),)),
+        volunteers=(),
+        demo_requests=0,
+        demo_field_logs=0,
+    )
+    assert "không có bản ghi DEMO" in render_table(empty)
+    assert "(không có)" in render_table(empty)
+    workbook = load_workbook(io.BytesIO(render_xlsx(empty)))
+    assert workbook["Thời gian"]["C2"].value is None
+    assert "Chờ tình nguyện viên nhận,Số phiên,0" in render_csv(empty)
+
+
+# --- From a database holding contact data ---------------------------------------------------
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The storage suite's example database (phones and channel ids included), on SQLite."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'report.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    async with session_factory(engine).begin() as session:
+        await seed(session)
+        session.add(PersonRow(handle="PH7", role="volunteer", display_name="Anh 0987654321"))
+        await session.execute(
+            update(HelpRequestRow).values(
+                description="gọi tôi 0909123456", rating_comment="số tôi 0909123456"
+            )
+        )
+    yield engine
+    await engine.dispose()
+
+
+def xlsx_text(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return "".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+
+
+async def test_no_contact_data_in_any_output(engine: AsyncEngine) -> None:
+    async with session_factory(engine)() as session:
+        report = await build_report(session, JUNE)
+    outputs = {
+        "table": render_table(report),
+        "csv": render_csv(report),
+        "xlsx": xlsx_text(render_xlsx(report)),
+    }
+    png = render_png(report)
+    for name, text in outputs.items():
+        assert "Lan" in text, name
+        for secret in (*SECRETS, "Người dân R", "zalo", "telegram"):
+            assert secret not in text, (name, secret)
+    for secret in SECRETS:
+        assert secret.encode() not in png
+
+
+# --- The command ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def places() -> Places:
+    """The shipped administrative units (34 provinces, 3,321 communes)."""
+    return Places.load()
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="trolyso")
+    add_report_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(["report", *argv])
+
+
+PERIOD = ("--from", "2025-06-01", "--to", "2025-06-30")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2025-02-30", "tháng 2/2025 không có ngày 30"),
+        ("2025-13-01", "không có tháng 13"),
+        ("2025/06/01", "không đúng dạng YYYY-MM-DD"),
+        ("hôm qua", "không đúng dạng YYYY-MM-DD"),
+    ],
+)
+def test_bad_dates_are_argparse_errors(
+    value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse("--from", value, "--to", "2025-06-30")
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "argument --from" in error
+    assert message in error
+
+
+async def test_table_to_stdout_for_a_commune_named_with_its_province(
+    engine: AsyncEngine, places: Places, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = parse(*PERIOD, "--commune", "ngoc ha", "--province", "Hà Nội")
+    assert await run_report(args, engine, places) == 0
+    out = capsys.readouterr().out
+    assert "Phường Ngọc Hà, Hà Nội (mã 00008)" in out
+    assert "Hà Nội (mã 01)" in out
+    assert "MINH6" in out  # R9 is the only request of Ngọc Hà
+    assert "Lan" not in out
+
+
+async def test_an_ambiguous_commune_lists_the_candidates(
+    engine: AsyncEngine, places: Places, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run_report(parse(*PERIOD, "--commune", "Tân Phú"), engine, places) == 2
+    error = capsys.readouterr().err
+    assert "Có nhiều xã/phường ứng với 'Tân Phú'" in error
+    for label in ("Xã Tân Phú, Nghệ An (mã 17272)", "Phường Tân Phú, Hồ Chí Minh (mã 27031)"):
+        assert label in error
+    assert error.count("  - ") == 6  # every province that has one, not only the first five
+    assert "--province" in error
+
+    capsys.readouterr()
+    args = parse(*PERIOD, "--commune", "Tân Phú", "--province", "tphcm")
+    assert await run_report(args, engine, places) == 0
+    assert "Phường Tân Phú, Hồ Chí Minh (mã 27031)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--province", "Atlantis"), "Không tìm thấy tỉnh/thành phố 'Atlantis'"),
+        (("--commune", "Ngọc Hà", "--province", "79"), "'Ngọc Hà' trong tỉnh/thành phố đã"),
+        (("--commune", "Ba Đình", "--province", "79"), "Phường Gia Định, Hồ Chí Minh"),
+        (("--commune", "zzzzzz qqqq"), "Không tìm thấy xã/phường 'zzzzzz qqqq'"),
+        (("--commune", "00004", "--province", "79"), "không thuộc tỉnh/thành phố"),
+        (("--team", "999"), "không có tổ số 999"),
+        (("--format", "png"), "định dạng png cần --output"),
+    ],
+)
+async def test_unusable_arguments_exit_2(
+    engine: AsyncEngine,
+    places: Places,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    message: str,
+) -> None:
+    assert await run_report(parse(*PERIOD, *argv), engine, places) == 2
+    assert message in capsys.readouterr().err
+
+
+async def test_period_ending_before_it_starts(
+    engine: AsyncEngine, places: Places, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = parse("--from", "2025-06-30", "--to", "2025-06-01")
+    assert await run_report(args, engine, places) == 2
+    assert "--to 2025-06-01 đứng trước --from 2025-06-30" in capsys.readouterr().err
+
+
+async def test_files_by_code(engine: AsyncEngine, places: Places, tmp_path: Path) -> None:
+    xlsx, table, png = tmp_path / "bao-cao.xlsx", tmp_path / "bao-cao.txt", tmp_path / "b.png"
+    args = parse(*PERIOD, "--province", "01", "--output", str(table))
+    assert await run_report(args, engine, places) == 0
+    assert "Hà Nội (mã 01)" in table.read_text(encoding="utf-8")
+    args = parse(*PERIOD, "--commune", "00004", "--format", "xlsx", "--output", str(xlsx))
+    assert await run_report(args, engine, places) == 0
+    workbook = load_workbook(xlsx)
+    overview = {row[0]: row[1] for row in workbook["Tổng quan"].iter_rows(values_only=True)}
+    assert overview["Xã/phường/đặc khu"] == "Phường Ba Đình, Hà Nội (mã 00004)"
+    assert overview["Tổng số yêu cầu hỗ trợ"] == 7
+    args = parse(*PERIOD, "--format", "png", "--output", str(tmp_path / "missing" / "b.png"))
+    assert await run_report(args, engine, places) == 1  # the folder does not exist
+    assert not png.exists()
