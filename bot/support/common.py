@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from content.support_texts import SupportTexts
-from intents.places import Places
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import payloads
 from bot.messages import Button, Reply
+from content.support_texts import SupportTexts
+from intents.places import Places
 from storage.audit import AuditRepository
 from storage.models import HelpRequestRow
 from storage.outbox import OutboxRepository
