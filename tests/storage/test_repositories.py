@@ -19,7 +19,7 @@ from storage.models import ConversationRow
 ALICE = ConversationKey("telegram", "1001")
 
 
-def assistant(content, matcher, places) -> Assistant:  # type: ignore[no-untyped-def]
+def assistant(content, matcher, places) -> Assistant:
     return Assistant(Dialogue(content, matcher), Toolkit(content.support, places, SupportConfig()))
 
 
