@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,14 +20,16 @@ from bot.messages import IncomingMessage, Reply
 from bot.state import ConversationState
 from bot.support import fieldlog, intake
 from bot.support.commands import COMMANDS, Command, parse_command
-from bot.support.common import Toolkit, Turn, show_ref
+from bot.support.common import Toolkit, Turn, same_ref
 from bot.support.fieldlog import FieldLogDesk
 from bot.support.intake import Intake
 from bot.support.privacy import PrivacyDesk
 from bot.support.sessions import COMMENT_FLOW, SERVICES_FLOW, SessionDesk
 from bot.support.team import TeamDesk
+from intents.normalize import fold
+from storage.codes import normalize_code
 from storage.conversations import ConversationRepository
-from storage.models import HelpRequestRow, PersonRow
+from storage.models import HelpRequestRow, PersonRow, TimerRow
 from storage.updates import first_delivery
 from storage.vocabulary import ROLE_RANK
 
@@ -166,8 +168,6 @@ class Assistant:
         state: ConversationState,
         choice: str | None,
     ) -> tuple[list[Reply], ConversationState]:
-        from intents.normalize import fold
-
         if choice is None and fold(message.text or "").strip(" .!") in CANCEL_WORDS:
             return self._stop_form(state)
         match state.flow:
@@ -212,8 +212,7 @@ class Assistant:
     ) -> HelpRequestRow | None:
         """The session a volunteer means: named, focused earlier, or the only one."""
         if ref:
-            wanted = show_ref(ref.upper().replace("-", "").replace(" ", ""))
-            return next((r for r in active if show_ref(r.ref) == wanted), None)
+            return next((r for r in active if same_ref(r.ref, ref)), None)
         focused = next((r for r in active if r.ref == state.focus), None)
         if focused is not None:
             return focused
@@ -327,10 +326,6 @@ class Assistant:
         self, turn: Turn, person: PersonRow, message: IncomingMessage, code: str
     ) -> list[Reply]:
         """One person, two channels: /lienket gives a code, /lienket CODE on the other joins."""
-        from datetime import timedelta
-
-        from storage.codes import normalize_code
-
         if not code:
             created = await turn.people.new_link_code(person, turn.now + timedelta(minutes=15))
             return [Reply(self.t("link_code", code=created))]
@@ -404,8 +399,6 @@ class Assistant:
 
     async def run_timer(self, session: AsyncSession, timer_id: int, now: datetime) -> None:
         """Run one due timer inside the caller's transaction."""
-        from storage.models import TimerRow
-
         turn = Turn.open(session, now)
         timer = await session.get(TimerRow, timer_id)
         if timer is None or timer.done_at is not None:

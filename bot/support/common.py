@@ -14,6 +14,7 @@ from bot.messages import Button, Reply
 from content.support_texts import SupportTexts
 from intents.places import Places
 from storage.audit import AuditRepository
+from storage.codes import normalize_code
 from storage.models import HelpRequestRow
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
@@ -26,9 +27,12 @@ __all__ = [
     "SupportConfig",
     "Toolkit",
     "Turn",
+    "checkbox_buttons",
     "command_button",
     "form_button",
+    "same_ref",
     "show_ref",
+    "toggled",
 ]
 
 
@@ -142,6 +146,26 @@ def form_button(title: str, step: str, value: str) -> Button:
 def command_button(title: str, command: str, *args: str) -> Button:
     """A button that does what typing the command would do."""
     return Button(title, payloads.encode("command", " ".join((command, *args))))
+
+
+def toggled(selected: list[str], item: str) -> list[str]:
+    """A multi-choice answer after pressing `item`: on if it was off, off if it was on."""
+    return [s for s in selected if s != item] if item in selected else [*selected, item]
+
+
+def checkbox_buttons(
+    step: str, options: Iterable[tuple[str, str]], selected: list[str]
+) -> list[Button]:
+    """Multi-choice buttons (☑/☐) for one form question."""
+    return [
+        form_button(("☑ " if value in selected else "☐ ") + title, step, value)
+        for value, title in options
+    ]
+
+
+def same_ref(a: str, b: str) -> bool:
+    """Two reference codes as people type them ("ht-7k4p", "HT7K4P") name the same request."""
+    return normalize_code(a) == normalize_code(b)
 
 
 def choices(step: str, options: Iterable[tuple[str, str]], *extra: Button) -> tuple[Button, ...]:

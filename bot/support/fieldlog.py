@@ -13,7 +13,15 @@ from typing import Any
 
 from bot.messages import IncomingMessage, Reply
 from bot.state import ConversationState
-from bot.support.common import Toolkit, Turn, choices, command_button, form_button
+from bot.support.common import (
+    Toolkit,
+    Turn,
+    checkbox_buttons,
+    choices,
+    command_button,
+    form_button,
+    toggled,
+)
 from storage.masking import mask
 from storage.models import FieldLogRow, PersonRow
 from storage.vocabulary import SERVICES
@@ -92,11 +100,7 @@ class FieldLogDesk:
             case "services":
                 selected = [str(s) for s in form.get("services", [])]
                 if choice in SERVICES:
-                    selected = (
-                        [s for s in selected if s != choice]
-                        if choice in selected
-                        else [*selected, choice]
-                    )
+                    selected = toggled(selected, choice)
                     form["services"] = selected
                     return [self._ask_services(selected)], replace(state, form=form)
                 if choice == "done" and selected:
@@ -174,10 +178,7 @@ class FieldLogDesk:
         return Reply(self.t("field_log_place"), (skip, *self._cancel()))
 
     def _ask_services(self, selected: list[str], again: bool = False) -> Reply:
-        buttons = [
-            form_button(("☑ " if code in selected else "☐ ") + title, "services", code)
-            for code, title in SERVICES.items()
-        ]
+        buttons = checkbox_buttons("services", SERVICES.items(), selected)
         buttons.append(form_button(self.t("done_button"), "services", "done"))
         key = "field_log_services_again" if again else "field_log_services"
         return Reply(self.t(key), (*buttons, *self._cancel()))

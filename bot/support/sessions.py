@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import timedelta
 
 from bot import payloads
 from bot.messages import Button, Reply
 from bot.state import ConversationState
-from bot.support.common import Toolkit, Turn, command_button, form_button, show_ref
+from bot.support.common import (
+    Toolkit,
+    Turn,
+    checkbox_buttons,
+    command_button,
+    form_button,
+    show_ref,
+    toggled,
+)
 from storage.masking import mask
 from storage.models import HelpRequestRow, PersonRow, TimerRow
 from storage.vocabulary import OUTCOMES, ROLE_RANK, SERVICES
@@ -300,10 +307,7 @@ class SessionDesk:
         return [self._services_prompt([])], state
 
     def _services_prompt(self, selected: list[str]) -> Reply:
-        buttons = [
-            form_button(("☑ " if code in selected else "☐ ") + title, "services", code)
-            for code, title in SERVICES.items()
-        ]
+        buttons = checkbox_buttons("services", SERVICES.items(), selected)
         buttons.append(form_button(self.t("done_button"), "services", "done"))
         return Reply(self.t("services_prompt"), tuple(buttons))
 
@@ -313,9 +317,7 @@ class SessionDesk:
         """Toggle services helped with; "done" stores them on the request."""
         selected = [str(s) for s in state.form.get("selected", [])]
         if choice in SERVICES:
-            selected = (
-                [s for s in selected if s != choice] if choice in selected else [*selected, choice]
-            )
+            selected = toggled(selected, choice)
             form = {**state.form, "selected": selected}
             return [self._services_prompt(selected)], replace(state, form=form)
         if choice == "done":
@@ -498,8 +500,3 @@ class SessionDesk:
 
     def _name(self, volunteer: PersonRow) -> str:
         return volunteer.display_name or self.t("volunteer_default_name")
-
-
-def minutes(delta: timedelta) -> int:
-    """Whole minutes, for messages."""
-    return int(delta.total_seconds() // 60)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot import payloads
 from bot.messages import Button, Reply
 from bot.state import ConversationState
-from bot.support.common import Toolkit, Turn, command_button, show_ref
+from bot.support.common import Toolkit, Turn, command_button, same_ref, show_ref, toggled
 from storage.models import PersonRow, TeamRow
 from storage.vocabulary import ROLES, TOPICS
 
@@ -116,7 +116,7 @@ class TeamDesk:
         if arg:
             if arg not in TOPICS or arg == "other":
                 return [Reply(self.t("skills_unknown"))]
-            skills = [s for s in skills if s != arg] if arg in skills else [*skills, arg]
+            skills = toggled(skills, arg)
             profile.skills = skills
         buttons = tuple(
             command_button(("☑ " if code in skills else "☐ ") + title, "kynang", code)
@@ -188,10 +188,7 @@ class TeamDesk:
         """List the volunteer's active sessions; `/phien REF` chooses where messages go."""
         active = await turn.requests.active_for_volunteer(person.id)
         if arg:
-            chosen = next(
-                (r for r in active if show_ref(r.ref) == show_ref(arg.upper().replace("-", ""))),
-                None,
-            )
+            chosen = next((r for r in active if same_ref(r.ref, arg)), None)
             if chosen is None:
                 return [Reply(self.t("session_not_yours"))], state
             text = self.t("session_focus", ref=show_ref(chosen.ref), name=chosen.pseudonym)
@@ -282,7 +279,3 @@ class TeamDesk:
             "role_change", turn.now, operator.id, person.handle, old=old, new="citizen"
         )
         return [Reply(self.t("role_revoked", handle=person.handle))]
-
-
-def menu_button(kit: Toolkit) -> Button:
-    return Button(kit.texts("menu_button"), payloads.encode("menu"))
