@@ -112,6 +112,16 @@ class Assistant:
     async def _route(
         self, turn: Turn, person: PersonRow, message: IncomingMessage, state: ConversationState
     ) -> tuple[list[Reply], ConversationState]:
+        if message.kind == "left":
+            return await self._left(turn, person), ConversationState()
+        in_intake = state.flow == intake.FLOW
+        if message.contact_phone is not None and not (in_intake and state.step == "phone"):
+            # A number shared outside the consented step is neither stored nor used.
+            return [Reply(self.t("contact_not_needed"))], state
+        if message.kind == "location":
+            if in_intake and state.step == "commune" and message.location is not None:
+                return self.intake.on_location(state, *message.location)
+            return [Reply(self.t("location_not_needed"))], state
         if message.payload is not None:
             return await self._on_button(turn, person, message, state)
         text = message.text or ""
@@ -352,6 +362,19 @@ class Assistant:
             keys.append("help_operator")
         return Reply("\n\n".join(self.t(k) for k in keys))
 
+    async def _left(self, turn: Turn, person: PersonRow) -> list[Reply]:
+        """The person unfollowed or blocked the bot: stop what waits on them, say nothing."""
+        own = await turn.requests.open_for_citizen(person.id)
+        if own is not None:
+            await self.desk.cancel(turn, person, own)
+        if person.role != "citizen":
+            for request in await turn.requests.active_for_volunteer(person.id):
+                await self.desk.release(turn, person, request)
+            profile = await turn.people.profile(person.id)
+            profile.on_duty = False
+        await turn.audit.record("left_channel", turn.now, person.id, person.handle)
+        return []
+
     async def _cancel(
         self, turn: Turn, person: PersonRow, state: ConversationState
     ) -> tuple[list[Reply], ConversationState]:
@@ -400,7 +423,8 @@ class Assistant:
     async def run_timer(self, session: AsyncSession, timer_id: int, now: datetime) -> None:
         """Run one due timer inside the caller's transaction."""
         turn = Turn.open(session, now)
-        timer = await session.get(TimerRow, timer_id)
+        # Locked: two workers that both saw the timer due run it once.
+        timer = await session.get(TimerRow, timer_id, with_for_update=True)
         if timer is None or timer.done_at is not None:
             return
         await turn.timers.done(timer, now)

@@ -11,7 +11,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-__all__ = ["Attachment", "Button", "Channel", "ConversationKey", "IncomingMessage", "Reply"]
+__all__ = [
+    "SHARE_CONTACT",
+    "Attachment",
+    "Button",
+    "Channel",
+    "ConversationKey",
+    "IncomingMessage",
+    "Reply",
+    "plain_buttons",
+]
 
 
 class Channel(StrEnum):
@@ -19,7 +28,8 @@ class Channel(StrEnum):
 
     CONSOLE = "console"
     TELEGRAM = "telegram"
-    ZALO = "zalo"
+    ZALO = "zalo"  # a Zalo Official Account
+    ZALO_BOT = "zalobot"  # the Zalo Bot platform (its user ids differ from the OA's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,24 +45,39 @@ class IncomingMessage:
     """What a citizen sent: text they typed, a button they pressed, or something else.
 
     `kind="other"` covers photos, stickers, voice and files: the core answers politely with
-    what it can read and never looks at the content.
+    what it can read and never looks at the content. `kind="location"` carries a shared
+    position, used once to suggest the commune and never stored. `kind="left"` says the
+    person unfollowed or blocked the bot: their open request is stopped and nobody answers.
     """
 
     key: ConversationKey
     text: str | None = None
     payload: str | None = None
-    kind: Literal["text", "button", "other"] = "text"
+    kind: Literal["text", "button", "other", "location", "left"] = "text"
     message_id: str | None = None
     received_at: datetime | None = None
     contact_phone: str | None = None  # a phone number the person chose to share (consent)
+    location: tuple[float, float] | None = None  # (latitude, longitude)
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A choice offered under a reply; pressing it sends `payload` back (at most 64 bytes)."""
+    """A choice offered under a reply; pressing it sends `payload` back (at most 64 bytes).
+
+    The payload `SHARE_CONTACT` asks the channel for its "share my phone number" button
+    (Telegram); channels without one leave the button out and the person types the number.
+    """
 
     title: str
     payload: str
+
+
+SHARE_CONTACT = "@contact"
+
+
+def plain_buttons(buttons: tuple[Button, ...]) -> tuple[Button, ...]:
+    """The buttons a channel without a "share my phone number" button can show."""
+    return tuple(button for button in buttons if button.payload != SHARE_CONTACT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,16 +13,18 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.assistant import Assistant, ReportMaker
+from bot.delivery import Dispatcher, Sender
 from bot.dialogue import Dialogue
 from bot.messages import Button, IncomingMessage, Reply
 from bot.settings import Settings
 from bot.state import ConversationState
-from bot.support.common import SupportConfig, Toolkit
+from bot.support.common import SupportConfig, Toolkit, Turn
 from bot.support.reports import ChatReports
 from content import Content, load_content
 from intents import Matcher, Thresholds
 from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
+from storage.inbox import InboxRepository
 from storage.models import HelpRequestRow, OutboxRow, TimerRow
 from storage.outbox import OutboxRepository
 from storage.support import HelpRequestRepository
@@ -42,6 +44,12 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+UNDELIVERABLE_TEXTS = {
+    "blocked": "undeliverable_blocked",
+    "window": "undeliverable_window",
+    "quota": "undeliverable_quota",
+    "other": "undeliverable_other",
+}
 Clock = Callable[[], datetime]
 UPDATE_MEMORY = timedelta(days=7)
 
@@ -126,6 +134,62 @@ class Bot:
                 message, session, conversation_store(session), self.clock()
             )
 
+    async def accept(self, message: IncomingMessage) -> int:
+        """Answer a message from a network channel: the replies go to the outbox.
+
+        State, effects, replies and the webhook delivery's settlement commit together, so a
+        crash at any point either loses nothing or repeats nothing. Returns the reply count.
+        """
+        now = self.clock()
+        key = message.key
+        async with self.sessions.begin() as session:
+            replies = await self.assistant.handle(
+                message, session, conversation_store(session), now
+            )
+            outbox = OutboxRepository(session)
+            for reply in replies:
+                attachment = reply.attachment
+                await outbox.add(
+                    key.channel,
+                    key.user_id,
+                    reply.text,
+                    [(b.title, b.payload) for b in reply.buttons],
+                    now=now,
+                    edit_of=int(reply.edit_of) if reply.edit_of else None,
+                    attachment=(
+                        (attachment.filename, attachment.media_type, attachment.data)
+                        if attachment is not None
+                        else None
+                    ),
+                )
+            if message.message_id:
+                await InboxRepository(session).mark_handled(key.channel, message.message_id, now)
+        return len(replies)
+
+    async def settle_delivery(self, channel: str, external_id: str) -> None:
+        """A stored webhook delivery that needs no answer (a status event) is done."""
+        async with self.sessions.begin() as session:
+            await InboxRepository(session).mark_handled(channel, external_id, self.clock())
+
+    async def alert_operators(self, key: str, **fields: str) -> int:
+        """Tell every operator about a fault that needs a person (a revoked channel token)."""
+        reply = Reply(self.assistant.t(key, **fields))
+        async with self.sessions.begin() as session:
+            turn = Turn.open(session, self.clock())
+            operators = await turn.people.operators()
+            reached = [await turn.notify_person(person.id, reply) for person in operators]
+        logger.error("operators alerted key=%s reached=%d", key, sum(reached))
+        return sum(reached)
+
+    def dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
+        """The outbox dispatcher for one channel, with the bot's own wording for failures."""
+        t = self.assistant.t
+
+        def notice(kind: str) -> str:
+            return t(UNDELIVERABLE_TEXTS.get(kind, "undeliverable_other"))
+
+        return Dispatcher(self.sessions, sender, self.clock, notice, **options)
+
     async def run_due_timers(self, limit: int = 100) -> int:
         """Run every timer whose time has come, each in its own transaction."""
         now = self.clock()
@@ -175,6 +239,7 @@ class Bot:
                 request.description = ""
                 descriptions += 1
             updates = await forget_updates_before(session, now - UPDATE_MEMORY)
+            updates += await InboxRepository(session).forget_before(now - UPDATE_MEMORY)
             await session.execute(delete(TimerRow).where(TimerRow.done_at < before))
         counts = {
             "messages": messages,

@@ -44,6 +44,32 @@ class Settings(BaseSettings):
     invite_days: int = Field(default=7, ge=1, le=90)
     retention_days: int = Field(default=180, ge=1)
 
+    # Channels. Names without the prefix, as the platforms' own guides spell them.
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN")
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET")
+    )
+    zalo_app_id: str = Field(default="", validation_alias=AliasChoices("ZALO_APP_ID"))
+    zalo_app_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ZALO_APP_SECRET")
+    )
+    zalo_oa_secret_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ZALO_OA_SECRET_KEY")
+    )
+    zalo_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ZALO_BOT_TOKEN")
+    )
+    zalo_bot_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ZALO_BOT_WEBHOOK_SECRET")
+    )
+    # The Zalo Bot API host has moved before; override it without a release.
+    zalo_bot_api_base: str = Field(
+        default="https://bot-api.zaloplatforms.com",
+        validation_alias=AliasChoices("ZALO_BOT_API_BASE"),
+    )
+
     @property
     def operator_ids(self) -> frozenset[str]:
         """The configured operators as "channel:id" strings."""
@@ -53,6 +79,11 @@ class Settings(BaseSettings):
     def province_list(self) -> tuple[str, ...]:
         """The provinces this deployment serves (empty: all 34)."""
         return tuple(part.strip() for part in self.provinces.split(",") if part.strip())
+
+    @staticmethod
+    def secret(value: SecretStr | None) -> str:
+        """A secret's value, or "" when it is not configured."""
+        return value.get_secret_value().strip() if value is not None else ""
 
     def resolved_database_url(self) -> str:
         """The database to use: DATABASE_URL, or a SQLite file under the data folder."""

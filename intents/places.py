@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -203,10 +204,13 @@ class Places:
         communes: Sequence[Commune],
         aliases: Mapping[str, str] | None = None,
         served: Collection[str] | None = None,
+        points: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
         """Index `communes`. `aliases` maps alias text to a province code; `served` limits
         the deployment to some province codes (all when None). All provinces are still
-        recognised in text, so that "tphcm" is never read as part of a commune name."""
+        recognised in text, so that "tphcm" is never read as part of a commune name.
+        `points` maps commune codes to a (latitude, longitude) inside the commune, used to
+        suggest communes near a shared location."""
         self._all_provinces = {p.code: p for p in provinces}
         served_codes = set(self._all_provinces) if served is None else set(served)
         self._provinces = tuple(p for p in provinces if p.code in served_codes)
@@ -231,6 +235,9 @@ class Places:
             for word in words:
                 if word.isdigit():
                     self._numbered.setdefault(word, []).append(commune)
+        self._points = {
+            code: point for code, point in (points or {}).items() if code in self._by_code
+        }
         self._fuzzy_keys: dict[str | None, list[str]] = {None: sorted(self._exact)}
         for code, members in self._in_province.items():
             self._fuzzy_keys[code] = sorted({self._key_of[c.code] for c in members})
@@ -280,9 +287,10 @@ class Places:
         if alias_path.exists():
             for row in _read_csv(alias_path, _ALIASES_HEADER):
                 aliases[row["alias"]] = row["province_code"]
+        points = _read_points(folder / POINTS_FILE)
         wanted = (provinces,) if isinstance(provinces, str) else tuple(provinces)
         if not wanted:
-            return cls(list(all_provinces.values()), communes, aliases)
+            return cls(list(all_provinces.values()), communes, aliases, points=points)
         names = cls(list(all_provinces.values()), (), aliases)  # provinces only: cheap
         served: list[str] = []
         for value in wanted:
@@ -291,9 +299,27 @@ class Places:
             if code is None:
                 raise ValueError(f"unknown province: {value!r}")
             served.append(code)
-        return cls(list(all_provinces.values()), communes, aliases, served)
+        return cls(list(all_provinces.values()), communes, aliases, served, points)
 
     # -- lookups -------------------------------------------------------------------------
+
+    @property
+    def has_points(self) -> bool:
+        """Whether shared locations can be turned into communes in this deployment."""
+        return bool(self._points)
+
+    def nearest(
+        self, latitude: float, longitude: float, limit: int = 3, max_km: float = 15.0
+    ) -> tuple[Commune, ...]:
+        """Communes whose point is closest to a location, nearest first, within `max_km`.
+
+        A point is not a boundary: the answer is a suggestion the citizen confirms.
+        """
+        ranked = sorted(
+            (_distance_km(latitude, longitude, *point), code)
+            for code, point in self._points.items()
+        )
+        return tuple(self._by_code[code] for km, code in ranked[:limit] if km <= max_km)
 
     def commune(self, code: str) -> Commune | None:
         """The commune with this code ("00004"), if it is in the deployment."""
@@ -547,3 +573,33 @@ class Places:
         floor = max(CANDIDATE_SCORE, best_score - CANDIDATE_BAND)
         near = tuple(c for s, c in ranked if s >= floor)[:limit]
         return _Reading("ambiguous", near) if len(near) >= 2 else _NOTHING
+
+
+POINTS_FILE = "commune_points.csv"
+_POINTS_HEADER = ("commune_code", "latitude", "longitude")
+
+
+def _read_points(path: Path) -> dict[str, tuple[float, float]]:
+    """The optional points file: one (latitude, longitude) per commune code."""
+    if not path.exists():
+        return {}
+    points: dict[str, tuple[float, float]] = {}
+    for line, row in enumerate(_read_csv(path, _POINTS_HEADER), start=2):
+        try:
+            latitude, longitude = float(row["latitude"]), float(row["longitude"])
+        except ValueError:
+            raise ValueError(
+                f"{path}, line {line}: latitude and longitude must be numbers"
+            ) from None
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise ValueError(f"{path}, line {line}: coordinates out of range")
+        points[row["commune_code"]] = (latitude, longitude)
+    return points
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -26,10 +27,13 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "AuditRow",
     "Base",
+    "ChannelTokenRow",
+    "ChoiceMenuRow",
     "ConversationRow",
     "FieldLogRow",
     "HelpRequestRow",
     "IdentityRow",
+    "InboundEventRow",
     "InviteRow",
     "LinkCodeRow",
     "OutboxRow",
@@ -121,6 +125,8 @@ class IdentityRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The role whose command menu this chat shows (Telegram); refreshed when the role changes.
+    menu_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class TeamRow(Base):
@@ -281,6 +287,12 @@ class OutboxRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A delivery in progress: who took the row and until when (another worker may retake it).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A file sent with the message (a report); the bytes are dropped once it is sent.
+    attachment_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    attachment_type: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    attachment_data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class TimerRow(Base):
@@ -305,6 +317,58 @@ class ProcessedUpdateRow(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class InboundEventRow(Base):
+    """A webhook delivery stored before it is acknowledged, so a crash loses nothing.
+
+    The unique (channel, external_id) pair turns a platform's redelivery into a no-op; rows
+    not handled a minute after arrival are processed again by the maintenance loop.
+    """
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChoiceMenuRow(Base):
+    """The buttons last shown as numbers on a text-only channel, so "2" can press the second.
+
+    Kept in the database, not in the process, so the answer may reach another worker.
+    """
+
+    __tablename__ = "choice_menus"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payloads: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChannelTokenRow(Base):
+    """Credentials a channel renews itself (the Zalo OA access and single-use refresh token).
+
+    Renewal locks this row, re-reads the expiry and writes the new pair in one transaction,
+    so two workers never spend the same refresh token.
+    """
+
+    __tablename__ = "channel_tokens"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    access_token: Mapped[str] = mapped_column(String(2048))
+    refresh_token: Mapped[str] = mapped_column(String(2048))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when a refresh was refused: sends stop until an operator authorizes again.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failure: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 # --- Field logs and audit ------------------------------------------------------------------

@@ -8,9 +8,9 @@ pending rows and record the platform's message id for later edits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxRow
@@ -35,7 +35,9 @@ class OutboxRepository:
         tag: str | None = None,
         edit_of: int | None = None,
         sender_id: int | None = None,
+        attachment: tuple[str, str, bytes] | None = None,
     ) -> OutboxRow:
+        name, media_type, data = attachment if attachment is not None else (None, None, None)
         row = OutboxRow(
             channel=channel,
             external_id=external_id,
@@ -47,6 +49,9 @@ class OutboxRepository:
             status="pending",
             attempts=0,
             created_at=now,
+            attachment_name=name,
+            attachment_type=media_type,
+            attachment_data=data,
         )
         self.session.add(row)
         await self.session.flush()
@@ -69,6 +74,32 @@ class OutboxRepository:
         query = query.order_by(OutboxRow.id).limit(limit).with_for_update(skip_locked=True)
         return list((await self.session.execute(query)).scalars())
 
+    async def lease(
+        self, channel: str, now: datetime, lease: timedelta, limit: int = 50
+    ) -> list[OutboxRow]:
+        """Take pending rows for delivery outside this transaction, oldest first.
+
+        A network send must not hold a database transaction open, so the rows are leased:
+        marked as taken until `now + lease`. A worker that dies mid-send leaves the lease to
+        expire and another worker sends the row again (at least once, never lost).
+        """
+        query = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.channel == channel,
+                OutboxRow.status == "pending",
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = list((await self.session.execute(query)).scalars())
+        for row in rows:
+            row.lease_until = now + lease
+        await self.session.flush()
+        return rows
+
     async def get(self, row_id: int) -> OutboxRow | None:
         return await self.session.get(OutboxRow, row_id)
 
@@ -79,6 +110,8 @@ class OutboxRepository:
         row.sent_at = now
         row.attempts += 1
         row.platform_message_id = platform_message_id
+        row.lease_until = None
+        row.attachment_data = None  # a report is not kept once it reached its reader
         await self.session.flush()
 
     async def mark_failed(self, row: OutboxRow, error: str, *, final: bool) -> None:
@@ -86,4 +119,12 @@ class OutboxRepository:
         row.attempts += 1
         row.error = error[:200]
         row.status = "undeliverable" if final else "pending"
+        row.lease_until = None
+        if final:
+            row.attachment_data = None
+        await self.session.flush()
+
+    async def postpone(self, row: OutboxRow, until: datetime) -> None:
+        """Leave a row pending but untouched until `until` (the platform asked to wait)."""
+        row.lease_until = until
         await self.session.flush()

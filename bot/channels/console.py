@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.messages import Button, Channel, ConversationKey, IncomingMessage, Reply
+from bot.messages import Button, Channel, ConversationKey, IncomingMessage, Reply, plain_buttons
 from bot.ports import MessageHandler
 
 __all__ = ["ConsoleChannel", "render"]
@@ -32,7 +32,7 @@ def render(reply: Reply, first_number: int = 1) -> str:
     """Show a reply as text followed by numbered choices."""
     who = "Bot (sửa tin trước)" if reply.edit_of else "Bot"
     lines = [f"{who}: {reply.text}"]
-    for number, button in enumerate(reply.buttons, start=first_number):
+    for number, button in enumerate(plain_buttons(reply.buttons), start=first_number):
         lines.append(f"  [{number}] {button.title}")
     return "\n".join(lines)
 
@@ -85,14 +85,14 @@ class ConsoleChannel:
         """
         if not replies:
             return
-        has_buttons = any(reply.buttons for reply in replies)
+        has_buttons = any(plain_buttons(reply.buttons) for reply in replies)
         if has_buttons:
             self.buttons = []
         for reply in replies:
             first = len(self.buttons) + 1 if has_buttons else 1
             self.stdout.write(render(reply, first_number=first) + "\n")
             if has_buttons:
-                self.buttons.extend(reply.buttons)
+                self.buttons.extend(plain_buttons(reply.buttons))
             if reply.attachment is not None:
                 self.files_dir.mkdir(parents=True, exist_ok=True)
                 path = self.files_dir / Path(reply.attachment.filename).name

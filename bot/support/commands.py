@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from intents.normalize import fold
 
-__all__ = ["COMMANDS", "Command", "parse_command"]
+__all__ = ["COMMANDS", "MENUS", "MENU_TEXTS", "Command", "parse_command"]
 
 # name -> lowest role allowed. Names are Latin letters only: Telegram's command rule.
 COMMANDS: dict[str, str] = {
@@ -56,3 +56,50 @@ def parse_command(text: str) -> Command | None:
     # Protected names: folding would squeeze the double letter of /ketthuc.
     name = fold(head.split("@", 1)[0], protected=COMMANDS).replace(" ", "")
     return Command(name, arg.strip())
+
+
+# The command menu each role sees (Telegram's "/" list), in the order shown. Every command
+# still works when typed; the menu only shows what this person is likely to need.
+_CITIZEN_MENU = ("start", "menu", "gapnguoi", "huy", "ketthuc", "dulieu", "xoadulieu", "trogiup")
+_VOLUNTEER_MENU = (
+    "truc",
+    "hangdoi",
+    "nhan",
+    "phien",
+    "ketthuc",
+    "tra",
+    "ghinhan",
+    "kynang",
+    "xa",
+    "menu",
+    "trogiup",
+)
+MENUS: dict[str, tuple[str, ...]] = {
+    "citizen": _CITIZEN_MENU,
+    "volunteer": _VOLUNTEER_MENU,
+    "leader": (*_VOLUNTEER_MENU[:7], "moi", "baocao", *_VOLUNTEER_MENU[7:]),
+    "operator": (*_VOLUNTEER_MENU[:7], "moi", "baocao", "totruong", "thuhoi", "trogiup"),
+}
+# command -> the support.yaml key of its one-line description.
+MENU_TEXTS: dict[str, str] = {
+    "start": "menu_start",
+    "menu": "menu_menu",
+    "gapnguoi": "menu_gapnguoi",
+    "huy": "menu_huy",
+    "ketthuc": "menu_ketthuc",
+    "dulieu": "menu_dulieu",
+    "xoadulieu": "menu_xoadulieu",
+    "trogiup": "menu_trogiup",
+    "truc": "menu_truc",
+    "hangdoi": "menu_hangdoi",
+    "nhan": "menu_nhan",
+    "phien": "menu_phien",
+    "tra": "menu_tra",
+    "ghinhan": "menu_ghinhan",
+    "kynang": "menu_kynang",
+    "xa": "menu_xa",
+    "moi": "menu_moi",
+    "baocao": "menu_baocao",
+    "totruong": "menu_totruong",
+    "thuhoi": "menu_thuhoi",
+}

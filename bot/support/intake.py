@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from bot.messages import Button, IncomingMessage, Reply
+from bot.messages import SHARE_CONTACT, Button, IncomingMessage, Reply
 from bot.state import ConversationState
 from bot.support.common import Toolkit, Turn, choices, command_button, form_button, show_ref
 from bot.support.sessions import SessionDesk
@@ -145,7 +145,11 @@ class Intake:
 
     def _ask_phone(self) -> Reply:
         return Reply(
-            self.t("intake_phone"), (form_button(self.t("skip_button"), "phone", "skip"),)
+            self.t("intake_phone"),
+            (
+                Button(self.t("share_phone_button"), SHARE_CONTACT),
+                form_button(self.t("skip_button"), "phone", "skip"),
+            ),
         )
 
     def _cancel(self) -> Button:
@@ -184,6 +188,21 @@ class Intake:
             return [Reply(self.t(key), (*options, self._cancel()))], state
         key = "intake_place_unknown" if tries < MAX_PLACE_TRIES else "intake_place_give_up"
         return [Reply(self.t(key), (self._cancel(),))], state
+
+    def on_location(
+        self, state: ConversationState, latitude: float, longitude: float
+    ) -> tuple[list[Reply], ConversationState]:
+        """A shared location while the commune is asked: offer the nearest communes.
+
+        The position itself is not stored; only the commune the citizen confirms is.
+        """
+        near = self.kit.places.nearest(latitude, longitude)
+        if not near:
+            key = "location_unknown" if self.kit.places.has_points else "location_no_map"
+            return [Reply(self.t(key), (self._cancel(),))], state
+        options = [form_button(c.label, "commune", c.code) for c in near]
+        retry = form_button(self.t("place_not_this_button"), "commune", "retry")
+        return [Reply(self.t("location_suggest"), (*options, retry, self._cancel()))], state
 
     async def _on_phone(
         self,

@@ -1,0 +1,220 @@
+"""Deliver stored outgoing messages through a channel's sender, outside any transaction.
+
+Every message a network channel sends (the reply to the sender, a notification to someone
+else, an edit) is first written to the outbox in the transaction that decided it. The
+dispatcher leases pending rows, calls the platform, and settles each row afterwards, so a
+crash or a platform outage delays messages but loses none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.messages import Attachment, Button, Reply
+from storage.models import OutboxRow
+from storage.outbox import OutboxRepository
+from storage.people import PeopleRepository
+
+__all__ = ["UNDELIVERABLE_KINDS", "Dispatcher", "SendError", "Sender", "as_reply"]
+
+logger = logging.getLogger(__name__)
+# Why a message could not be delivered, as told to the person who wrote it.
+UNDELIVERABLE_KINDS = ("blocked", "window", "quota", "other")
+
+
+class SendError(Exception):
+    """A send the platform refused.
+
+    `final` means retrying cannot help (the person blocked the bot, is outside the
+    platform's reply window, the quota is spent); `retry_after` is the wait the platform
+    asked for. `reason` is a short, log-safe description without message text; `kind` is
+    one of `UNDELIVERABLE_KINDS`, for the notice the sender gets.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        final: bool = False,
+        retry_after: float | None = None,
+        kind: str = "other",
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.final = final
+        self.retry_after = retry_after
+        self.kind = kind if kind in UNDELIVERABLE_KINDS else "other"
+
+
+class Sender(Protocol):
+    """What a channel adapter provides to deliver replies; raises `SendError` on refusal."""
+
+    channel: str
+
+    async def send(self, external_id: str, reply: Reply) -> str | None:
+        """Send a new message; returns the platform's id of it (for later edits)."""
+
+    async def edit(self, external_id: str, platform_message_id: str, reply: Reply) -> str | None:
+        """Replace an earlier message; channels that cannot edit send a new one."""
+
+
+def as_reply(row: OutboxRow) -> Reply:
+    """The reply a stored row carries."""
+    buttons = tuple(Button(b["title"], b["payload"]) for b in row.buttons)
+    attachment = None
+    if row.attachment_data is not None and row.attachment_name:
+        attachment = Attachment(
+            row.attachment_name,
+            row.attachment_data,
+            row.attachment_type or "application/octet-stream",
+        )
+    edit_of = str(row.edit_of) if row.edit_of is not None else None
+    return Reply(row.text, buttons, attachment=attachment, edit_of=edit_of)
+
+
+Notice = Callable[[str], str]
+Job = tuple[int, Reply, int | None]  # outbox id, reply, id of the row it edits
+
+
+class Dispatcher:
+    """Sends one channel's outbox: each chat in order, different chats side by side."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        sender: Sender,
+        clock: Callable[[], datetime],
+        undeliverable_notice: Notice,
+        *,
+        lease: timedelta = timedelta(seconds=90),
+        max_attempts: int = 6,
+        concurrency: int = 16,
+    ) -> None:
+        self.sessions = sessions
+        self.sender = sender
+        self.clock = clock
+        self.undeliverable_notice = undeliverable_notice
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.limit = asyncio.Semaphore(concurrency)
+        self.wakeup = asyncio.Event()
+
+    @property
+    def channel(self) -> str:
+        return self.sender.channel
+
+    def wake(self) -> None:
+        """Ask the background loop to flush now (new rows were committed)."""
+        self.wakeup.set()
+
+    async def flush(self, batch: int = 100) -> int:
+        """Send every pending row that is due; returns how many were sent."""
+        sent = 0
+        while True:
+            async with self.sessions.begin() as session:
+                rows = await OutboxRepository(session).lease(
+                    self.channel, self.clock(), self.lease, batch
+                )
+                jobs = [(row.id, row.external_id, as_reply(row), row.edit_of) for row in rows]
+            if not jobs:
+                return sent
+            by_chat: dict[str, list[Job]] = defaultdict(list)
+            for row_id, external_id, reply, edit_of in jobs:
+                by_chat[external_id].append((row_id, reply, edit_of))
+            results = await asyncio.gather(
+                *(self._send_chat(chat, items) for chat, items in by_chat.items())
+            )
+            sent += sum(results)
+            if len(jobs) < batch:
+                return sent
+
+    async def _send_chat(
+        self, external_id: str, items: list[tuple[int, Reply, int | None]]
+    ) -> int:
+        """One chat's rows in order; after a failure the rest wait, so order is kept."""
+        sent = 0
+        async with self.limit:
+            for position, (row_id, reply, edit_of) in enumerate(items):
+                try:
+                    platform_id = await self._deliver(external_id, reply, edit_of)
+                except SendError as error:
+                    await self._failed(row_id, error, [i[0] for i in items[position + 1 :]])
+                    return sent
+                except Exception:  # a bug or an unexpected transport failure: retry later
+                    logger.exception("send crashed channel=%s outbox=%s", self.channel, row_id)
+                    later = [i[0] for i in items[position + 1 :]]
+                    await self._failed(row_id, SendError("unexpected error"), later)
+                    return sent
+                await self._settle(row_id, platform_id)
+                sent += 1
+        return sent
+
+    async def _deliver(self, external_id: str, reply: Reply, edit_of: int | None) -> str | None:
+        if edit_of is not None:
+            async with self.sessions.begin() as session:
+                original = await OutboxRepository(session).get(edit_of)
+                target = original.platform_message_id if original is not None else None
+            if target:
+                return await self.sender.edit(external_id, target, reply)
+        return await self.sender.send(external_id, reply)
+
+    async def _settle(self, row_id: int, platform_id: str | None) -> None:
+        async with self.sessions.begin() as session:
+            outbox = OutboxRepository(session)
+            row = await outbox.get(row_id)
+            if row is not None:
+                await outbox.mark_sent(row, self.clock(), platform_message_id=platform_id)
+
+    async def _failed(self, row_id: int, error: SendError, waiting: list[int]) -> None:
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            outbox = OutboxRepository(session)
+            row = await outbox.get(row_id)
+            if row is None:
+                return
+            final = error.final or row.attempts + 1 >= self.max_attempts
+            await outbox.mark_failed(row, f"{error.kind}: {error.reason}", final=final)
+            if final:
+                logger.warning(
+                    "undeliverable channel=%s outbox=%s reason=%s",
+                    self.channel,
+                    row_id,
+                    error.reason,
+                )
+                await self._tell_sender(session, row, now)
+            else:
+                wait = error.retry_after or float(min(2**row.attempts * 5, 600))
+                await outbox.postpone(row, now + timedelta(seconds=wait))
+                logger.info(
+                    "send postponed channel=%s outbox=%s reason=%s wait=%.0fs",
+                    self.channel,
+                    row_id,
+                    error.reason,
+                    wait,
+                )
+            # The chat's later rows go out after this one, not before it.
+            for later_id in waiting:
+                later = await outbox.get(later_id)
+                if later is not None and later.status == "pending":
+                    await outbox.postpone(later, row.lease_until or now)
+
+    async def _tell_sender(self, session: AsyncSession, row: OutboxRow, now: datetime) -> None:
+        """The person whose words did not arrive hears it from the bot, on their channel."""
+        if row.sender_id is None:
+            return
+        where = await PeopleRepository(session).reach(row.sender_id)
+        if where is None or (where.channel, where.external_id) == (row.channel, row.external_id):
+            return
+        await OutboxRepository(session).add(
+            where.channel,
+            where.external_id,
+            self.undeliverable_notice((row.error or "other").split(":", 1)[0]),
+            now=now,
+        )
