@@ -259,7 +259,11 @@ class Assistant:
         cleared = replace(state, flow=None, step=None, form={})
         match command.name:
             case "start":
-                if arg and len(arg) >= 6 and not arg.lower().startswith("xa"):
+                if arg.lower().startswith("xa"):  # a commune poster: t.me/<bot>?start=xa<code>
+                    commune = self.kit.places.commune(arg[2:].lstrip("_-"))
+                    hint = commune.code if commune is not None else cleared.commune_hint
+                    return [self.dialogue.welcome()], replace(cleared, commune_hint=hint)
+                if arg and len(arg) >= 6:
                     return await self.team.join(turn, person, arg, state), cleared
                 return [self.dialogue.welcome()], cleared
             case "menu":

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.cli import add_channel_parsers, run_serve, run_telegram
 from bot.messages import Reply
 from bot.report_cli import add_report_parser
 from bot.settings import Settings
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("purge", help="apply the retention period to stored messages")
 
     add_report_parser(sub)
+    add_channel_parsers(sub)
 
     demo = sub.add_parser("demo", help="fill a fresh, empty database with a marked demo (Gia Lai)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
@@ -390,6 +392,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_demo(settings, args.seed)
     if args.command == "report":
         return _cmd_report(settings, args)
+    if args.command == "serve":
+        return run_serve(settings, args)
+    if args.command == "telegram":
+        return run_telegram(settings, args)
     return _cmd_content(settings, args.content_command)
 
 

@@ -114,13 +114,13 @@ class Dispatcher:
         """Ask the background loop to flush now (new rows were committed)."""
         self.wakeup.set()
 
-    async def flush(self, batch: int = 100) -> int:
-        """Send every pending row that is due; returns how many were sent."""
+    async def flush(self, external_id: str | None = None, batch: int = 100) -> int:
+        """Send every pending row that is due (for one chat, or all); returns how many."""
         sent = 0
         while True:
             async with self.sessions.begin() as session:
                 rows = await OutboxRepository(session).lease(
-                    self.channel, self.clock(), self.lease, batch
+                    self.channel, self.clock(), self.lease, batch, external_id=external_id
                 )
                 jobs = [(row.id, row.external_id, as_reply(row), row.edit_of) for row in rows]
             if not jobs:

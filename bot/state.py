@@ -21,6 +21,8 @@ class ConversationState:
         step: the question of that form the person is answering.
         form: answers given so far (plain JSON values).
         focus: the reference code of the support session a volunteer is writing in.
+        commune_hint: a commune code from a poster's link (`/start xa<code>`), offered
+            first when the citizen asks for a person.
     """
 
     fallback_streak: int = 0
@@ -30,6 +32,7 @@ class ConversationState:
     step: str | None = None
     form: Mapping[str, Any] = field(default_factory=dict)
     focus: str | None = None
+    commune_hint: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for the database."""
@@ -41,6 +44,7 @@ class ConversationState:
             "step": self.step,
             "form": dict(self.form),
             "focus": self.focus,
+            "commune_hint": self.commune_hint,
         }
 
     @classmethod
@@ -55,4 +59,5 @@ class ConversationState:
             step=data.get("step"),
             form=dict(form) if isinstance(form, Mapping) else {},
             focus=data.get("focus"),
+            commune_hint=data.get("commune_hint"),
         )

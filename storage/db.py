@@ -44,7 +44,10 @@ def _sqlite_begin(connection: Any) -> None:
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    # hide_parameters: a database error must never carry a citizen's words into a log.
+    engine = create_async_engine(
+        url, pool_pre_ping=not url.startswith("sqlite"), hide_parameters=True
+    )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

@@ -75,7 +75,13 @@ class OutboxRepository:
         return list((await self.session.execute(query)).scalars())
 
     async def lease(
-        self, channel: str, now: datetime, lease: timedelta, limit: int = 50
+        self,
+        channel: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 50,
+        *,
+        external_id: str | None = None,
     ) -> list[OutboxRow]:
         """Take pending rows for delivery outside this transaction, oldest first.
 
@@ -94,6 +100,8 @@ class OutboxRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        if external_id is not None:
+            query = query.where(OutboxRow.external_id == external_id)
         rows = list((await self.session.execute(query)).scalars())
         for row in rows:
             row.lease_until = now + lease

@@ -98,6 +98,27 @@ class PeopleRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def menu_outdated(
+        self, channel: str, external_id: str | None = None, limit: int = 50
+    ) -> list[tuple[IdentityRow, str]]:
+        """Identities whose command menu shows another role than the person has now."""
+        shown = func.coalesce(IdentityRow.menu_role, "citizen")
+        query = (
+            select(IdentityRow, PersonRow.role)
+            .join(PersonRow, PersonRow.id == IdentityRow.person_id)
+            .where(IdentityRow.channel == channel, shown != PersonRow.role)
+            .order_by(IdentityRow.id)
+            .limit(limit)
+        )
+        if external_id is not None:
+            query = query.where(IdentityRow.external_id == external_id)
+        return [(identity, role) for identity, role in (await self.session.execute(query)).all()]
+
+    async def set_menu_role(self, identity_id: int, role: str) -> None:
+        await self.session.execute(
+            update(IdentityRow).where(IdentityRow.id == identity_id).values(menu_role=role)
+        )
+
     async def reach(self, person_id: int) -> IdentityRow | None:
         """Where to send a notification: the identity the person used most recently."""
         found = await self.identities(person_id)

@@ -23,6 +23,8 @@ from storage.vocabulary import MODES, TOPICS
 __all__ = ["FLOW", "Intake", "normalize_phone"]
 
 FLOW = "intake"
+# Typed instead of pressing "Bỏ qua" (Telegram's share-phone keyboard sends the title as text).
+SKIP_WORDS = frozenset({"bo qua", "khong", "thoi", "skip"})
 MAX_DESCRIPTION = 300
 MAX_PLACE_TRIES = 3
 _PHONE = re.compile(r"^(?:\+?84|0)([35789]\d{8})$")
@@ -108,7 +110,7 @@ class Intake:
                     )
                 return await self._finish(turn, person, state, form, [])
             case "phone":
-                if choice == "skip":
+                if choice == "skip" or fold(text).strip(" .!") in SKIP_WORDS:
                     if form.get("mode") == "phone":
                         form["mode"] = "chat"
                     return await self._finish(turn, person, state, form, [])
@@ -124,6 +126,13 @@ class Intake:
     def _ask_place(
         self, state: ConversationState, person: PersonRow
     ) -> tuple[list[Reply], ConversationState]:
+        hinted = self.kit.places.commune(state.commune_hint) if state.commune_hint else None
+        if hinted is not None:  # the citizen came from this commune's poster
+            buttons = (
+                form_button(hinted.label, "commune", hinted.code),
+                form_button(self.t("place_not_this_button"), "commune", "retry"),
+            )
+            return [Reply(self.t("intake_place_confirm", place=hinted.label), buttons)], state
         return [Reply(self.t("intake_place"), (self._cancel(),))], state
 
     def _ask_description(self) -> Reply:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -30,6 +30,7 @@ def create_app(
     channels: Sequence[ChannelRuntime],
     *,
     maintenance: Maintenance | None = None,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
 ) -> Starlette:
     """Routes of every channel plus `GET /healthz`; the lifespan starts and stops them."""
 
@@ -61,5 +62,7 @@ def create_app(
                 await maintenance.stop()
             for channel in reversed(started):
                 await channel.stop()
+            if on_shutdown is not None:
+                await on_shutdown()
 
     return Starlette(routes=routes, lifespan=lifespan)

@@ -46,6 +46,9 @@ class Maintenance:
         counts["replayed"] = await self.replay_stalled()
         for channel in self.channels:
             counts[f"sent_{channel.name}"] = await channel.dispatcher.flush()
+            extra = getattr(channel, "tick", None)  # channel-specific upkeep, if any
+            if extra is not None:
+                await extra()
         return counts
 
     async def replay_stalled(self) -> int:

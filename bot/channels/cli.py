@@ -1,0 +1,123 @@
+"""`trolyso serve` (the web application) and `trolyso telegram` (polling and webhook set-up)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from typing import TextIO
+
+from bot.settings import Settings
+
+__all__ = ["add_channel_parsers", "run_serve", "run_telegram"]
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def add_channel_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="serve the channels' webhooks (ASGI, uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+
+    telegram = sub.add_parser("telegram", help="Telegram: long polling and webhook set-up")
+    telegram_sub = telegram.add_subparsers(dest="telegram_command")
+    telegram_sub.add_parser("poll", help="run the bot with long polling (the default)")
+    hook = telegram_sub.add_parser("set-webhook", help="register the webhook URL")
+    hook.add_argument("url", help="https://<host>/telegram/webhook")
+    hook.add_argument(
+        "--drop-pending", action="store_true", help="forget updates waiting at Telegram"
+    )
+    telegram_sub.add_parser("delete-webhook", help="remove the webhook (to poll again)")
+    telegram_sub.add_parser("info", help="show the webhook status Telegram reports")
+
+
+def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.services import compose
+    from storage.migrate import upgrade
+
+    upgrade(settings.resolved_database_url())
+    return compose(settings)
+
+
+def run_serve(settings: Settings, args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
+    import uvicorn
+
+    from bot.web.factory import ConfigurationError, build_web_app
+
+    services = _prepare(settings)
+    try:
+        app = build_web_app(settings, services)
+    except ConfigurationError as error:
+        err.write(f"trolyso serve: {error}\n")
+        asyncio.run(services.aclose())
+        return EXIT_ERROR
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_level=settings.log_level.lower()
+    )
+    uvicorn.Server(config).run()
+    return EXIT_OK
+
+
+def run_telegram(
+    settings: Settings,
+    args: argparse.Namespace,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    token = Settings.secret(settings.telegram_bot_token)
+    if not token:
+        err.write(
+            "trolyso telegram: set TELEGRAM_BOT_TOKEN (create a bot with @BotFather first)\n"
+        )
+        return EXIT_ERROR
+    command = args.telegram_command or "poll"
+    services = _prepare(settings)
+    return asyncio.run(_telegram(settings, services, token, command, args, out, err))
+
+
+async def _telegram(  # type: ignore[no-untyped-def]
+    settings: Settings, services, token: str, command: str, args, out: TextIO, err: TextIO
+) -> int:
+    from bot.channels.telegram.polling import run_polling
+    from bot.channels.telegram.runtime import TelegramRuntime
+    from bot.web.maintenance import Maintenance
+
+    secret = Settings.secret(settings.telegram_webhook_secret)
+    runtime = TelegramRuntime(services.bot, token, secret, polling=command == "poll")
+    try:
+        if command == "poll":
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(signum, stop.set)
+            await run_polling(runtime, Maintenance(services.bot, [runtime]), stop)
+            return EXIT_OK
+        await runtime.application.initialize()
+        try:
+            telegram = runtime.application.bot
+            if command == "set-webhook":
+                try:
+                    await runtime.set_webhook(args.url, drop_pending=args.drop_pending)
+                except ValueError as error:
+                    err.write(f"trolyso telegram set-webhook: {error}\n")
+                    return EXIT_ERROR
+                out.write(f"Webhook set: {args.url}\n")
+            elif command == "delete-webhook":
+                await telegram.delete_webhook()
+                out.write("Webhook removed; `trolyso telegram` can poll now.\n")
+            else:
+                info = await telegram.get_webhook_info()
+                out.write(
+                    f"url: {info.url or '(none: polling)'}\n"
+                    f"pending updates: {info.pending_update_count}\n"
+                    f"allowed updates: {', '.join(info.allowed_updates or ()) or '(default)'}\n"
+                    f"last error: {info.last_error_message or '-'}\n"
+                )
+        finally:
+            await runtime.application.shutdown()
+        return EXIT_OK
+    finally:
+        await services.aclose()

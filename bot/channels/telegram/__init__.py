@@ -1,0 +1,1 @@
+"""Telegram through python-telegram-bot 22; nothing else in the project imports `telegram`."""

@@ -1,0 +1,40 @@
+"""Long polling for local runs and small deployments: one process, no public URL needed.
+
+Telegram allows one poller per token and polling removes any webhook, so use a separate
+bot token for development (see the README).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.channels.telegram.convert import ALLOWED_UPDATES
+from bot.channels.telegram.runtime import TelegramRuntime
+from bot.web.maintenance import Maintenance
+
+__all__ = ["run_polling"]
+
+logger = logging.getLogger(__name__)
+
+
+async def run_polling(
+    runtime: TelegramRuntime, maintenance: Maintenance, stop: asyncio.Event
+) -> None:
+    """Poll until `stop` is set; the same handlers as the webhook process every update."""
+    application = runtime.application
+    updater = application.updater
+    if updater is None:
+        raise ValueError("the Telegram runtime was built without polling")
+    await runtime.start()
+    try:
+        await runtime.menus.set_default()
+        await updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)
+        maintenance.start()
+        logger.warning("Telegram polling started; press Ctrl+C to stop")
+        await stop.wait()
+    finally:
+        await maintenance.stop()
+        if updater.running:
+            await updater.stop()
+        await runtime.stop()

@@ -1,0 +1,55 @@
+"""Build the web application from settings: every channel whose credentials are configured.
+
+`trolyso serve` uses it in-process; several workers use `app_factory` through uvicorn:
+`uvicorn --factory bot.web.factory:app_factory --workers 4` (PostgreSQL required).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+
+from bot.channels.base import ChannelRuntime
+from bot.services import Services, compose
+from bot.settings import Settings
+from bot.web.app import create_app
+from bot.web.maintenance import Maintenance
+
+__all__ = ["ConfigurationError", "app_factory", "build_web_app", "channel_runtimes"]
+
+
+class ConfigurationError(ValueError):
+    """A channel is half configured; the message names the missing variable."""
+
+
+def channel_runtimes(settings: Settings, services: Services) -> list[ChannelRuntime]:
+    """The channels this deployment serves by webhook, from the credentials it was given."""
+    from bot.channels.telegram.runtime import TelegramRuntime
+
+    runtimes: list[ChannelRuntime] = []
+    token = Settings.secret(settings.telegram_bot_token)
+    if token:
+        secret = Settings.secret(settings.telegram_webhook_secret)
+        if not secret:
+            raise ConfigurationError(
+                "TELEGRAM_WEBHOOK_SECRET must be set to serve the Telegram webhook "
+                "(or unset TELEGRAM_BOT_TOKEN and use `trolyso telegram` for polling)"
+            )
+        runtimes.append(TelegramRuntime(services.bot, token, secret))
+    return runtimes
+
+
+def build_web_app(settings: Settings, services: Services) -> Starlette:
+    runtimes = channel_runtimes(settings, services)
+    if not runtimes:
+        logging.getLogger(__name__).warning("no channel configured: only /healthz is served")
+    maintenance = Maintenance(services.bot, runtimes)
+    return create_app(services.bot, runtimes, maintenance=maintenance, on_shutdown=services.aclose)
+
+
+def app_factory() -> Starlette:
+    """For uvicorn's --factory: settings from the environment, schema already migrated."""
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level)
+    return build_web_app(settings, compose(settings))

@@ -1,0 +1,98 @@
+"""Numbered choices on text-only channels: which payload the number a person types stands for.
+
+A channel without buttons shows them as "1. ...", "2. ..." and remembers the payloads here,
+in the database rather than in the process, so the answer "2" may reach another worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChoiceMenuRow
+
+__all__ = ["CONTINUE_WINDOW", "ChoiceMenuRepository"]
+
+# Replies sent this soon after the last menu belong to the same answer: numbers keep counting.
+CONTINUE_WINDOW = timedelta(seconds=10)
+
+
+class ChoiceMenuRepository:
+    """Remember and resolve the numbered choices last shown in one chat; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, channel: str, external_id: str) -> ChoiceMenuRow | None:
+        return await self.session.get(ChoiceMenuRow, (channel, external_id[:128]))
+
+    async def next_number(
+        self,
+        channel: str,
+        external_id: str,
+        now: datetime,
+        window: timedelta = CONTINUE_WINDOW,
+    ) -> int:
+        """The number the next menu starts at: after a menu shown moments ago, else 1."""
+        row = await self.get(channel, external_id)
+        if row is None or not row.payloads or row.updated_at <= now - window:
+            return 1
+        return len(row.payloads) + 1
+
+    async def remember(
+        self,
+        channel: str,
+        external_id: str,
+        payloads: Sequence[str],
+        now: datetime,
+        *,
+        first_number: int = 1,
+    ) -> None:
+        """Store the payloads shown as `first_number`, `first_number + 1`, ...
+
+        The caller passes the number it actually showed (from `next_number`, read before the
+        send), so what is stored always matches what the person saw, however long the send took.
+        Numbers before `first_number` keep the earlier menu's payloads.
+        """
+        query = (
+            select(ChoiceMenuRow)
+            .where(
+                ChoiceMenuRow.channel == channel,
+                ChoiceMenuRow.external_id == external_id[:128],
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        if row is None:
+            row = ChoiceMenuRow(channel=channel, external_id=external_id[:128])
+            self.session.add(row)
+            kept: list[str] = []
+        else:
+            kept = list(row.payloads or [])[: max(first_number - 1, 0)]
+        row.payloads = [*kept, *payloads]
+        row.updated_at = now
+        await self.session.flush()
+
+    async def resolve(self, channel: str, external_id: str, number: int) -> str | None:
+        """The payload shown as `number` in this chat, or None if no choice has that number."""
+        row = await self.get(channel, external_id)
+        if row is None or not 1 <= number <= len(row.payloads or []):
+            return None
+        return str(row.payloads[number - 1])
+
+    async def close(
+        self,
+        channel: str,
+        external_id: str,
+        now: datetime,
+        window: timedelta = CONTINUE_WINDOW,
+    ) -> None:
+        """The person answered: the next reply starts again at 1 (the shown numbers still work)."""
+        row = await self.get(channel, external_id)
+        if row is not None and row.updated_at > now - window:
+            row.updated_at = now - window
+            await self.session.flush()
