@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench db-upgrade clean
+.PHONY: run serve test lint bench db-upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev,charts]"
 	touch $(STAMP)
 
-## make run: start the bot on the embedded default (console chat).
+## make run: start the bot on the embedded default (SQLite): Telegram long polling when
+## TELEGRAM_BOT_TOKEN is set (in the environment or .env), otherwise the console chat.
 run: $(STAMP)
-	$(BIN)/trolyso chat
+	$(BIN)/trolyso run
+
+## make serve: the webhook server (Telegram, Zalo) on port 8080.
+serve: $(STAMP)
+	$(BIN)/trolyso serve --host 0.0.0.0 --port 8080
 
 ## make test: the whole suite (lint, types, tests).
 test: $(STAMP) lint

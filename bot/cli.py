@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    sub.add_parser(
+        "run",
+        help="start the bot: Telegram long polling when TELEGRAM_BOT_TOKEN is set, "
+        "otherwise the chat in this terminal (what `make run` does)",
+    )
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--as", dest="user", default="console", help="the user id to chat as")
 
@@ -376,6 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(encoding="utf-8")
+    if args.command == "run":
+        if Settings.secret(settings.telegram_bot_token):
+            return run_telegram(settings, argparse.Namespace(telegram_command="poll"))
+        return _cmd_chat(settings, "console")
     if args.command == "chat":
         return _cmd_chat(settings, args.user)
     if args.command == "match":

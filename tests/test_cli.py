@@ -189,3 +189,37 @@ def test_report_on_the_demo_in_every_format(tmp_path, monkeypatch, capsys):
         assert out.stat().st_size > 500
     assert main(["report", *period, "--format", "xlsx"]) == 2  # a binary needs --output
     assert main(["report", "--from", "2026-10-31", "--to", "2026-10-01"]) == 2
+
+
+def test_run_without_a_telegram_token_opens_the_console_chat(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        input="/thoat\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,  # no .env here
+        env={**env, "TROLYSO_DATA_DIR": str(tmp_path / "data"), "PYTHONIOENCODING": "utf-8"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Trợ lý số" in result.stdout
+
+
+def test_serve_refuses_a_telegram_token_without_a_webhook_secret(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:ABC")
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    assert main(["serve", "--port", "0"]) == 1
+    assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def test_telegram_without_a_token_explains_botfather(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["telegram", "set-webhook", "https://example.org/telegram/webhook"]) == 1
+    assert "@BotFather" in capsys.readouterr().err

@@ -41,8 +41,10 @@ def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
     return compose(settings)
 
 
-def run_serve(settings: Settings, args: argparse.Namespace, err: TextIO = sys.stderr) -> int:
+def run_serve(settings: Settings, args: argparse.Namespace, err: TextIO | None = None) -> int:
     import uvicorn
+
+    err = err or sys.stderr
 
     from bot.web.factory import ConfigurationError, build_web_app
 
@@ -63,9 +65,10 @@ def run_serve(settings: Settings, args: argparse.Namespace, err: TextIO = sys.st
 def run_telegram(
     settings: Settings,
     args: argparse.Namespace,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     token = Settings.secret(settings.telegram_bot_token)
     if not token:
         err.write(
