@@ -30,7 +30,8 @@ class PrivacyDesk:
                 "data_head",
                 handle=person.handle,
                 role=ROLES[person.role],
-                channels=", ".join(sorted({i.channel for i in identities})),
+                # The person's own ids: also what an operator puts in TROLYSO_OPERATORS.
+                channels=", ".join(sorted({f"{i.channel}:{i.external_id}" for i in identities})),
                 since=person.created_at.strftime("%d/%m/%Y"),
             )
         ]
