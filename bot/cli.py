@@ -16,7 +16,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.channels.cli import add_channel_parsers, run_serve, run_telegram
+from bot.channels.cli import (
+    add_channel_parsers,
+    add_zalo_parsers,
+    run_serve,
+    run_telegram,
+    run_zalo_command,
+)
 from bot.messages import Reply
 from bot.report_cli import add_report_parser
 from bot.settings import Settings
@@ -76,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_report_parser(sub)
     add_channel_parsers(sub)
+    add_zalo_parsers(sub)
 
     demo = sub.add_parser("demo", help="fill a fresh, empty database with a marked demo (Gia Lai)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
@@ -405,6 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_serve(settings, args)
     if args.command == "telegram":
         return run_telegram(settings, args)
+    if args.command in ("zalo", "zalobot"):
+        return run_zalo_command(settings, args)
     return _cmd_content(settings, args.content_command)
 
 

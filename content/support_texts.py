@@ -215,6 +215,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "menu_thuhoi": frozenset(),
     "more_choices": frozenset(),
     "choose_by_number": frozenset(),
+    "zalo_attachment_elsewhere": frozenset(),
 }
 
 

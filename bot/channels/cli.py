@@ -11,7 +11,13 @@ from typing import TextIO
 
 from bot.settings import Settings
 
-__all__ = ["add_channel_parsers", "run_serve", "run_telegram"]
+__all__ = [
+    "add_channel_parsers",
+    "add_zalo_parsers",
+    "run_serve",
+    "run_telegram",
+    "run_zalo_command",
+]
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -124,3 +130,24 @@ async def _telegram(  # type: ignore[no-untyped-def]
         return EXIT_OK
     finally:
         await services.aclose()
+
+
+def add_zalo_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`trolyso zalo` (Official Account) and `trolyso zalobot` (the Zalo Bot platform)."""
+    from bot.channels.zalo.oa_cli import add_zalo_parser
+
+    add_zalo_parser(sub)
+
+
+def run_zalo_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.zalo.oa_cli import run_zalo
+
+    services = _prepare(settings)
+
+    async def run() -> int:
+        try:
+            return await run_zalo(args, settings, services)
+        finally:
+            await services.aclose()
+
+    return asyncio.run(run())

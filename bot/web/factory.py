@@ -37,6 +37,13 @@ def channel_runtimes(settings: Settings, services: Services) -> list[ChannelRunt
                 "(or unset TELEGRAM_BOT_TOKEN and use `trolyso telegram` for polling)"
             )
         runtimes.append(TelegramRuntime(services.bot, token, secret))
+    if settings.zalo_app_id or Settings.secret(settings.zalo_oa_secret_key):
+        from bot.channels.zalo.oa import build_zalo_oa
+
+        try:
+            runtimes.append(build_zalo_oa(services.bot, settings))
+        except ValueError as error:  # names the missing ZALO_* variable
+            raise ConfigurationError(str(error)) from error
     return runtimes
 
 
