@@ -84,6 +84,25 @@ class ChoiceMenuRepository:
             return None
         return str(row.payloads[number - 1])
 
+    async def forget_stale(
+        self,
+        channel: str,
+        external_id: str,
+        now: datetime,
+        window: timedelta = CONTINUE_WINDOW,
+    ) -> bool:
+        """A message without choices arrived: older numbers stop meaning a choice.
+
+        Otherwise a "1" typed in answer to a volunteer could press the "cancel request"
+        shown minutes before. A menu of the same answer (shown within `window`) stays.
+        """
+        row = await self.get(channel, external_id)
+        if row is None or not row.payloads or row.updated_at > now - window:
+            return False
+        row.payloads = []
+        await self.session.flush()
+        return True
+
     async def close(
         self,
         channel: str,

@@ -134,18 +134,23 @@ async def _telegram(  # type: ignore[no-untyped-def]
 
 def add_zalo_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`trolyso zalo` (Official Account) and `trolyso zalobot` (the Zalo Bot platform)."""
+    from bot.channels.zalo.bot_cli import add_zalobot_parser
     from bot.channels.zalo.oa_cli import add_zalo_parser
 
     add_zalo_parser(sub)
+    add_zalobot_parser(sub)
 
 
 def run_zalo_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.zalo.bot_cli import run_zalobot
     from bot.channels.zalo.oa_cli import run_zalo
 
     services = _prepare(settings)
 
     async def run() -> int:
         try:
+            if args.command == "zalobot":
+                return await run_zalobot(args, settings, services)
             return await run_zalo(args, settings, services)
         finally:
             await services.aclose()

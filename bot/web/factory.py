@@ -44,6 +44,15 @@ def channel_runtimes(settings: Settings, services: Services) -> list[ChannelRunt
             runtimes.append(build_zalo_oa(services.bot, settings))
         except ValueError as error:  # names the missing ZALO_* variable
             raise ConfigurationError(str(error)) from error
+    if Settings.secret(settings.zalo_bot_token):
+        from bot.channels.zalo.bot_runtime import ZaloBotRuntime
+
+        if not Settings.secret(settings.zalo_bot_webhook_secret):
+            raise ConfigurationError(
+                "ZALO_BOT_WEBHOOK_SECRET must be set to serve the Zalo Bot webhook "
+                "(or use `trolyso zalobot poll`)"
+            )
+        runtimes.append(ZaloBotRuntime.from_settings(settings, services.bot))
     return runtimes
 
 
