@@ -383,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs each request URL at INFO; the Telegram and Zalo Bot tokens are in the path.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     # Citizens' messages arrive on stdin; read them leniently so junk bytes cannot crash us.
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")

@@ -184,9 +184,10 @@ class FieldLogDesk:
         return Reply(self.t(key), (*buttons, *self._cancel()))
 
     def _ask_count(self, again: bool = False) -> Reply:
-        options = (("1", "1"), ("5", "5"), ("10", "10"), ("20", "20"))
+        """Typed, without buttons: where buttons are numbered (console, Zalo Bot), a typed
+        "3" would otherwise press the third button instead of meaning three people."""
         key = "field_log_count_again" if again else "field_log_count"
-        return Reply(self.t(key), choices("count", options, *self._cancel()))
+        return Reply(self.t(key))
 
     def _ask_duration(self, again: bool = False) -> Reply:
         skip = form_button(self.t("skip_button"), "duration", "skip")

@@ -37,7 +37,6 @@ from storage.choices import CONTINUE_WINDOW, ChoiceMenuRepository
 from storage.inbox import InboxRepository
 
 __all__ = [
-    "FILE_UNAVAILABLE_KEY",
     "MAX_BODY_BYTES",
     "SECRET_HEADER",
     "WEBHOOK_PATH",
@@ -68,22 +67,16 @@ OTHER_EVENTS = frozenset(
         "message.unsupported.received",
     }
 )
-# Not yet in content/support.yaml: until it is, the sentence below is used.
-FILE_UNAVAILABLE_KEY = "zalobot_file_unavailable"
-FILE_UNAVAILABLE_FALLBACK = (
-    "Trên Zalo, tôi chưa gửi được tệp đính kèm. Anh/chị vui lòng gõ /baocao trên Telegram "
-    "để nhận tệp Excel, hoặc nhờ quản trị viên xuất báo cáo bằng lệnh trolyso report."
-)
 TYPING_REPEAT = 4.0  # the indicator lasts about 5 seconds
 UPKEEP_GRACE = 30.0  # seconds a round of timers and sends may take to finish at stop
 
 
 def render_texts(texts: SupportTexts) -> RenderTexts:
     """The renderer's words from content/support.yaml."""
-    file_text = (
-        texts(FILE_UNAVAILABLE_KEY) if FILE_UNAVAILABLE_KEY in texts else FILE_UNAVAILABLE_FALLBACK
+    return RenderTexts(
+        choose_by_number=texts("choose_by_number"),
+        file_unavailable=texts("zalo_attachment_elsewhere"),
     )
-    return RenderTexts(choose_by_number=texts("choose_by_number"), file_unavailable=file_text)
 
 
 # --- events ------------------------------------------------------------------------------

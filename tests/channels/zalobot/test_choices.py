@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from bot import payloads
 from bot.channels.zalo.bot_render import MAX_MESSAGE_CHARS
-from bot.channels.zalo.bot_runtime import FILE_UNAVAILABLE_FALLBACK, FILE_UNAVAILABLE_KEY
 from bot.messages import SHARE_CONTACT
 from bot.services import Bot
 from storage.choices import ChoiceMenuRepository
@@ -181,7 +180,7 @@ async def test_a_file_becomes_a_sentence_and_the_share_phone_button_is_left_out(
     await channel.runtime.dispatcher.flush()
     [text] = channel.api.sent(CHAT)
     t = channel.bot.assistant.t
-    notice = t(FILE_UNAVAILABLE_KEY) if FILE_UNAVAILABLE_KEY in t else FILE_UNAVAILABLE_FALLBACK
+    notice = t("zalo_attachment_elsewhere")
     assert text.startswith("📊 Báo cáo tháng 11.\n\n" + notice)
     assert choices(text) == {1: "Xong"}
     assert "số điện thoại" not in text
