@@ -13,9 +13,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.assistant import Assistant, ReportMaker
-from bot.delivery import Dispatcher, Sender
+from bot.delivery import Dispatcher, Sender, as_reply
 from bot.dialogue import Dialogue
-from bot.messages import Button, IncomingMessage, Reply
+from bot.messages import IncomingMessage, Reply
 from bot.settings import Settings
 from bot.state import ConversationState
 from bot.support.common import SupportConfig, Toolkit, Turn
@@ -104,12 +104,6 @@ class Delivery:
     channel: str
     external_id: str
     reply: Reply
-
-
-def _as_reply(row: OutboxRow) -> Reply:
-    buttons = tuple(Button(b["title"], b["payload"]) for b in row.buttons)
-    edit_of = str(row.edit_of) if row.edit_of is not None else None
-    return Reply(row.text, buttons, edit_of=edit_of)
 
 
 class Bot:
@@ -211,7 +205,7 @@ class Bot:
         async with self.sessions.begin() as session:
             outbox = OutboxRepository(session)
             rows = await outbox.pending(channel, external_id, limit)
-            deliveries = [Delivery(r.id, r.channel, r.external_id, _as_reply(r)) for r in rows]
+            deliveries = [Delivery(r.id, r.channel, r.external_id, as_reply(r)) for r in rows]
             for row in rows:
                 await outbox.mark_sent(row, self.clock(), platform_message_id=str(row.id))
         return deliveries

@@ -14,7 +14,7 @@ from telegram.constants import MessageLimit
 
 from bot.messages import SHARE_CONTACT, Button, plain_buttons
 
-__all__ = ["MAX_TEXT", "keyboard", "split_text", "to_html"]
+__all__ = ["MAX_TEXT", "keyboard", "to_html"]
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4,096 characters
 SHORT_TITLE = 4  # titles this short ("1", "2"... "5★") share one row
@@ -23,32 +23,6 @@ SHORT_TITLE = 4  # titles this short ("1", "2"... "5★") share one row
 def to_html(text: str) -> str:
     """Every character the core wrote is shown as typed: <, > and & cannot become markup."""
     return html.escape(text, quote=False)
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut a long text into messages: at paragraphs, then lines, then spaces, then anywhere.
-
-    Telegram counts the limit after parsing the HTML, so `&lt;` is one character: the limit
-    applies to the text as the core wrote it.
-    """
-    parts: list[str] = []
-    rest = text.strip("\n")
-    while len(rest) > limit:
-        cut = _cut_point(rest, limit)
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    if rest or not parts:
-        parts.append(rest)
-    return parts
-
-
-def _cut_point(text: str, limit: int) -> int:
-    head = text[:limit]
-    for separator in ("\n\n", "\n", ". ", " "):
-        position = head.rfind(separator)
-        if position > limit // 3:
-            return position + 1 if separator == ". " else position
-    return limit
 
 
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:

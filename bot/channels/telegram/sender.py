@@ -10,7 +10,8 @@ from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyKeyboar
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.channels.telegram.render import MAX_TEXT, keyboard, split_text, to_html
+from bot.channels.telegram.render import MAX_TEXT, keyboard, to_html
+from bot.channels.text import split_text
 from bot.delivery import SendError
 from bot.messages import Channel, Reply
 
@@ -33,7 +34,7 @@ class TelegramSender:
 
     async def send(self, external_id: str, reply: Reply) -> str | None:
         chat_id = int(external_id)
-        parts = split_text(reply.text, MAX_TEXT)
+        parts = split_text(reply.text, MAX_TEXT) or [reply.text]
         last: Message | None = None
         for number, part in enumerate(parts, start=1):
             markup = keyboard(reply.buttons) if number == len(parts) else None
@@ -64,7 +65,7 @@ class TelegramSender:
         try:
             await _call(
                 lambda: self.bot.edit_message_text(
-                    to_html(split_text(reply.text)[0]),
+                    to_html((split_text(reply.text, MAX_TEXT) or [reply.text])[0]),
                     chat_id=int(external_id),
                     message_id=int(platform_message_id),
                     parse_mode=ParseMode.HTML,

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.channels.text import split_text, text_length
 from bot.messages import Reply, plain_buttons
 
 __all__ = [
@@ -20,12 +21,9 @@ __all__ = [
     "choice_lines",
     "parse_choice_number",
     "render",
-    "split_text",
-    "text_length",
 ]
 
 MAX_MESSAGE_CHARS = 2000  # sendMessage accepts 1-2,000 characters
-_SEPARATORS = ("\n\n", "\n", " ")
 _CHOICE_NUMBER = re.compile(r"\s*([0-9]{1,3})\s*[.)]?\s*")
 
 
@@ -44,58 +42,6 @@ class Rendered:
     messages: tuple[str, ...]
     payloads: tuple[str, ...]
     first_number: int
-
-
-def text_length(text: str) -> int:
-    """Length as the platform most likely counts it (UTF-16 code units, like JavaScript).
-
-    Emoji count twice there; counting them once could make a 2,000-char piece too long.
-    """
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _fitting_prefix(text: str, limit: int) -> int:
-    """How many characters from the start fit in `limit` UTF-16 units."""
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > limit:
-            return index
-    return len(text)
-
-
-def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """Cut text into pieces of at most `limit`, at a paragraph, line or space if possible.
-
-    A boundary in the second half of the allowed length is preferred, so pieces stay long;
-    without one, any boundary will do, and a word longer than a message is cut where it must.
-    """
-    pieces: list[str] = []
-    rest = text.strip()
-    while rest:
-        if text_length(rest) <= limit:
-            pieces.append(rest)
-            break
-        window = rest[: max(_fitting_prefix(rest, limit), 1)]
-        cut, skip = _best_cut(window)
-        piece = rest[:cut].rstrip()
-        if piece:
-            pieces.append(piece)
-        rest = rest[cut + skip :].lstrip()
-    return pieces
-
-
-def _best_cut(window: str) -> tuple[int, int]:
-    """Where to cut inside `window`, and how many separator characters to drop there."""
-    for separator in _SEPARATORS:
-        position = window.rfind(separator)
-        if position >= len(window) // 2:
-            return position, len(separator)
-    for separator in _SEPARATORS:
-        position = window.rfind(separator)
-        if position > 0:
-            return position, len(separator)
-    return len(window), 0
 
 
 def choice_lines(titles: Sequence[str], first_number: int = 1) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import payloads
+from bot.channels.text import split_text
 from bot.messages import Button, Reply, plain_buttons
 
 __all__ = [
@@ -19,8 +20,6 @@ __all__ = [
     "MAX_TEXT",
     "OARenderer",
     "parse_button_text",
-    "split_text",
-    "text_length",
 ]
 
 # Zalo's documented limit for a customer-service text message.
@@ -31,51 +30,6 @@ MAX_BUTTONS = 5
 # than a phone shows and short enough that no plausible limit is crossed.
 MAX_BUTTON_TITLE = 100
 BUTTON_PREFIX = "#"
-# Where a long text may be cut, best first: paragraph, line, sentence, word.
-_SENTENCE_ENDS = (". ", "! ", "? ", "… ", "; ", ": ")
-
-
-def text_length(text: str) -> int:
-    """Length as Zalo's apps may count it (UTF-16 units: an emoji counts twice). Cautious."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _fit(text: str, limit: int) -> int:
-    """How many characters of `text` fit in `limit` UTF-16 units."""
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > limit:
-            return index
-    return len(text)
-
-
-def _cut_at(text: str, fit: int) -> int:
-    """Where to cut `text`, so that `text[:cut]` has at most `fit` characters."""
-    floor = fit // 2  # never leave a tiny chunk behind a separator found too early
-    for separator in ("\n\n", "\n"):
-        found = text.rfind(separator, 0, fit + 1)
-        if found >= floor:
-            return found
-    best = max(text.rfind(end, 0, fit + 1) for end in _SENTENCE_ENDS)
-    if best >= floor:
-        return best + 1  # keep the full stop with its sentence
-    space = text.rfind(" ", 0, fit + 1)
-    return space if space > 0 else fit
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut a text into pieces of at most `limit`, at paragraph, line, sentence or space."""
-    rest = text.strip()
-    chunks: list[str] = []
-    while text_length(rest) > limit:
-        cut = max(_cut_at(rest, _fit(rest, limit)), 1)
-        head, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
-        if head:
-            chunks.append(head)
-    if rest:
-        chunks.append(rest)
-    return chunks
 
 
 def parse_button_text(text: str) -> str | None:

@@ -10,7 +10,8 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 
 from bot.channels.telegram.app import PerChatUpdateProcessor
 from bot.channels.telegram.convert import to_incoming
-from bot.channels.telegram.render import keyboard, split_text, to_html
+from bot.channels.telegram.render import MAX_TEXT, keyboard, to_html
+from bot.channels.text import split_text
 from bot.messages import SHARE_CONTACT, Button
 from tests.channels.telegram.harness import for_chat, sample
 
@@ -68,7 +69,7 @@ def test_html_is_escaped():
 def test_long_texts_split_at_paragraphs_within_the_limit():
     paragraphs = [f"Đoạn {i}: " + "chữ " * 150 for i in range(12)]  # ~7,300 characters
     text = "\n\n".join(paragraphs)
-    parts = split_text(text)
+    parts = split_text(text, MAX_TEXT)
     assert len(parts) == 2
     assert all(len(p) <= 4096 for p in parts)
     assert parts[1].startswith("Đoạn ")  # cut between paragraphs
@@ -79,7 +80,7 @@ def test_long_texts_split_at_paragraphs_within_the_limit():
 
 def test_the_limit_counts_characters_as_written_not_as_escaped():
     text = "<>" * 3000  # 6,000 characters, 24,000 once escaped: Telegram counts 6,000
-    parts = split_text(text)
+    parts = split_text(text, MAX_TEXT)
     assert [len(p) for p in parts] == [4096, 1904]
     assert "".join(parts) == text
 

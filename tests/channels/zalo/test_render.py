@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot import payloads
+from bot.channels.text import split_text, text_length
 from bot.channels.zalo.oa_render import (
     MAX_BUTTON_TITLE,
     OARenderer,
     parse_button_text,
-    split_text,
-    text_length,
 )
 from bot.messages import SHARE_CONTACT, Attachment, Button, Reply
 

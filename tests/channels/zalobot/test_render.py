@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot.channels.text import split_text, text_length
 from bot.channels.zalo.bot_render import (
     RenderTexts,
     choice_lines,
     parse_choice_number,
     render,
-    split_text,
-    text_length,
 )
 from bot.messages import SHARE_CONTACT, Attachment, Button, Reply
 
@@ -18,8 +17,8 @@ TEXTS = RenderTexts(choose_by_number="Anh/chị gõ số để chọn:", file_un
 
 
 def test_short_text_is_one_piece() -> None:
-    assert split_text("  Xin chào bác  ") == ["Xin chào bác"]
-    assert split_text("") == []
+    assert split_text("  Xin chào bác  ", 2000) == ["Xin chào bác"]
+    assert split_text("", 2000) == []
 
 
 def test_paragraphs_are_kept_whole_when_they_fit() -> None:
