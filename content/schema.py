@@ -96,6 +96,8 @@ class Intent(_Strict):
     follow_ups: list[str] = Field(default_factory=list, max_length=3)
     sources: list[Source] = Field(min_length=1)
     reviewed: date
+    # When a person must check the answer again; `trolyso content check` warns once it passed.
+    review_by: date
 
     @field_validator("id")
     @classmethod
@@ -130,6 +132,8 @@ class Intent(_Strict):
             raise ValueError("ids starting with 'oos.' and topic 'out_of_scope' go together")
         if self.id in self.follow_ups:
             raise ValueError("follow_ups must not contain the intent itself")
+        if self.review_by <= self.reviewed:
+            raise ValueError("review_by must come after reviewed")
         return self
 
     @property

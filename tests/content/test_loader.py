@@ -31,6 +31,7 @@ def intent_yaml(intent_id: str, examples: list[str], **extra: str) -> str:
         "        url: https://dichvucong.gov.vn",
         "        date: 2025-07-01",
         "    reviewed: 2026-11-23",
+        "    review_by: 2027-05-23",
     ]
     if "field" in extra:
         lines.append(f"    {extra['field']}")
