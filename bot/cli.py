@@ -304,18 +304,26 @@ def _cmd_db(settings: Settings) -> int:
     return EXIT_OK
 
 
+def _match_fields(result: MatchResult) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "intent": result.intent,
+        "score": round(result.score, 4),
+        "action": result.action,
+    }
+    if result.action == "clarify":
+        fields["choices"] = [c.intent for c in result.choices]
+    fields["alternatives"] = [
+        {"intent": c.intent, "score": round(c.score, 4)} for c in result.alternatives
+    ]
+    return fields
+
+
 def _match_line(text: str, result: MatchResult) -> str:
-    return json.dumps(
-        {
-            "text": text,
-            "intent": result.intent,
-            "score": round(result.score, 4),
-            "alternatives": [
-                {"intent": c.intent, "score": round(c.score, 4)} for c in result.alternatives
-            ],
-        },
-        ensure_ascii=False,
-    )
+    """One JSON line: the decision (`action`, `choices`), the ranking, a second question."""
+    line: dict[str, object] = {"text": text, **_match_fields(result)}
+    if result.also is not None:
+        line["also"] = _match_fields(result.also)
+    return json.dumps(line, ensure_ascii=False)
 
 
 def _cmd_match(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
@@ -349,7 +357,7 @@ def _cmd_eval(settings: Settings, path: Path | None, output: str, errors: int) -
 
 def _cmd_content(settings: Settings, command: str) -> int:
     from content import ContentError, load_content
-    from content.checks import find_collisions
+    from content.checks import find_collisions, find_overdue_reviews
 
     try:
         content = load_content(settings.content_dir)
@@ -363,7 +371,12 @@ def _cmd_content(settings: Settings, command: str) -> int:
         for intent_id in sorted(content.intents):
             print(intent_id)
         return EXIT_OK
-    problems = [*content.warnings, *find_collisions(content)]
+    today = datetime.now(UTC).date()
+    problems = [
+        *content.warnings,
+        *find_collisions(content),
+        *find_overdue_reviews(content, today),
+    ]
     for problem in problems:
         print(problem, file=sys.stderr)
     errors = sum(1 for p in problems if p.severity == "error")

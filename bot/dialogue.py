@@ -95,17 +95,27 @@ class Dialogue:
         result = self.matcher.match(message.text or "")
         # Log the decision, never the citizen's words.
         logger.info(
-            "match channel=%s intent=%s score=%.3f ambiguous=%s",
+            "match channel=%s action=%s intent=%s score=%.3f also=%s",
             message.key.channel,
+            result.action,
             result.intent,
             result.score,
-            result.ambiguous,
+            result.also.intent if result.also else None,
         )
         if result.intent is None:
             return self._fallback(state)
-        if result.ambiguous:
+        if result.action == "clarify":
             return self._clarify(result, state)
-        return await self._answer(result.intent, message, state, handoff)
+        replies, state = await self._answer(result.intent, message, state, handoff)
+        second = result.also
+        if second is not None and second.intent is not None and state.flow is None:
+            # Two questions in one message: answer both, in turn, never drop one silently.
+            more, state = await self._answer(second.intent, message, state, handoff)
+            if more:
+                first = more[0]
+                more[0] = replace(first, text=f"{self.text.second_question}\n{first.text}")
+            replies = [*replies, *more]
+        return replies, state
 
     async def _on_payload(
         self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
@@ -120,6 +130,11 @@ class Dialogue:
                 return await self._answer(payload.value, message, state, handoff)
             case "topic":
                 return [self._topic_menu(payload.value)], state
+            case "sources":
+                intent = self.content.intents.get(payload.value)
+                if intent is None:
+                    return [self._with_menu(self.text.expired_button)], state
+                return [self._sources(intent)], state
             case "menu":
                 return [self._main_menu(self.text.menu_prompt)], state
             case "none":
@@ -141,10 +156,14 @@ class Dialogue:
         state: ConversationState,
         handoff: Handoff | None,
     ) -> tuple[list[Reply], ConversationState]:
+        intent = self.content.intents[intent_id]
+        if intent.out_of_scope:
+            # A topic the bot does not cover, said politely: not a misunderstanding, so it
+            # neither counts towards offering a volunteer nor resets that count.
+            return [self._answer_reply(intent)], replace(state, pending_choices=())
         state = replace(state, fallback_streak=0, pending_choices=(), last_intent=intent_id)
         if intent_id == HELP_INTENT:
             return await self._person(message, state, handoff)
-        intent = self.content.intents[intent_id]
         if intent_id in MENU_INTENTS:
             return [self._main_menu(intent.answer)], state
         return [self._answer_reply(intent)], state
@@ -158,7 +177,16 @@ class Dialogue:
             buttons.append(
                 Button(self.text.unhelpful_button, payloads.encode("unhelpful", intent.id))
             )
+            buttons.append(Button(self.text.sources_button, payloads.encode("sources", intent.id)))
         return Reply(intent.answer, tuple(buttons), intent=intent.id)
+
+    def _sources(self, intent: Intent) -> Reply:
+        """Where an answer's facts come from, and when a person last checked it."""
+        lines = [self.text.sources_heading.format(title=intent.title)]
+        for source in intent.sources:
+            lines.append(f"- {source.title} ({source.date:%d/%m/%Y}): {source.url}")
+        lines.append(self.text.sources_checked.format(date=f"{intent.reviewed:%d/%m/%Y}"))
+        return Reply("\n".join(lines), (Button(self.text.menu_button, payloads.encode("menu")),))
 
     def _clarify(
         self, result: MatchResult, state: ConversationState
@@ -174,7 +202,9 @@ class Dialogue:
         state = replace(state, fallback_streak=streak, pending_choices=())
         if streak >= FALLBACKS_BEFORE_PERSON:
             return [self._offer_person(self.text.fallback_offer_person)], state
-        return [self._with_menu(self.text.fallback)], state
+        # The first time: say in one line what the bot covers, and show the topics (a volunteer
+        # is offered after a second misunderstanding, or when the citizen asks for one).
+        return [Reply(self.text.fallback, self._topic_buttons())], state
 
     async def _person(
         self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
@@ -196,11 +226,13 @@ class Dialogue:
         """The main menu (/menu)."""
         return self._main_menu(self.text.menu_prompt)
 
-    def _main_menu(self, text: str) -> Reply:
+    def _topic_buttons(self) -> tuple[Button, ...]:
         titles = self.text.topic_titles
-        buttons = [Button(titles[t], payloads.encode("topic", t)) for t in MENU_TOPICS]
-        buttons.append(Button(self.text.person_button, payloads.encode("person")))
-        return Reply(text, tuple(buttons))
+        return tuple(Button(titles[t], payloads.encode("topic", t)) for t in MENU_TOPICS)
+
+    def _main_menu(self, text: str) -> Reply:
+        buttons = (*self._topic_buttons(), Button(self.text.person_button, payloads.encode("person")))
+        return Reply(text, buttons)
 
     def _topic_menu(self, topic: str) -> Reply:
         intents = self.content.in_topic(topic)

@@ -25,6 +25,7 @@ Action = Literal[
     "command",  # the same as typing a command: "<command> <args>"
     "outcome",  # a volunteer records how a session ended: "<ref>:<outcome>"
     "rate",  # a citizen rates the help: "<ref>:<1..5>"
+    "sources",  # where an answer's facts come from: "<intent id>"
 ]
 
 _CODES: dict[Action, str] = {
@@ -40,6 +41,7 @@ _CODES: dict[Action, str] = {
     "command": "x",
     "outcome": "o",
     "rate": "r",
+    "sources": "s",
 }
 _ACTIONS: dict[str, Action] = {code: action for action, code in _CODES.items()}
 

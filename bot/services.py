@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.assistant import Assistant, ReportMaker
@@ -84,6 +84,7 @@ def support_config(settings: Settings) -> SupportConfig:
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
         invite_days=settings.invite_days,
         operators=settings.operator_ids,
+        retention_days=settings.retention_days,
     )
 
 
@@ -224,13 +225,16 @@ class Bot:
             old = (
                 await session.execute(
                     select(HelpRequestRow).where(
-                        HelpRequestRow.created_at < before, HelpRequestRow.description != ""
+                        HelpRequestRow.created_at < before,
+                        or_(HelpRequestRow.description != "", HelpRequestRow.phone.is_not(None)),
                     )
                 )
             ).scalars()
             descriptions = 0
             for request in old:
+                # The consent text promises the phone number goes after the retention period.
                 request.description = ""
+                request.phone = None
                 descriptions += 1
             updates = await forget_updates_before(session, now - UPDATE_MEMORY)
             updates += await InboxRepository(session).forget_before(now - UPDATE_MEMORY)

@@ -7,13 +7,14 @@ copies make it unstable. Exact collisions are errors, near ones warnings.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from rapidfuzz import fuzz, process
 
 from content.loader import Content, Problem
 from intents.normalize import normalize
 
-__all__ = ["find_collisions"]
+__all__ = ["find_collisions", "find_overdue_reviews"]
 
 NEAR_DUPLICATE = 95.0
 
@@ -69,5 +70,22 @@ def find_collisions(content: Content, near: float = NEAR_DUPLICATE) -> Iterator[
                 message=(
                     f"example {originals[j]!r} is nearly the same as {originals[i]!r} "
                     f"of {key_owner[i]!r}"
+                ),
+            )
+
+
+def find_overdue_reviews(content: Content, today: date) -> Iterator[Problem]:
+    """Warn for every answer whose `review_by` date has passed: a person must re-check it."""
+    for intent in content.intents.values():
+        if intent.review_by < today:
+            yield Problem(
+                file="content/faq",
+                intent=intent.id,
+                field="review_by",
+                severity="warning",
+                message=(
+                    f"the answer was due for review on {intent.review_by:%Y-%m-%d} "
+                    f"(last checked {intent.reviewed:%Y-%m-%d}); check it against its sources, "
+                    "then update reviewed and review_by"
                 ),
             )

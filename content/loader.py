@@ -21,6 +21,7 @@ from content.schema import (
     Intent,
     MatchingConfig,
     Messages,
+    OpenersFile,
     SynonymsFile,
     TeencodeFile,
 )
@@ -175,7 +176,7 @@ def _parse(path: Path, root: Path, model: type[_Model], problems: list[Problem])
 
 
 def load_lexicon(root: Path, problems: list[Problem] | None = None) -> Lexicon:
-    """Build the folded lexicon from `lexicon/teencode.yaml` and `lexicon/synonyms.yaml`."""
+    """Build the folded lexicon from `lexicon/teencode.yaml`, `synonyms.yaml` and `openers.yaml`."""
     sink: list[Problem] = [] if problems is None else problems
     teencode_file = _parse(root / "lexicon" / "teencode.yaml", root, TeencodeFile, sink)
     synonyms_file = _parse(root / "lexicon" / "synonyms.yaml", root, SynonymsFile, sink)
@@ -197,6 +198,13 @@ def load_lexicon(root: Path, problems: list[Problem] | None = None) -> Lexicon:
             synonyms[canonical] = canonical  # so "o dau" is kept whole, not re-read as "dau"
             for variant in group.variants:
                 synonyms[tuple(fold(variant, protected).split())] = canonical
+    openers_path = root / "lexicon" / "openers.yaml"
+    if openers_path.exists():  # optional: a content folder without it drops no openers
+        openers_file = _parse(openers_path, root, OpenersFile, sink)
+        for phrase in openers_file.phrases() if openers_file else ():
+            key = tuple(fold(phrase, protected).split())
+            if len(key) > 1:  # a single word is never dropped: it may be the question
+                synonyms.setdefault(key, ())
     return Lexicon(teencode=teencode, synonyms=synonyms, fillers=fillers, protected=protected)
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "Intent",
     "MatchingConfig",
     "Messages",
+    "OpenersFile",
     "Source",
     "SynonymGroup",
     "SynonymsFile",
@@ -170,6 +171,10 @@ class Messages(_Strict):
     none_of_these: NonBlank
     fallback: NonBlank
     fallback_offer_person: NonBlank
+    second_question: NonBlank
+    sources_button: NonBlank
+    sources_heading: NonBlank
+    sources_checked: NonBlank
     helpful_button: NonBlank
     unhelpful_button: NonBlank
     feedback_thanks: NonBlank
@@ -186,6 +191,23 @@ class TeencodeFile(_Strict):
     teencode: dict[str, NonBlank]
     fillers: list[NonBlank] = Field(default_factory=list)
     protected: list[NonBlank] = Field(default_factory=list)
+
+
+class OpenersFile(_Strict):
+    """`content/lexicon/openers.yaml`: polite openers dropped before matching."""
+
+    subjects: list[NonBlank] = Field(default_factory=list)
+    openers: list[NonBlank] = Field(default_factory=list)
+
+    def phrases(self) -> list[str]:
+        """Every opener with each subject put in place of `{ai}`."""
+        result: list[str] = []
+        for opener in self.openers:
+            if "{ai}" in opener:
+                result.extend(opener.replace("{ai}", subject) for subject in self.subjects)
+            else:
+                result.append(opener)
+        return result
 
 
 class SynonymGroup(_Strict):

@@ -1,5 +1,13 @@
 """Evaluate the matcher on a labelled set: what `rasa test nlu` reports, and more.
 
+The headline figures score what the citizen experiences (`action`: answer, clarify, fallback):
+- answered right / answered wrong: an `answer` with the right intent (or a narrower one), or
+  with another in-scope intent; wrong answers are the worst outcome and are counted over all
+  messages (`wrong_answer_rate`) and over in-scope ones;
+- helped: answered right, or the right intent among the clarification choices;
+- clarified: the share of in-scope messages the bot asked about;
+- declined: out-of-scope messages given the fallback or a decoy (`oos.*`) answer.
+
 Scoring rules:
 - A prediction is correct if it is the gold id or narrower than it (a `dvc.birth_registration.fee`
   answer answers `dvc.birth_registration`).
@@ -32,6 +40,7 @@ class EvalCase:
     text: str
     intent: str | None
     style: str = ""
+    also: str | None = None  # a second question asked in the same message
 
 
 def load_cases(path: Path) -> list[EvalCase]:
@@ -49,6 +58,7 @@ def load_cases(path: Path) -> list[EvalCase]:
                         text=str(row["text"]),
                         intent=row["intent"],
                         style=str(row.get("style", "")),
+                        also=row.get("also"),
                     )
                 )
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -154,6 +164,79 @@ def _reliability(
     return rows
 
 
+_SEVERITY = {"wrong": 0, "asked without it": 1, "asked": 2, "declined": 3, "ok": 4}
+
+
+def _outcome(case: EvalCase, result: MatchResult) -> str:
+    """One message's outcome for the citizen, from worst ("wrong") to "ok"."""
+    declined = result.action == "fallback" or (
+        result.action == "answer" and is_rejection(result.intent)
+    )
+    if case.intent is None:
+        if declined:
+            return "ok"
+        return "wrong" if result.action == "answer" else "asked"
+    if declined:
+        return "declined"
+    if result.action == "clarify":
+        gold = case.intent
+        return "asked" if any(covers(c.intent, gold) for c in result.choices) else "asked without it"
+    return "ok" if covers(result.intent, case.intent) else "wrong"
+
+
+def covers(predicted: str | None, gold: str) -> bool:
+    """Whether an answer with `predicted` answers a question labelled `gold`."""
+    return credit(predicted, gold) == gold
+
+
+def experience(cases: Sequence[EvalCase], results: Sequence[MatchResult]) -> dict[str, Any]:
+    """What citizens get: answered right or wrong, helped, asked, declined (see module doc)."""
+    right = wrong_in = clarified = clarified_ok = declined_in = 0
+    declined = answered_oos = clarified_oos = 0
+    n_in = n_out = 0
+    for case, result in zip(cases, results, strict=True):
+        action = result.action
+        if case.intent is None:
+            n_out += 1
+            if action == "fallback" or (action == "answer" and is_rejection(result.intent)):
+                declined += 1
+            elif action == "answer":
+                answered_oos += 1
+            else:
+                clarified_oos += 1
+            continue
+        n_in += 1
+        if action == "answer" and not is_rejection(result.intent):
+            if covers(result.intent, case.intent):
+                right += 1
+            else:
+                wrong_in += 1
+        elif action == "clarify":
+            clarified += 1
+            clarified_ok += any(covers(c.intent, case.intent) for c in result.choices)
+        else:
+            declined_in += 1
+    two = [(c, r) for c, r in zip(cases, results, strict=True) if c.also and c.intent]
+    both = 0
+    for case, result in two:
+        given = {r.intent for r in (result, result.also) if r is not None and r.action == "answer"}
+        both += all(any(covers(g, gold) for g in given) for gold in (case.intent, case.also))
+    return {
+        "answered_right": _ratio(right, n_in),
+        "answered_wrong_in_scope": _ratio(wrong_in, n_in),
+        "helped": _ratio(right + clarified_ok, n_in),
+        "clarified_in_scope": _ratio(clarified, n_in),
+        "clarified_with_gold": _ratio(clarified_ok, clarified),
+        "in_scope_declined": _ratio(declined_in, n_in),
+        "declined": _ratio(declined, n_out),
+        "oos_answered_in_scope": _ratio(answered_oos, n_out),
+        "oos_clarified": _ratio(clarified_oos, n_out),
+        "wrong_answer_rate": _ratio(wrong_in + answered_oos, n_in + n_out),
+        "two_questions": len(two),
+        "two_questions_both_answered": _ratio(both, len(two)),
+    }
+
+
 def evaluate(matcher: Matcher, cases: Iterable[EvalCase]) -> EvalReport:
     """Match every case and compute accuracy, F1, confusions, rejection and a threshold sweep."""
     cases = list(cases)
@@ -177,7 +260,7 @@ def evaluate(matcher: Matcher, cases: Iterable[EvalCase]) -> EvalReport:
     wrong_in = sum(1 for i in in_scope if preds[i] not in (golds[i], OOS))
     fallback_in = sum(1 for i in in_scope if preds[i] == OOS)
     answered_oos = len(out_scope) - rejected_oos
-    clarified = [i for i, r in enumerate(results) if r.ambiguous]
+    clarified = [i for i, r in enumerate(results) if r.action == "clarify"]
     clarified_ok = sum(
         1
         for i in clarified
@@ -200,12 +283,17 @@ def evaluate(matcher: Matcher, cases: Iterable[EvalCase]) -> EvalReport:
             "text": cases[i].text,
             "gold": cases[i].intent,
             "predicted": results[i].intent,
+            "action": results[i].action,
+            "choices": [c.intent for c in results[i].choices],
             "score": results[i].score,
+            "outcome": _outcome(cases[i], results[i]),
         }
         for i in range(len(cases))
-        if preds[i] != golds[i]
+        if _outcome(cases[i], results[i]) != "ok"
     ]
+    errors.sort(key=lambda e: _SEVERITY[str(e["outcome"])])
     figures: dict[str, Any] = {
+        "experience": experience(cases, results),
         "messages": len(cases),
         "in_scope": len(in_scope),
         "out_of_scope": len(out_scope),
@@ -218,6 +306,7 @@ def evaluate(matcher: Matcher, cases: Iterable[EvalCase]) -> EvalReport:
         "oos_rejection": _ratio(rejected_oos, len(out_scope)),
         "in_scope_fallback_rate": _ratio(fallback_in, len(in_scope)),
         "wrong_answer_rate": _ratio(wrong_in + answered_oos, len(cases)),
+        "per_intent_experience": _per_intent_experience(cases, results),
         "clarification_rate": _ratio(len(clarified), len(cases)),
         "clarification_contains_gold": _ratio(clarified_ok, len(clarified)),
         "per_style_accuracy": {
@@ -235,14 +324,46 @@ def evaluate(matcher: Matcher, cases: Iterable[EvalCase]) -> EvalReport:
     return EvalReport(figures)
 
 
+def _per_intent_experience(
+    cases: Sequence[EvalCase], results: Sequence[MatchResult]
+) -> dict[str, dict[str, float]]:
+    """Per gold intent: how many messages, answered right, helped, answered wrong."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, case in enumerate(cases):
+        if case.intent is not None:
+            groups[case.intent].append(index)
+    table: dict[str, dict[str, float]] = {}
+    for intent, indexes in sorted(groups.items()):
+        part = experience([cases[i] for i in indexes], [results[i] for i in indexes])
+        table[intent] = {
+            "n": len(indexes),
+            "right": part["answered_right"],
+            "helped": part["helped"],
+            "wrong": part["answered_wrong_in_scope"],
+        }
+    return table
+
+
 def render_text(report: EvalReport, show_errors: int = 25) -> str:
     """A terminal report in the spirit of `rasa test nlu`, with rejection and a sweep."""
     f = report.figures
+    x = f["experience"]
     lines = [
         f"Evaluation: {f['messages']} messages ({f['in_scope']} in scope, "
         f"{f['out_of_scope']} out of scope); threshold {f['threshold']}, "
         f"ambiguity gap {f['ambiguity_gap']}",
         "",
+        "What citizens get:",
+        f"  in scope: answered right {x['answered_right']:.3f}, helped (right or among the "
+        f"choices) {x['helped']:.3f}, asked to choose {x['clarified_in_scope']:.3f}, "
+        f"answered wrong {x['answered_wrong_in_scope']:.3f}, declined {x['in_scope_declined']:.3f}",
+        f"  out of scope: declined {x['declined']:.3f}, answered {x['oos_answered_in_scope']:.3f},"
+        f" asked to choose {x['oos_clarified']:.3f}",
+        f"  wrong answers over all messages {x['wrong_answer_rate']:.3f}",
+        f"  two questions in one message: {x['two_questions']}, both answered "
+        f"{x['two_questions_both_answered']:.3f}",
+        "",
+        "Ranking and scores:",
         f"  in-scope accuracy (answered and right)  {f['in_scope_accuracy']:.3f}",
         f"  top-1 / top-3, no threshold              "
         f"{f['top1_accuracy_no_threshold']:.3f} / {f['top3_accuracy_no_threshold']:.3f}",
@@ -257,11 +378,22 @@ def render_text(report: EvalReport, show_errors: int = 25) -> str:
     ]
     for style, row in f["per_style_accuracy"].items():
         lines.append(f"  {style:<16} {row['accuracy']:.3f}  (n={row['n']})")
-    lines += ["", f"{'intent':<34} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>4}"]
+    lines += [
+        "",
+        f"{'intent':<34} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>4}"
+        f" {'right':>6} {'helped':>6} {'wrong':>6}",
+    ]
+    per_intent = f["per_intent_experience"]
     for label, row in f["per_intent"].items():
+        extra = per_intent.get(label)
+        tail = (
+            f" {extra['right']:>6.3f} {extra['helped']:>6.3f} {extra['wrong']:>6.3f}"
+            if extra
+            else ""
+        )
         lines.append(
             f"{label:<34} {row['precision']:>6.3f} {row['recall']:>6.3f} "
-            f"{row['f1']:>6.3f} {row['support']:>4}"
+            f"{row['f1']:>6.3f} {row['support']:>4}{tail}"
         )
     lines += ["", "Most confused pairs (gold -> predicted):"]
     for pair in f["confused_pairs"]:
@@ -283,8 +415,13 @@ def render_text(report: EvalReport, show_errors: int = 25) -> str:
     if show_errors and f["errors"]:
         lines += ["", f"First {min(show_errors, len(f['errors']))} errors:"]
         for error in f["errors"][:show_errors]:
+            decided = error["predicted"]
+            if error["action"] == "clarify":
+                decided = "asked " + "/".join(error["choices"])
+            elif error["action"] == "fallback":
+                decided = "fallback"
             lines.append(
-                f"  {error['id']}: {error['text']!r} gold={error['gold']} "
-                f"predicted={error['predicted']} ({error['score']:.2f})"
+                f"  [{error['outcome']}] {error['id']}: {error['text']!r} gold={error['gold']} "
+                f"got={decided} ({error['score']:.2f})"
             )
     return "\n".join(lines)

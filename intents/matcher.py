@@ -11,15 +11,20 @@ syllable ("so") with "digital skills" does not borrow that intent's confidence.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from rapidfuzz import fuzz, process
 
 from intents.bm25 import BM25Index, terms_of
 from intents.lexicon import Lexicon
 from intents.normalize import normalize_tokens
+from intents.questions import split_questions
 
-__all__ = ["Candidate", "MatchResult", "Matcher", "Thresholds", "Tuning"]
+__all__ = ["Action", "Candidate", "MatchResult", "Matcher", "Thresholds", "Tuning"]
+
+Action = Literal["answer", "clarify", "fallback"]
+OUT_OF_SCOPE_PREFIX = "oos."
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +37,29 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When to answer, and when to ask "did you mean" instead (from content config)."""
+    """When to answer, when to ask "did you mean" instead, when to say "I don't know".
+
+    - below `clarify_threshold` the bot does not guess: the fallback;
+    - from `clarify_threshold` to `answer_threshold` it asks, offering the candidates within
+      `choice_window` of the best (a weak best guess is worth a question, not an answer);
+    - at or above `answer_threshold` it answers, unless another intent is within
+      `ambiguity_gap`: then it asks which one was meant.
+    `clarify_threshold` defaults to `answer_threshold` (no weak-guess questions).
+    """
 
     answer_threshold: float = 0.5
     ambiguity_gap: float = 0.05
     max_choices: int = 3
     max_message_chars: int = 600
+    clarify_threshold: float | None = None
+    choice_window: float = 0.1
+
+    @property
+    def ask_from(self) -> float:
+        """The lowest score that still earns a question rather than the fallback."""
+        if self.clarify_threshold is None:
+            return self.answer_threshold
+        return min(self.clarify_threshold, self.answer_threshold)
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,14 @@ class MatchResult:
     score: float
     ranked: tuple[Candidate, ...] = ()
     choices: tuple[Candidate, ...] = field(default=())
+    also: MatchResult | None = None
+
+    @property
+    def action(self) -> Action:
+        """What the bot does: answer, ask which one ("clarify"), or the fallback."""
+        if self.intent is None:
+            return "fallback"
+        return "clarify" if self.choices else "answer"
 
     @property
     def alternatives(self) -> tuple[Candidate, ...]:
@@ -138,12 +168,16 @@ class Matcher:
     def rank(self, text: str, limit: int = 5) -> tuple[list[str], list[Candidate]]:
         """Return the message's normalized words and its best `limit` candidates, best first."""
         words = normalize_tokens(text[: self.thresholds.max_message_chars], self.lexicon)
+        return words, self.rank_words(words, limit)
+
+    def rank_words(self, words: Sequence[str], limit: int = 5) -> list[Candidate]:
+        """Rank intents for an already normalized message (a list of folded words)."""
         words = [self._correct(word) for word in words]
         if not words:
-            return words, []
+            return []
         bm25 = self.index.scores(terms_of(words))
         if not bm25:
-            return words, []
+            return []
         tuning = self.tuning
         top = sorted(bm25.items(), key=lambda item: item[1], reverse=True)[: tuning.rescore_top]
         query = " ".join(words)
@@ -158,22 +192,70 @@ class Matcher:
             coverage = self._coverage(words, doc_id) ** tuning.coverage_power
             scored.append(Candidate(self.intent_ids[doc_id], round(combined * coverage, 4)))
         scored.sort(key=lambda c: (-c.score, c.intent))
-        return words, scored[:limit]
+        return scored[:limit]
+
+    def decide(self, text: str, ranked: Sequence[Candidate]) -> MatchResult:
+        """Turn a ranking into the bot's action: answer, ask which one, or the fallback."""
+        limits = self.thresholds
+        ranked = tuple(ranked)
+        if not ranked or ranked[0].score < limits.ask_from:
+            score = ranked[0].score if ranked else 0.0
+            return MatchResult(text=text, intent=None, score=score, ranked=ranked)
+        best = ranked[0]
+        if best.intent.startswith(OUT_OF_SCOPE_PREFIX):
+            # A decoy or an everyday topic: decline politely when sure, else the fallback.
+            if best.score < limits.answer_threshold:
+                return MatchResult(text=text, intent=None, score=best.score, ranked=ranked)
+            return MatchResult(text=text, intent=best.intent, score=best.score, ranked=ranked)
+        in_scope = [c for c in ranked if not c.intent.startswith(OUT_OF_SCOPE_PREFIX)]
+        close = [c for c in in_scope if best.score - c.score < limits.ambiguity_gap]
+        if best.score >= limits.answer_threshold and len(close) == 1:
+            return MatchResult(text=text, intent=best.intent, score=best.score, ranked=ranked)
+        window = max(limits.ambiguity_gap, limits.choice_window)
+        offered = [c for c in in_scope if best.score - c.score < window]
+        return MatchResult(
+            text=text,
+            intent=best.intent,
+            score=best.score,
+            ranked=ranked,
+            choices=tuple(offered[: limits.max_choices]),
+        )
 
     def match(self, text: str) -> MatchResult:
-        """Decide: answer with an intent, ask to choose between close ones, or fall back."""
-        _, ranked = self.rank(text)
-        limits = self.thresholds
-        if not ranked or ranked[0].score < limits.answer_threshold:
-            score = ranked[0].score if ranked else 0.0
-            return MatchResult(text=text, intent=None, score=score, ranked=tuple(ranked))
-        best = ranked[0]
-        close = [c for c in ranked if best.score - c.score < limits.ambiguity_gap]
-        choices = tuple(close[: limits.max_choices]) if len(close) > 1 else ()
-        return MatchResult(
-            text=text, intent=best.intent, score=best.score, ranked=tuple(ranked), choices=choices
-        )
+        """Decide for one message; a message with two questions gets both answered (`also`)."""
+        clipped = text[: self.thresholds.max_message_chars]
+        words = normalize_tokens(clipped, self.lexicon)
+        whole = self.decide(text, self.rank_words(words))
+        parts = split_questions(clipped, self.lexicon)
+        if len(parts) < 2:
+            return whole
+        answers: list[MatchResult] = []
+        for part in parts:
+            result = self.decide(text, self.rank_words(part))
+            if result.action != "answer" or _is_small_talk(result.intent):
+                continue
+            if any(_related(result.intent, seen.intent) for seen in answers):
+                continue
+            answers.append(result)
+        if len(answers) < 2:
+            return whole
+        first, second = answers[0], answers[1]
+        if whole.intent == second.intent:  # the message as a whole leans to the second one
+            first, second = second, first
+        return replace(first, also=second)
 
     def match_many(self, texts: Iterable[str]) -> list[MatchResult]:
         """Match several messages (for evaluation and benchmarks)."""
         return [self.match(text) for text in texts]
+
+
+def _is_small_talk(intent: str | None) -> bool:
+    """Greetings, thanks and declined topics never count as a second question."""
+    return intent is None or intent.startswith((OUT_OF_SCOPE_PREFIX, "bot."))
+
+
+def _related(one: str | None, other: str | None) -> bool:
+    """The same intent, or one narrower than the other: one answer covers both."""
+    if one is None or other is None:
+        return False
+    return one == other or one.startswith(other + ".") or other.startswith(one + ".")

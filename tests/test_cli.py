@@ -43,7 +43,8 @@ def test_match_writes_one_json_object_per_line_in_order() -> None:
         None,
     ]
     for row in rows:
-        assert set(row) == {"text", "intent", "score", "alternatives"}
+        assert {"text", "intent", "score", "action", "alternatives"} <= set(row)
+        assert row["action"] == ("fallback" if row["intent"] is None else "answer")
         assert 0.0 <= row["score"] <= 1.0
         assert all(set(a) == {"intent", "score"} for a in row["alternatives"])
 

@@ -46,6 +46,7 @@ class SupportConfig:
     invite_days: int = 7
     max_invite_uses: int = 50
     operators: frozenset[str] = field(default_factory=frozenset)  # "channel:external_id"
+    retention_days: int = 180  # what the consent text promises: contact data is kept this long
 
 
 @dataclass

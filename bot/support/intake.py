@@ -150,7 +150,7 @@ class Intake:
             "consent",
             (("yes", self.t("consent_yes_button")), ("no", self.t("consent_no_button"))),
         )
-        return Reply(self.t(key), buttons)
+        return Reply(self.t(key, days=self.kit.config.retention_days), buttons)
 
     def _ask_phone(self) -> Reply:
         return Reply(

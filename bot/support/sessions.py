@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from typing import Literal
 
 from bot import payloads
 from bot.messages import Button, Reply
@@ -25,6 +26,8 @@ from bot.support.common import (
 from storage.masking import mask
 from storage.models import HelpRequestRow, PersonRow, TimerRow
 from storage.vocabulary import OUTCOMES, ROLE_RANK, SERVICES
+
+Escalated = Literal["leaders", "operators", "nobody"]
 
 __all__ = ["COMMENT_FLOW", "SERVICES_FLOW", "SessionDesk"]
 
@@ -100,10 +103,16 @@ class SessionDesk:
                 "giveup", turn.now + self.kit.config.giveup_timeout, request.id
             )
             return [Reply(self.t("request_opened", ref=ref), (cancel,))]
-        # Nobody on duty: say so now, and ask the team leader at once.
-        await self.escalate(turn, request)
+        # Nobody on duty: ask the team leader (or a coordinator) at once, and tell the citizen
+        # exactly who was told.
+        told = await self.escalate(turn, request)
         await turn.timers.schedule("giveup", turn.now + self.kit.config.giveup_timeout, request.id)
-        return [Reply(self.t("request_opened_nobody_on_duty", ref=ref), (cancel,))]
+        key = {
+            "leaders": "request_opened_nobody_on_duty",
+            "operators": "request_opened_no_team",
+            "nobody": "request_opened_nobody",
+        }[told]
+        return [Reply(self.t(key, ref=ref), (cancel,))]
 
     def _claim_notice(self, request: HelpRequestRow, key: str = "claim_notice") -> Reply:
         text = self.t(key) + "\n" + self.kit.describe(request, with_phone=False)
@@ -129,13 +138,18 @@ class SessionDesk:
         await turn.requests.event(request, "notified", turn.now, count=count)
         return count
 
-    async def escalate(self, turn: Turn, request: HelpRequestRow) -> None:
-        """Nobody claimed in time: tell the commune's team leaders (or the operators)."""
+    async def escalate(self, turn: Turn, request: HelpRequestRow) -> Escalated:
+        """Nobody claimed in time: tell the commune's team leaders (or the operators).
+
+        Returns who was told, so that what the citizen reads is true.
+        """
         leaders: list[PersonRow] = []
         for team in await turn.teams.of_commune(request.commune_code):
             leaders.extend(await turn.people.leaders_of(team.id))
+        told: Escalated = "leaders"
         if not leaders:
             leaders = await turn.people.operators()
+            told = "operators" if leaders else "nobody"
         for leader in leaders:
             await turn.notify_person(
                 leader.id,
@@ -143,6 +157,7 @@ class SessionDesk:
                 tag=claim_tag(request.ref),
             )
         await turn.requests.event(request, "escalated", turn.now, leaders=len(leaders))
+        return told
 
     # --- claiming ----------------------------------------------------------------------
 

@@ -39,8 +39,52 @@ async def test_answer_has_follow_ups_and_feedback(dialogue: Dialogue, content) -
     assert reply.intent == "vneid.account_issue"
     actions = payload_actions(reply)
     assert actions[: len(intent.follow_ups)] == [f"i:{i}" for i in intent.follow_ups]
-    assert actions[-2:] == ["f+:vneid.account_issue", "f-:vneid.account_issue"]
+    assert actions[-3:] == [
+        "f+:vneid.account_issue",
+        "f-:vneid.account_issue",
+        "s:vneid.account_issue",
+    ]
     assert all(len(p.encode()) <= 64 for p in actions)
+
+
+async def test_sources_button_lists_sources_and_the_review_date(
+    dialogue: Dialogue, content
+) -> None:
+    intent = content.intents["dvc.login"]
+    [reply] = await dialogue.handle(press("s:dvc.login"))
+    for source in intent.sources:
+        assert source.url in reply.text
+        assert source.title in reply.text
+    assert f"{intent.reviewed:%d/%m/%Y}" in reply.text
+    assert intent.title in reply.text
+    [old] = await dialogue.handle(press("s:no.such_intent"))
+    assert old.text == content.messages.expired_button
+
+
+async def test_two_questions_in_one_message_get_two_answers(dialogue: Dialogue, content) -> None:
+    replies = await dialogue.handle(
+        text(
+            "đổi số điện thoại nên không đăng nhập VNeID được, "
+            "với lại trả tiền điện bằng điện thoại sao"
+        )
+    )
+    assert [r.intent for r in replies] == ["vneid.account_issue.new_phone", "cashless.bills"]
+    assert replies[0].text == content.intents["vneid.account_issue.new_phone"].answer
+    assert replies[1].text.startswith(content.messages.second_question)
+    assert replies[1].text.endswith(content.intents["cashless.bills"].answer)
+
+
+async def test_everyday_topics_are_declined_and_never_bring_a_volunteer(
+    dialogue: Dialogue, content
+) -> None:
+    for message in ("hom nay an gi", "xo so mien bac hom nay", "gia vang hom nay bao nhieu"):
+        [reply] = await dialogue.handle(text(message))
+        assert reply.intent is not None
+        assert reply.intent.startswith("oos."), message
+        assert "h" not in payload_actions(reply)
+    [miss] = await dialogue.handle(text("xyzzy plugh qwertz"))
+    assert miss.text == content.messages.fallback
+    assert "h" not in payload_actions(miss)
 
 
 async def test_pressing_a_follow_up_answers_it(dialogue: Dialogue, content) -> None:
@@ -49,24 +93,24 @@ async def test_pressing_a_follow_up_answers_it(dialogue: Dialogue, content) -> N
 
 
 async def test_two_fallbacks_in_a_row_offer_a_person(dialogue: Dialogue, content) -> None:
-    [first] = await dialogue.handle(text("gia vang hom nay bao nhieu"))
+    [first] = await dialogue.handle(text("xyzzy plugh qwertz"))
     assert first.text == content.messages.fallback
-    assert "h" not in payload_actions(first)
-    [second] = await dialogue.handle(text("thoi tiet ngay mai the nao"))
+    assert payload_actions(first) == [f"t:{t}" for t in MENU_TOPICS]
+    [second] = await dialogue.handle(text("blorp zzyzx frobnicate"))
     assert second.text == content.messages.fallback_offer_person
     assert payload_actions(second)[0] == "h"
 
 
 async def test_an_answer_resets_the_fallback_streak(dialogue: Dialogue, content) -> None:
-    await dialogue.handle(text("gia vang hom nay"))
+    await dialogue.handle(text("xyzzy plugh qwertz"))
     await dialogue.handle(text("lam cccd o dau"))
-    [reply] = await dialogue.handle(text("thoi tiet ngay mai the nao"))
+    [reply] = await dialogue.handle(text("blorp zzyzx frobnicate"))
     assert reply.text == content.messages.fallback
 
 
 async def test_conversations_are_kept_apart(dialogue: Dialogue, content) -> None:
-    await dialogue.handle(text("gia vang hom nay", ALICE))
-    [bob] = await dialogue.handle(text("thoi tiet ngay mai the nao", BOB))
+    await dialogue.handle(text("xyzzy plugh qwertz", ALICE))
+    [bob] = await dialogue.handle(text("blorp zzyzx frobnicate", BOB))
     assert bob.text == content.messages.fallback
 
 

@@ -1,0 +1,80 @@
+"""Find the separate questions in one message ("... không đăng nhập được, với lại trả tiền điện sao").
+
+A citizen often asks two things at once. The message is cut at question marks and line breaks,
+then at explicit connectors that start a new question ("với lại", "ngoài ra", "hỏi thêm"...).
+Commas and full stops are not cuts: they mostly separate a story from its question. Parts too
+short to be a question on their own are glued to the previous part.
+"""
+
+from __future__ import annotations
+
+import re
+
+from intents.lexicon import Lexicon
+from intents.normalize import Token, fold, normalize_tokens, tokenize
+
+__all__ = ["CONNECTORS", "split_questions"]
+
+# Folded phrases that start a second question. Kept narrow on purpose: "và" or "còn" alone also
+# join two halves of one question ("VNeID và dịch vụ công").
+CONNECTORS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(fold(phrase).split())
+    for phrase in (
+        "với lại",
+        "vs lại",
+        "mà với lại",
+        "ngoài ra",
+        "thêm nữa",
+        "còn nữa là",
+        "hỏi thêm",
+        "cho hỏi thêm",
+        "tiện hỏi",
+        "tiện thể hỏi",
+        "một câu nữa",
+        "câu nữa là",
+        "còn một chuyện nữa",
+        "còn chuyện nữa",
+        "cái nữa là",
+        "thêm câu nữa",
+    )
+)
+_BREAKS = re.compile(r"[?？!\n]+")
+MIN_WORDS = 3
+MAX_PARTS = 4
+
+
+def _cut_at_connectors(tokens: list[Token]) -> list[list[Token]]:
+    folded = [token.text for token in tokens]
+    parts: list[list[Token]] = [[]]
+    index = 0
+    while index < len(tokens):
+        for connector in CONNECTORS:
+            size = len(connector)
+            if tuple(folded[index : index + size]) == connector:
+                parts.append([])
+                index += size
+                break
+        else:
+            parts[-1].append(tokens[index])
+            index += 1
+    return parts
+
+
+def split_questions(text: str, lexicon: Lexicon) -> list[list[str]]:
+    """The message's questions as lists of normalized words; one part when there is one."""
+    parts: list[list[str]] = []
+    for piece in _BREAKS.split(text):
+        # Connectors are found on folded words before the lexicon drops or rewrites any; each
+        # part is then normalized from the words as typed (marks decide teencode and fillers).
+        for chunk in _cut_at_connectors(tokenize(piece)):
+            words = normalize_tokens(" ".join(token.raw for token in chunk), lexicon)
+            if not words:
+                continue
+            if parts and len(words) < MIN_WORDS:
+                parts[-1].extend(words)
+            else:
+                parts.append(words)
+    if len(parts) > 1 and len(parts[0]) < MIN_WORDS:
+        parts[1] = parts[0] + parts[1]
+        del parts[0]
+    return parts[:MAX_PARTS]
