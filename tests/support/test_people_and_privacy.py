@@ -124,7 +124,7 @@ async def test_citizen_sees_and_deletes_their_data(people, bot: Bot, engine: Asy
 async def test_retention_purges_old_messages(people, bot: Bot, clock: FakeClock, engine):
     _, lan, _ = await make_team(people)
     citizen = people("citizen")
-    await ask_for_help(citizen)
+    await ask_for_help(citizen, mode="Gọi điện", phone="0912345678")
     await lan.send_payload(claim_payload(await lan.inbox()))
     await citizen.say("xin chao chau")
     clock.advance(days=181)
@@ -135,12 +135,15 @@ async def test_retention_purges_old_messages(people, bot: Bot, clock: FakeClock,
         assert await session.scalar(select(func.count()).select_from(RelayMessageRow)) == 0
         request = (await session.execute(select(HelpRequestRow))).scalar_one()
         assert request.status == "active"  # the counts survive, the words do not
+        assert request.phone is None  # as the consent text promised
 
 
 async def test_one_person_on_two_channels(people, bot: Bot, clock: FakeClock):
     _, lan, _ = await make_team(people)
     on_zalo = people("lan-zalo", channel="zalo")
-    code = texts(await lan.say("/lienket")).split("/lienket ")[1].split()[0]
+    shown = texts(await lan.say("/lienket"))
+    assert "Không đưa mã này cho bất kỳ ai, kể cả người xưng là cán bộ" in shown
+    code = shown.split("/lienket ")[1].split()[0]
     assert "Đã liên kết" in texts(await on_zalo.say(f"/lienket {code.lower()}"))
     assert "Tình nguyện viên" in texts(await on_zalo.say("/toi"))  # same person, same role
     assert "không đúng" in texts(await people("x", channel="zalo").say(f"/lienket {code}"))

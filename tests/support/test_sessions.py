@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services import Bot
+from bot.support.common import SupportConfig
 from storage import session_factory
 from storage.models import AuditRow, HelpRequestRow, RelayMessageRow, RequestEventRow
 from tests.support.conftest import FakeClock, Person, claim_payload, texts
@@ -326,3 +327,40 @@ async def test_an_unknown_place_asks_again_and_never_guesses(people, bot: Bot):
         assert "chưa tìm thấy" in texts(await citizen.say("o nha toi"))
     assert "Bộ phận một cửa" in texts(await citizen.say("o nha toi"))
     assert "Đã dừng" in texts(await citizen.say("huy"))
+
+
+async def test_a_commune_without_a_team_is_told_the_truth(people, bot: Bot, engine):
+    """No team in the commune: the request goes to the coordinators, and the citizen is told
+    exactly that (not that a team leader was told)."""
+    operator = people("operator")
+    await operator.say("/toi")  # the operator exists in the database
+    citizen = people("citizen")
+    await citizen.say("toi can nguoi giup")
+    await citizen.press("VNeID")
+    await citizen.say("xa ia grai gia lai")
+    await citizen.press("Ia Grai")
+    await citizen.say("khong dang nhap duoc vneid")
+    await citizen.press("Nhắn tin")
+    opened = texts(await citizen.press("Không đồng ý"))
+    assert "Mã yêu cầu: HT-" in opened
+    assert "cán bộ điều phối" in opened
+    assert "tổ trưởng" not in opened
+    assert "chưa có tình nguyện viên nhận" in texts(await operator.inbox())
+
+
+@pytest.mark.parametrize("config", [SupportConfig()])  # no operators configured
+async def test_nobody_to_tell_is_said_honestly(people, bot: Bot, config):
+    citizen = people("citizen")
+    await citizen.say("toi can nguoi giup")
+    await citizen.press("VNeID")
+    await citizen.say("xa ia grai gia lai")
+    await citizen.press("Ia Grai")
+    await citizen.say("khong dang nhap duoc vneid")
+    consent = texts(await citizen.press("Nhắn tin"))
+    assert f"{config.retention_days} ngày" in consent  # how long the phone number is kept
+    assert "đơn vị vận hành" in consent  # who keeps it
+    opened = texts(await citizen.press("Không đồng ý"))
+    assert "Mã yêu cầu: HT-" in opened
+    assert "tổ trưởng" not in opened
+    assert "cán bộ điều phối" not in opened
+    assert "Bộ phận một cửa" in opened
