@@ -327,10 +327,10 @@ def _match_line(text: str, result: MatchResult) -> str:
 
 
 def _cmd_match(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
-    from bot.services import build_matcher
+    from bot.matching import build_matcher
     from content import load_content
 
-    matcher = build_matcher(load_content(settings.content_dir))
+    matcher = build_matcher(load_content(settings.content_dir), settings.cache_dir)
     for raw in stdin:
         text = raw.rstrip("\r\n")
         stdout.write(_match_line(text, matcher.match(text)) + "\n")
@@ -339,7 +339,7 @@ def _cmd_match(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
 
 
 def _cmd_eval(settings: Settings, path: Path | None, output: str, errors: int) -> int:
-    from bot.services import build_matcher
+    from bot.matching import build_matcher
     from content import load_content
     from intents.evaluation import evaluate, load_cases, render_text
 

@@ -21,7 +21,8 @@ from bot.state import ConversationState
 from bot.support.common import SupportConfig, Toolkit, Turn
 from bot.support.reports import ChatReports
 from content import Content, load_content
-from intents import Matcher, Thresholds
+from bot.matching import build_matcher, thresholds_of
+from intents import Matcher
 from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
 from storage.inbox import InboxRepository
@@ -56,25 +57,6 @@ UPDATE_MEMORY = timedelta(days=7)
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def thresholds_of(content: Content) -> Thresholds:
-    """The matcher thresholds an operator set in `content/config.yaml`."""
-    config = content.config
-    return Thresholds(
-        answer_threshold=config.answer_threshold,
-        ambiguity_gap=config.ambiguity_gap,
-        max_choices=config.max_choices,
-        max_message_chars=config.max_message_chars,
-    )
-
-
-def build_matcher(content: Content) -> Matcher:
-    """Index every intent's examples (and its title, which citizens tap and retype)."""
-    entries = [
-        (intent.id, [*intent.examples, intent.title]) for intent in content.intents.values()
-    ]
-    return Matcher(entries, content.lexicon, thresholds_of(content))
 
 
 def support_config(settings: Settings) -> SupportConfig:
@@ -272,7 +254,7 @@ def compose(
 ) -> Services:
     """Build every service the bot needs from its settings (the schema must be up to date)."""
     content = load_content(Path(settings.content_dir))
-    matcher = build_matcher(content)
+    matcher = build_matcher(content, settings.cache_dir)
     places = Places.load(provinces=settings.province_list)
     engine = create_engine(settings.resolved_database_url())
     kit = Toolkit(content.support, places, support_config(settings))

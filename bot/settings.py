@@ -9,7 +9,6 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from content import default_content_dir
-from storage.db import sqlite_url
 
 __all__ = ["Settings"]
 
@@ -85,6 +84,11 @@ class Settings(BaseSettings):
         """A secret's value, or "" when it is not configured."""
         return value.get_secret_value().strip() if value is not None else ""
 
+    @property
+    def cache_dir(self) -> Path:
+        """Files the bot can rebuild at any time (the matcher's normalized index)."""
+        return Path(self.data_dir) / "cache"
+
     def resolved_database_url(self) -> str:
         """The database to use: DATABASE_URL, or a SQLite file under the data folder."""
         if self.database_url is not None and self.database_url.get_secret_value():
@@ -94,4 +98,6 @@ class Settings(BaseSettings):
                 if url.startswith(prefix):
                     return "postgresql+asyncpg://" + url.removeprefix(prefix)
             return url
+        from storage.db import sqlite_url  # the database stack only when a URL is needed
+
         return sqlite_url(self.data_dir)

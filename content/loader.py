@@ -22,6 +22,7 @@ from content.schema import (
     MatchingConfig,
     Messages,
     OpenersFile,
+    QuestionWordsFile,
     SynonymsFile,
     TeencodeFile,
 )
@@ -205,7 +206,25 @@ def load_lexicon(root: Path, problems: list[Problem] | None = None) -> Lexicon:
             key = tuple(fold(phrase, protected).split())
             if len(key) > 1:  # a single word is never dropped: it may be the question
                 synonyms.setdefault(key, ())
-    return Lexicon(teencode=teencode, synonyms=synonyms, fillers=fillers, protected=protected)
+    questions: dict[tuple[str, ...], str] = {}
+    questions_path = root / "lexicon" / "question_words.yaml"
+    if questions_path.exists():  # optional, like openers
+        questions_file = _parse(questions_path, root, QuestionWordsFile, sink)
+        for kind, phrases in (questions_file.question_words if questions_file else {}).items():
+            for phrase in phrases:
+                # The same normalization as messages, so "thế nào" meets "như thế nào".
+                words = Lexicon(teencode, synonyms, fillers, protected).rewrite_synonyms(
+                    fold(phrase, protected).split()
+                )
+                if words:
+                    questions[tuple(words)] = kind
+    return Lexicon(
+        teencode=teencode,
+        synonyms=synonyms,
+        fillers=fillers,
+        protected=protected,
+        questions=questions,
+    )
 
 
 def _cross_check(intents: Mapping[str, Intent], where: Mapping[str, str]) -> Iterator[Problem]:

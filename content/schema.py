@@ -23,6 +23,7 @@ __all__ = [
     "MatchingConfig",
     "Messages",
     "OpenersFile",
+    "QuestionWordsFile",
     "Source",
     "SynonymGroup",
     "SynonymsFile",
@@ -154,6 +155,8 @@ class MatchingConfig(_Strict):
 
     answer_threshold: float = Field(gt=0.0, lt=1.0)
     ambiguity_gap: float = Field(ge=0.0, lt=1.0)
+    clarify_threshold: float | None = Field(default=None, gt=0.0, lt=1.0)
+    choice_window: float = Field(default=0.1, ge=0.0, lt=1.0)
     max_choices: int = Field(default=3, ge=2, le=3)
     max_message_chars: int = Field(default=600, ge=50, le=5000)
 
@@ -208,6 +211,12 @@ class OpenersFile(_Strict):
             else:
                 result.append(opener)
         return result
+
+
+class QuestionWordsFile(_Strict):
+    """`content/lexicon/question_words.yaml`: phrases that say what kind of question it is."""
+
+    question_words: dict[NonBlank, list[NonBlank]]
 
 
 class SynonymGroup(_Strict):

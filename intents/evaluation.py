@@ -7,6 +7,8 @@ The headline figures score what the citizen experiences (`action`: answer, clari
 - helped: answered right, or the right intent among the clarification choices;
 - clarified: the share of in-scope messages the bot asked about;
 - declined: out-of-scope messages given the fallback or a decoy (`oos.*`) answer.
+When the bot finds two questions in a message it answers both; the message counts as answered
+right when either answer covers its label (`also` labels are scored separately).
 
 Scoring rules:
 - A prediction is correct if it is the gold id or narrower than it (a `dvc.birth_registration.fee`
@@ -181,7 +183,8 @@ def _outcome(case: EvalCase, result: MatchResult) -> str:
     if result.action == "clarify":
         gold = case.intent
         return "asked" if any(covers(c.intent, gold) for c in result.choices) else "asked without it"
-    return "ok" if covers(result.intent, case.intent) else "wrong"
+    second = result.also.intent if result.also is not None else None
+    return "ok" if covers(result.intent, case.intent) or covers(second, case.intent) else "wrong"
 
 
 def covers(predicted: str | None, gold: str) -> bool:
@@ -207,7 +210,8 @@ def experience(cases: Sequence[EvalCase], results: Sequence[MatchResult]) -> dic
             continue
         n_in += 1
         if action == "answer" and not is_rejection(result.intent):
-            if covers(result.intent, case.intent):
+            second = result.also.intent if result.also is not None else None
+            if covers(result.intent, case.intent) or covers(second, case.intent):
                 right += 1
             else:
                 wrong_in += 1

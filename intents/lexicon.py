@@ -23,17 +23,38 @@ class Lexicon:
             (NFC, lowercase): a token typed with marks is dropped only if its exact form is
             listed, one typed without marks if its folded form is.
         protected: folded words never squeezed as elongations ("cccd").
+        questions: folded phrase -> the kind of question it asks ("la gi" -> "what"), matched
+            on normalized words.
     """
 
     teencode: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     synonyms: Mapping[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     fillers: frozenset[str] = frozenset()
     protected: frozenset[str] = frozenset()
+    questions: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     _longest: int = field(init=False, default=1)
+    _by_first_word: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         longest = max((len(phrase) for phrase in self.synonyms), default=1)
         object.__setattr__(self, "_longest", longest)
+        by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase, kind in self.questions.items():
+            by_first.setdefault(phrase[0], []).append((phrase, kind))
+        object.__setattr__(
+            self, "_by_first_word", {word: tuple(found) for word, found in by_first.items()}
+        )
+
+    def question_kinds(self, words: Sequence[str]) -> frozenset[str]:
+        """The kinds of question (what, why, where...) normalized words ask."""
+        kinds: set[str] = set()
+        for start, word in enumerate(words):
+            for phrase, kind in self._by_first_word.get(word, ()):
+                if tuple(words[start : start + len(phrase)]) == phrase:
+                    kinds.add(kind)
+        return frozenset(kinds)
 
     def rewrite_synonyms(self, words: Sequence[str]) -> list[str]:
         """Replace synonym phrases by their canonical form, longest match first, left to right."""

@@ -29,10 +29,13 @@ OUT_OF_SCOPE_PREFIX = "oos."
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One ranked intent and its score in [0, 1]."""
+    """One ranked intent and its score in [0, 1], with the parts the score is made of."""
 
     intent: str
     score: float
+    lexical: float = field(default=0.0, compare=False)  # saturated BM25 of the intent
+    fuzzy: float = field(default=0.0, compare=False)  # best token_set_ratio over examples
+    coverage: float = field(default=0.0, compare=False)  # share of the message it knows
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,9 @@ class Tuning:
     rescore_top: int = 5
     typo_cutoff: float = 80.0
     typo_min_length: int = 4
+    # How much an intent loses when its examples rarely ask the kind of question the message
+    # asks (what / why / when / where...): its score is multiplied by 1 - weight * (1 - share).
+    question_weight: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,36 @@ class Matcher:
         thresholds: Thresholds | None = None,
         tuning: Tuning | None = None,
     ) -> None:
+        keyed = [
+            (intent_id, sorted({" ".join(normalize_tokens(t, lexicon)) for t in texts} - {""}))
+            for intent_id, texts in intents
+        ]
+        self._build(keyed, lexicon, thresholds, tuning)
+
+    @classmethod
+    def from_keys(
+        cls,
+        keyed: Sequence[tuple[str, Sequence[str]]],
+        lexicon: Lexicon,
+        thresholds: Thresholds | None = None,
+        tuning: Tuning | None = None,
+    ) -> Matcher:
+        """A matcher from examples already normalized (`keys()` of an earlier matcher)."""
+        matcher = cls.__new__(cls)
+        matcher._build(keyed, lexicon, thresholds, tuning)
+        return matcher
+
+    def keys(self) -> list[tuple[str, list[str]]]:
+        """Every intent's normalized example keys: all a matcher needs to be built again."""
+        return [(i, list(keys)) for i, keys in zip(self.intent_ids, self.examples, strict=True)]
+
+    def _build(
+        self,
+        keyed: Sequence[tuple[str, Sequence[str]]],
+        lexicon: Lexicon,
+        thresholds: Thresholds | None,
+        tuning: Tuning | None,
+    ) -> None:
         self.lexicon = lexicon
         self.thresholds = thresholds or Thresholds()
         self.tuning = tuning or Tuning()
@@ -124,14 +160,24 @@ class Matcher:
         self.examples: list[list[str]] = []
         self.vocabularies: list[frozenset[str]] = []
         documents: list[list[str]] = []
-        for intent_id, texts in intents:
-            keys = sorted({" ".join(normalize_tokens(text, lexicon)) for text in texts} - {""})
+        for intent_id, keys in keyed:
             self.intent_ids.append(intent_id)
-            self.examples.append(keys)
+            self.examples.append(list(keys))
             words = [key.split() for key in keys]
             documents.append([term for example in words for term in terms_of(example)])
             self.vocabularies.append(frozenset(w for example in words for w in example))
         self.index = BM25Index(documents)
+        # Which kinds of question each intent's examples ask, as a share of the most asked one.
+        self.question_shares: list[dict[str, float]] = []
+        for keys in self.examples:
+            counts: dict[str, int] = {}
+            for key in keys:
+                for kind in lexicon.question_kinds(key.split()):
+                    counts[kind] = counts.get(kind, 0) + 1
+            top = max(counts.values(), default=0)
+            self.question_shares.append(
+                {kind: (n + 0.5) / (top + 0.5) for kind, n in counts.items()}
+            )
         self.vocabulary = sorted(frozenset().union(*self.vocabularies))
         self._known = frozenset(self.vocabulary)
         self._corrections: dict[str, str] = {}
@@ -181,6 +227,7 @@ class Matcher:
         tuning = self.tuning
         top = sorted(bm25.items(), key=lambda item: item[1], reverse=True)[: tuning.rescore_top]
         query = " ".join(words)
+        kinds = self.lexicon.question_kinds(words)
         scored: list[Candidate] = []
         for doc_id, raw in top:
             best = process.extractOne(
@@ -189,8 +236,22 @@ class Matcher:
             fuzzy = best[1] / 100.0 if best else 0.0
             lexical = raw / (raw + tuning.bm25_saturation)
             combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * fuzzy
-            coverage = self._coverage(words, doc_id) ** tuning.coverage_power
-            scored.append(Candidate(self.intent_ids[doc_id], round(combined * coverage, 4)))
+            known = self._coverage(words, doc_id)
+            coverage = known**tuning.coverage_power
+            fit = 1.0
+            if kinds:
+                shares = self.question_shares[doc_id]
+                share = max(shares.get(kind, 0.0) for kind in kinds)
+                fit = 1.0 - tuning.question_weight * (1.0 - min(share, 1.0))
+            scored.append(
+                Candidate(
+                    self.intent_ids[doc_id],
+                    round(combined * coverage * fit, 4),
+                    lexical=lexical,
+                    fuzzy=fuzzy,
+                    coverage=known,
+                )
+            )
         scored.sort(key=lambda c: (-c.score, c.intent))
         return scored[:limit]
 
@@ -239,10 +300,8 @@ class Matcher:
             answers.append(result)
         if len(answers) < 2:
             return whole
-        first, second = answers[0], answers[1]
-        if whole.intent == second.intent:  # the message as a whole leans to the second one
-            first, second = second, first
-        return replace(first, also=second)
+        # Answered in the order the citizen asked.
+        return replace(answers[0], also=answers[1])
 
     def match_many(self, texts: Iterable[str]) -> list[MatchResult]:
         """Match several messages (for evaluation and benchmarks)."""

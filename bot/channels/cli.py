@@ -134,8 +134,7 @@ async def _telegram(  # type: ignore[no-untyped-def]
 
 def add_zalo_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`trolyso zalo` (Official Account) and `trolyso zalobot` (the Zalo Bot platform)."""
-    from bot.channels.zalo.bot_cli import add_zalobot_parser
-    from bot.channels.zalo.oa_cli import add_zalo_parser
+    from bot.channels.zalo.parsers import add_zalo_parser, add_zalobot_parser
 
     add_zalo_parser(sub)
     add_zalobot_parser(sub)

@@ -27,6 +27,7 @@ from bot.channels.zalo.bot_client import (
     ZaloBotClient,
     ZaloBotError,
 )
+from bot.channels.zalo.parsers import add_zalobot_parser
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,21 +37,6 @@ __all__ = ["add_zalobot_parser", "run_zalobot"]
 
 EXIT_OK, EXIT_ERROR = 0, 1
 PROG = "trolyso zalobot"
-
-
-def add_zalobot_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `zalobot` subcommand; its action lands in `args.zalobot_command`."""
-    zalobot = subparsers.add_parser(
-        "zalobot", help="Zalo Bot platform: webhook set-up, status and long polling"
-    )
-    sub = zalobot.add_subparsers(dest="zalobot_command", required=True)
-    hook = sub.add_parser(
-        "set-webhook", help="register the webhook URL with ZALO_BOT_WEBHOOK_SECRET"
-    )
-    hook.add_argument("url", help="https://<host>/zalobot/webhook")
-    sub.add_parser("delete-webhook", help="remove the webhook (to poll instead)")
-    sub.add_parser("info", help="show the bot and its webhook as the platform reports them")
-    sub.add_parser("poll", help="run the bot with long polling (local runs and pilots)")
 
 
 async def run_zalobot(

@@ -20,6 +20,7 @@ import httpx
 
 from bot.channels.zalo.oa_client import OAClient, ZaloError
 from bot.channels.zalo.oauth import OAuthError, PkceSession, parse_pasted_code
+from bot.channels.zalo.parsers import add_zalo_parser
 from bot.channels.zalo.tokens import TokenKeeper
 from bot.settings import Settings
 
@@ -30,20 +31,6 @@ __all__ = ["add_zalo_parser", "run_zalo"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 VIETNAM = timezone(timedelta(hours=7), "ICT")
-
-
-def add_zalo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `zalo authorize --redirect-uri URL` to the `trolyso` command."""
-    zalo = subparsers.add_parser("zalo", help="Zalo Official Account tools")
-    zalo_sub = zalo.add_subparsers(dest="zalo_command", required=True)
-    authorize = zalo_sub.add_parser(
-        "authorize", help="let an OA admin grant the bot access (OAuth v4 with PKCE)"
-    )
-    authorize.add_argument(
-        "--redirect-uri",
-        required=True,
-        help="the callback URL registered for the Zalo app (exactly as registered)",
-    )
 
 
 async def _no_alert(reason: str) -> None:

@@ -1,0 +1,98 @@
+"""Build the matcher from the content, fast: light imports and a cached index per content version.
+
+Normalizing every example is the costly part of start-up (thousands of examples, each folded,
+teencode-expanded and rewritten). The normalized keys depend only on the examples and the
+lexicon, so they are written once per content version to a JSON file in the cache folder and
+read back on the next start; anything else (an edited example, a new synonym) is a new version
+and the keys are built again. JSON, not pickle: a file in a writable folder must never run code.
+
+This module imports no database, web or channel code, so `trolyso match` starts quickly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from content import Content
+from intents import Matcher, Thresholds
+
+__all__ = ["build_matcher", "content_version", "thresholds_of"]
+
+logger = logging.getLogger(__name__)
+CACHE_FORMAT = 1
+
+
+def thresholds_of(content: Content) -> Thresholds:
+    """The matcher thresholds an operator set in `content/config.yaml`."""
+    config = content.config
+    return Thresholds(
+        answer_threshold=config.answer_threshold,
+        ambiguity_gap=config.ambiguity_gap,
+        max_choices=config.max_choices,
+        max_message_chars=config.max_message_chars,
+        clarify_threshold=config.clarify_threshold,
+        choice_window=config.choice_window,
+    )
+
+
+def _entries(content: Content) -> list[tuple[str, list[str]]]:
+    """Every intent's examples, and its title (citizens tap it and retype it)."""
+    return [(intent.id, [*intent.examples, intent.title]) for intent in content.intents.values()]
+
+
+def content_version(content: Content) -> str:
+    """A digest of everything the normalized index depends on: examples and lexicon."""
+    digest = hashlib.sha256(f"trolyso-index-{CACHE_FORMAT}".encode())
+    lexicon = content.lexicon
+    parts: list[object] = [
+        _entries(content),
+        sorted(lexicon.teencode.items()),
+        sorted(lexicon.synonyms.items()),
+        sorted(lexicon.fillers),
+        sorted(lexicon.protected),
+        sorted(lexicon.questions.items()),
+    ]
+    digest.update(json.dumps(parts, ensure_ascii=False).encode())
+    return digest.hexdigest()[:24]
+
+
+def _read(path: Path) -> list[tuple[str, list[str]]] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        keyed = [(str(item[0]), [str(key) for key in item[1]]) for item in data["intents"]]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return keyed
+
+
+def _write(path: Path, keyed: list[tuple[str, list[str]]]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            json.dump({"intents": keyed}, stream, ensure_ascii=False)
+        os.replace(temporary, path)  # atomic: another worker never reads half a file
+    except OSError as exc:  # a read-only disk only costs start-up time
+        logger.warning("matcher index cache not written: %s", exc.__class__.__name__)
+
+
+def build_matcher(content: Content, cache_dir: Path | None = None) -> Matcher:
+    """The matcher for this content; with `cache_dir`, normalized keys are cached per version."""
+    thresholds = thresholds_of(content)
+    if cache_dir is None:
+        return Matcher(_entries(content), content.lexicon, thresholds)
+    path = cache_dir / f"index-{content_version(content)}.json"
+    keyed = _read(path)
+    if keyed is not None:
+        return Matcher.from_keys(keyed, content.lexicon, thresholds)
+    matcher = Matcher(_entries(content), content.lexicon, thresholds)
+    _write(path, matcher.keys())
+    for old in cache_dir.glob("index-*.json"):
+        if old != path:
+            old.unlink(missing_ok=True)  # earlier versions are never read again
+    return matcher
