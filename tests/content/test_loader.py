@@ -125,3 +125,40 @@ def test_near_duplicates_between_intents_are_warnings(folder: Path) -> None:
     assert len(warnings) == 1
     assert warnings[0].intent == "dvc.y"
     assert "nearly the same" in warnings[0].message
+
+
+def test_review_dates_are_checked(folder: Path) -> None:
+    from datetime import date
+
+    from content.checks import find_overdue_reviews
+
+    (folder / "faq" / "a.yaml").write_text("intents:\n" + intent_yaml("dvc.x", TEN), "utf-8")
+    content = load_content(folder)
+    assert list(find_overdue_reviews(content, date(2027, 5, 23))) == []
+    [late] = find_overdue_reviews(content, date(2027, 5, 24))
+    assert (late.intent, late.field, late.severity) == ("dvc.x", "review_by", "warning")
+    assert "2027-05-23" in late.message
+    backwards = intent_yaml("dvc.x", TEN).replace("review_by: 2027-05-23", "review_by: 2026-01-01")
+    (folder / "faq" / "a.yaml").write_text("intents:\n" + backwards, "utf-8")
+    with pytest.raises(ContentError, match="review_by must come after reviewed"):
+        load_content(folder)
+
+
+def test_openers_and_question_words_are_optional_and_validated(folder: Path) -> None:
+    (folder / "faq" / "a.yaml").write_text("intents:\n" + intent_yaml("dvc.x", TEN), "utf-8")
+    lexicon = folder / "lexicon"
+    (lexicon / "openers.yaml").unlink()
+    (lexicon / "question_words.yaml").unlink()
+    assert load_content(folder).lexicon.question_kinds(["la", "gi"]) == frozenset()
+    (lexicon / "openers.yaml").write_text(
+        'subjects: [tôi, bác]\nopeners: ["cho {ai} hỏi"]\n', "utf-8"
+    )
+    (lexicon / "question_words.yaml").write_text("question_words:\n  what: [là gì]\n", "utf-8")
+    content = load_content(folder)
+    from intents.normalize import normalize
+
+    assert normalize("cho bác hỏi căn cước là gì", content.lexicon) == "can cuoc la gi"
+    assert content.lexicon.question_kinds(["can", "cuoc", "la", "gi"]) == {"what"}
+    (lexicon / "openers.yaml").write_text("openers: [cho hỏi]\nextra: 1\n", "utf-8")
+    with pytest.raises(ContentError, match=r"openers.yaml.*extra"):
+        load_content(folder)

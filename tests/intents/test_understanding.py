@@ -1,0 +1,140 @@
+"""How the matcher reads real messages: openers, two questions, question kinds, its cache."""
+
+import json
+
+import pytest
+
+from bot.matching import build_matcher, content_version
+from intents import Lexicon, Matcher, Thresholds
+from intents.evaluation import EvalCase, evaluate
+from intents.questions import split_questions
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("quen mat khau vneid", 1),
+        ("con toi moi sinh. gio lam giay khai sinh the nao", 1),  # a story, then one question
+        ("doi so dien thoai vneid khong dang nhap duoc, voi lai tra tien dien sao", 2),
+        ("Làm căn cước ở đâu? Mất bao lâu thì có?", 2),
+        ("vneid la gi? ?? ??", 1),  # empty parts are dropped
+        ("ok?", 1),
+        ("", 0),
+    ],
+)
+def test_questions_are_split_at_marks_and_connectors(content, text: str, parts: int) -> None:
+    assert len(split_questions(text, content.lexicon)) == parts
+
+
+def test_short_pieces_stay_with_their_question(content) -> None:
+    [only] = split_questions("vneid? la gi vay", content.lexicon)
+    assert "vneid" in only
+
+
+def test_polite_openers_do_not_decide_the_intent(matcher: Matcher) -> None:
+    for opener in ("toi muon hoi ve", "cho bác hỏi", "Tôi muốn hỏi về", "cho em hoi chut"):
+        result = matcher.match(f"{opener} vneid va dich vu cong")
+        assert result.intent != "team.join", opener
+        candidates = [result.intent, *(c.intent for c in result.choices)]
+        assert any(c and c.startswith(("vneid.", "dvc.")) for c in candidates), opener
+
+
+def test_an_opener_alone_leaves_nothing_to_match(content) -> None:
+    from intents.normalize import normalize
+
+    assert normalize("cho tôi hỏi", content.lexicon) == ""
+    assert normalize("tôi muốn làm tình nguyện viên", content.lexicon) != ""
+
+
+def test_two_questions_are_both_answered_in_order(matcher: Matcher) -> None:
+    result = matcher.match(
+        "đổi số điện thoại nên không đăng nhập VNeID được, với lại trả tiền điện bằng điện thoại sao"
+    )
+    assert result.action == "answer"
+    assert result.intent is not None and result.intent.startswith("vneid.account_issue")
+    assert result.also is not None
+    assert result.also.intent == "cashless.bills"
+
+
+def test_one_question_asked_twice_is_answered_once(matcher: Matcher) -> None:
+    result = matcher.match("quen mat khau vneid? quen mat khau vneid thi lam sao")
+    assert result.also is None
+
+
+def test_question_kinds_are_read_after_normalization(content) -> None:
+    kinds = content.lexicon.question_kinds
+    assert kinds("ngay chuyen doi so la ngay nao".split()) == {"when"}
+    assert "why" in kinds("tai sao phai co ngay chuyen doi so".split())
+    assert kinds("lam can cuoc o dau".split()) == {"where"}
+    assert kinds("vneid".split()) == frozenset()
+
+
+def test_weak_guesses_are_asked_not_answered() -> None:
+    intents = [
+        ("a.one", ["mo tai khoan ngan hang", "mo the ngan hang"]),
+        ("a.two", ["doi mat khau vneid", "quen mat khau vneid"]),
+    ]
+    strict = Thresholds(answer_threshold=0.99, ambiguity_gap=0.01, clarify_threshold=0.2)
+    result = Matcher(intents, Lexicon.empty(), strict).match("mo tai khoan")
+    assert result.action == "clarify"
+    assert result.choices[0].intent == "a.one"
+    never = Thresholds(answer_threshold=0.99, ambiguity_gap=0.01)  # no clarify threshold
+    assert Matcher(intents, Lexicon.empty(), never).match("mo tai khoan").action == "fallback"
+
+
+def test_decoys_are_never_offered_as_choices(matcher: Matcher) -> None:
+    for text in ("lam ho chieu o dau", "gia vang hom nay", "ket qua xo so mien bac"):
+        result = matcher.match(text)
+        assert all(not c.intent.startswith("oos.") for c in result.choices), text
+
+
+def test_evaluation_scores_what_citizens_get(matcher: Matcher) -> None:
+    cases = [
+        EvalCase("1", "quen mat khau vneid", "vneid.account_issue"),
+        EvalCase("2", "xyzzy plugh qwertz", None),
+        EvalCase("3", "xin chao", "nds.date"),  # answered, and wrong
+        EvalCase(
+            "4",
+            "doi so dien thoai vneid khong dang nhap duoc, voi lai tra tien dien sao",
+            "vneid.account_issue",
+            also="cashless.bills",
+        ),
+    ]
+    figures = evaluate(matcher, cases).as_dict()["experience"]
+    assert figures["answered_right"] == pytest.approx(2 / 3, abs=1e-3)
+    assert figures["answered_wrong_in_scope"] == pytest.approx(1 / 3, abs=1e-3)
+    assert figures["declined"] == 1.0
+    assert figures["wrong_answer_rate"] == 0.25
+    assert figures["two_questions"] == 1
+    assert figures["two_questions_both_answered"] == 1.0
+
+
+def test_the_index_cache_is_used_and_renewed_when_content_changes(content, tmp_path) -> None:
+    cache = tmp_path / "cache"
+    first = build_matcher(content, cache)
+    [written] = list(cache.glob("index-*.json"))
+    assert written.name == f"index-{content_version(content)}.json"
+    again = build_matcher(content, cache)
+    assert again.keys() == first.keys()
+    text = "cho bac hoi lam can cuoc o dau"
+    assert again.match(text) == first.match(text)
+    # A corrupt cache file is rebuilt, never trusted.
+    written.write_text("{not json", encoding="utf-8")
+    rebuilt = build_matcher(content, cache)
+    assert rebuilt.keys() == first.keys()
+    assert json.loads(written.read_text(encoding="utf-8"))["intents"]
+    # Another version of the content gets another file; the old one is removed.
+    intent = content.intents["dvc.login"]
+    changed_intent = intent.model_copy(update={"examples": [*intent.examples, "vao dvc kieu gi"]})
+    changed = type(content)(
+        intents={**content.intents, "dvc.login": changed_intent},
+        config=content.config,
+        messages=content.messages,
+        lexicon=content.lexicon,
+        support=content.support,
+    )
+    assert content_version(changed) != content_version(content)
+    build_matcher(changed, cache)
+    assert [p.name for p in cache.glob("index-*.json")] == [
+        f"index-{content_version(changed)}.json"
+    ]
