@@ -92,7 +92,13 @@ def table(name: str, matcher: Matcher, rows: Sequence[Ranked], target: float) ->
     print(header)
     scored = [(t, score(matcher, rows, t)) for t in grid(current)]
     good = [(t, x) for t, x in scored if x["wrong_answer_rate"] <= target]
-    good.sort(key=lambda tx: (-tx[1]["helped"] - tx[1]["declined"], tx[1]["clarified_in_scope"]))
+    # Best first: most citizens helped or rightly declined, each question asked costing half.
+    good.sort(
+        key=lambda tx: (
+            -(tx[1]["helped"] + tx[1]["declined"] - 0.5 * tx[1]["clarified_in_scope"]),
+            tx[1]["wrong_answer_rate"],
+        )
+    )
     now = score(matcher, rows, current)
     for label, (t, x) in [("now", (current, now)), *[("", g) for g in good[:8]]]:
         print(f"{t.answer_threshold:>6.2f} {t.ask_from:>5.2f} {t.ambiguity_gap:>5.2f} "

@@ -83,6 +83,13 @@ def _write(path: Path, keyed: list[tuple[str, list[str]]]) -> None:
 
 def build_matcher(content: Content, cache_dir: Path | None = None) -> Matcher:
     """The matcher for this content; with `cache_dir`, normalized keys are cached per version."""
+    matcher = _build(content, cache_dir)
+    # A button title typed back (Zalo Bot shows buttons as numbered text) means that button.
+    matcher.pin((intent.id, intent.title) for intent in content.intents.values())
+    return matcher
+
+
+def _build(content: Content, cache_dir: Path | None) -> Matcher:
     thresholds = thresholds_of(content)
     if cache_dir is None:
         return Matcher(_entries(content), content.lexicon, thresholds)

@@ -156,6 +156,7 @@ class Matcher:
         self.lexicon = lexicon
         self.thresholds = thresholds or Thresholds()
         self.tuning = tuning or Tuning()
+        self.pinned: dict[str, str] = {}
         self.intent_ids: list[str] = []
         self.examples: list[list[str]] = []
         self.vocabularies: list[frozenset[str]] = []
@@ -269,7 +270,13 @@ class Matcher:
                 return MatchResult(text=text, intent=None, score=best.score, ranked=ranked)
             return MatchResult(text=text, intent=best.intent, score=best.score, ranked=ranked)
         in_scope = [c for c in ranked if not c.intent.startswith(OUT_OF_SCOPE_PREFIX)]
-        close = [c for c in in_scope if best.score - c.score < limits.ambiguity_gap]
+        # A broader intent close behind is no rival: the narrower answer answers it too.
+        close = [
+            c
+            for c in in_scope
+            if best.score - c.score < limits.ambiguity_gap
+            and not _related(best.intent, c.intent, strict=True)
+        ]
         if best.score >= limits.answer_threshold and len(close) == 1:
             return MatchResult(text=text, intent=best.intent, score=best.score, ranked=ranked)
         window = max(limits.ambiguity_gap, limits.choice_window)
@@ -282,10 +289,22 @@ class Matcher:
             choices=tuple(offered[: limits.max_choices]),
         )
 
+    def pin(self, texts: Iterable[tuple[str, str]]) -> None:
+        """Answer these exact texts (intent, text) outright: button titles a citizen retypes."""
+        self.pinned = {
+            key: intent_id
+            for intent_id, text in texts
+            if (key := " ".join(normalize_tokens(text, self.lexicon)))
+        }
+
     def match(self, text: str) -> MatchResult:
         """Decide for one message; a message with two questions gets both answered (`also`)."""
         clipped = text[: self.thresholds.max_message_chars]
         words = normalize_tokens(clipped, self.lexicon)
+        pinned = self.pinned.get(" ".join(words))
+        if pinned is not None:
+            best = Candidate(pinned, 1.0, lexical=1.0, fuzzy=1.0, coverage=1.0)
+            return MatchResult(text=text, intent=pinned, score=1.0, ranked=(best,))
         whole = self.decide(text, self.rank_words(words))
         parts = split_questions(clipped, self.lexicon)
         if len(parts) < 2:
@@ -313,8 +332,10 @@ def _is_small_talk(intent: str | None) -> bool:
     return intent is None or intent.startswith((OUT_OF_SCOPE_PREFIX, "bot."))
 
 
-def _related(one: str | None, other: str | None) -> bool:
-    """The same intent, or one narrower than the other: one answer covers both."""
+def _related(one: str | None, other: str | None, strict: bool = False) -> bool:
+    """The same intent (unless `strict`), or one narrower than the other."""
     if one is None or other is None:
         return False
-    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
+    if one == other:
+        return not strict
+    return one.startswith(other + ".") or other.startswith(one + ".")

@@ -30,7 +30,7 @@ def run(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 
 def test_match_writes_one_json_object_per_line_in_order() -> None:
-    lines = ["quen mat khau vneid", "", "gia vang hom nay", "lam cccd o dau", "😀"]
+    lines = ["quen mat khau vneid", "", "xyzzy plugh qwertz", "lam cccd o dau", "😀"]
     result = run(["match"], "\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -120,7 +120,7 @@ def test_chat_keeps_state_in_the_database(tmp_path) -> None:
     data_dir = tmp_path / "data"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--as", "nam"],
-        input="gia vang hom nay\n/thoat\n",
+        input="xyzzy plugh qwertz\n/thoat\n",
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -134,7 +134,7 @@ def test_chat_keeps_state_in_the_database(tmp_path) -> None:
         rows = db.execute("SELECT channel, user_id, state FROM conversations").fetchall()
     assert [(channel, user) for channel, user, _ in rows] == [("console", "nam")]
     assert json.loads(rows[0][2])["fallback_streak"] == 1
-    assert "gia vang" not in result.stderr  # nothing of the citizen's text in logs
+    assert "xyzzy" not in result.stderr  # nothing of the citizen's text in logs
 
 
 def test_fieldlog_import_keeps_good_rows_and_reports_bad_ones(tmp_path, monkeypatch, capsys):

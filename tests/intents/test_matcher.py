@@ -62,10 +62,20 @@ def test_shipped_content_matches_typical_messages(
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "😀😀😀", "asdfghjkl qwerty", "gia vang sjc hom nay", "\x00\x01\x02", "????"],
+    ["", "   ", "😀😀😀", "asdfghjkl qwerty", "\x00\x01\x02", "????"],
 )
-def test_junk_and_far_topics_get_the_fallback(matcher: Matcher, text: str) -> None:
+def test_junk_gets_the_fallback(matcher: Matcher, text: str) -> None:
     assert matcher.match(text).intent is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["gia vang sjc hom nay", "ket qua xo so mien bac", "mai troi co mua khong", "hom nay an gi"],
+)
+def test_far_topics_are_declined(matcher: Matcher, text: str) -> None:
+    result = matcher.match(text)
+    assert result.intent is None or result.intent.startswith("oos."), result
+    assert result.action != "clarify"
 
 
 def test_close_candidates_ask_for_clarification() -> None:

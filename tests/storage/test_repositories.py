@@ -83,9 +83,9 @@ async def test_another_process_continues_the_conversation(
     try:
         bot_one = Bot(assistant(content, matcher, places), session_factory(first))
         bot_two = Bot(assistant(content, matcher, places), session_factory(second))
-        [reply] = await bot_one.handle(IncomingMessage(ALICE, text="gia vang hom nay"))
+        [reply] = await bot_one.handle(IncomingMessage(ALICE, text="xyzzy plugh qwertz"))
         assert reply.text == content.messages.fallback
-        [reply] = await bot_two.handle(IncomingMessage(ALICE, text="thoi tiet ngay mai"))
+        [reply] = await bot_two.handle(IncomingMessage(ALICE, text="blorp zzyzx frobnicate"))
         assert reply.text == content.messages.fallback_offer_person
     finally:
         await first.dispose()
@@ -99,7 +99,7 @@ async def test_concurrent_messages_of_one_person_are_not_lost(
     engines = [create_engine(database_url) for _ in range(3)]
     try:
         bots = [Bot(assistant(content, matcher, places), session_factory(e)) for e in engines]
-        junk = IncomingMessage(ALICE, text="gia vang hom nay")
+        junk = IncomingMessage(ALICE, text="xyzzy plugh qwertz")
         await asyncio.gather(*(bot.handle(junk) for bot in bots))
         async with session_factory(engines[0]).begin() as session:
             state = await conversation_store(session).load(ALICE)

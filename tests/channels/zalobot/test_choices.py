@@ -52,7 +52,7 @@ async def outbox_row(bot: Bot, row_id: int) -> OutboxRow:
 
 async def test_a_clarification_is_answered_by_typing_a_number(channel: Harness, content) -> None:
     citizen = channel.person()
-    asked = await citizen.say("chuyen doi so nghia la gi")
+    asked = await citizen.say("to cong nghe so")
     assert content.messages.clarify_prompt in asked
     shown = choices(asked)
     assert len(shown) >= 3  # two or more guesses and "none of these"
@@ -65,14 +65,14 @@ async def test_a_clarification_is_answered_by_typing_a_number(channel: Harness, 
 @pytest.mark.parametrize("typed", ["2", " 2 ", "2.", "2)"])
 async def test_the_ways_people_type_a_number(channel: Harness, content, typed: str) -> None:
     citizen = channel.person()
-    shown = choices(await citizen.say("chuyen doi so nghia la gi"))
+    shown = choices(await citizen.say("to cong nghe so"))
     second = next(i for i in content.intents.values() if i.title == shown[2])
     assert second.answer.splitlines()[0] in await citizen.say(typed)
 
 
 async def test_a_number_that_names_no_choice_is_text(channel: Harness, content) -> None:
     citizen = channel.person()
-    await citizen.say("chuyen doi so nghia la gi")
+    await citizen.say("to cong nghe so")
     answer = await citizen.say("99")
     assert content.messages.fallback.splitlines()[0] in answer
 
@@ -80,7 +80,7 @@ async def test_a_number_that_names_no_choice_is_text(channel: Harness, content) 
 async def test_the_choice_titles_typed_in_words_still_work(channel: Harness, content) -> None:
     """Without numbers the message is plain text, and the matcher knows the titles."""
     citizen = channel.person()
-    shown = choices(await citizen.say("chuyen doi so nghia la gi"))
+    shown = choices(await citizen.say("to cong nghe so"))
     second = next(i for i in content.intents.values() if i.title == shown[2])
     assert second.answer.splitlines()[0] in await citizen.say(second.title)
 
@@ -122,7 +122,7 @@ async def test_a_message_without_choices_in_the_same_answer_keeps_the_numbers(
     channel: Harness, content
 ) -> None:
     citizen = channel.person()
-    shown = choices(await citizen.say("chuyen doi so nghia la gi"))
+    shown = choices(await citizen.say("to cong nghe so"))
     await queue(channel.bot, "Lưu ý: đừng gửi mã OTP cho ai.")  # sent moments later
     assert "OTP" in await citizen.inbox()
     second = next(i for i in content.intents.values() if i.title == shown[2])
@@ -133,7 +133,7 @@ async def test_a_later_message_without_choices_ends_the_old_numbers(
     channel: Harness, clock: FakeClock, content
 ) -> None:
     citizen = channel.person()
-    shown = choices(await citizen.say("chuyen doi so nghia la gi"))
+    shown = choices(await citizen.say("to cong nghe so"))
     second = next(i for i in content.intents.values() if i.title == shown[2])
     clock.advance(minutes=3)
     await queue(channel.bot, "💬 Lan: bác thử mấy lần rồi ạ?")  # a volunteer's question

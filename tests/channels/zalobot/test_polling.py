@@ -39,7 +39,7 @@ async def test_two_events_are_answered_and_the_loop_stops_on_the_stop_event(
         [
             refusal(502, 502, "Bad Gateway"),  # a hiccup: back off and poll again
             first,
-            [text_event("chuyen doi so nghia la gi", chat="chat-2", envelope=False)],
+            [text_event("to cong nghe so", chat="chat-2", envelope=False)],
             first,  # the platform repeated itself: answered once
         ]
     )
@@ -60,7 +60,7 @@ async def test_two_events_are_answered_and_the_loop_stops_on_the_stop_event(
 async def test_numbers_work_when_polling_too(bot: Bot, content) -> None:
     api = FakeZaloBotApi()
     runtime = make_runtime(bot, api)
-    api.updates.append(text_event("chuyen doi so nghia la gi", envelope=False))
+    api.updates.append(text_event("to cong nghe so", envelope=False))
     stop = asyncio.Event()
     loop = asyncio.create_task(runtime.run_polling(stop, **FAST))
     await until(lambda: len(api.sent()) == 1)
