@@ -39,6 +39,11 @@ CONNECTORS: tuple[tuple[str, ...], ...] = tuple(
     )
 )
 _BREAKS = re.compile(r"[?？!\n]+")
+_COMMAS = re.compile(r"[,;]+")
+# Words that open a new question right after a comma (folded).
+_COMMA_CONNECTORS = frozenset(
+    tuple(fold(phrase).split()) for phrase in ("và", "còn", "với cả", "vs", "thêm", "cùng với")
+)
 MIN_WORDS = 3
 MAX_PARTS = 4
 
@@ -60,10 +65,37 @@ def _cut_at_connectors(tokens: list[Token]) -> list[list[Token]]:
     return parts
 
 
+def _clauses(text: str, lexicon: Lexicon) -> list[str]:
+    """Cut at question marks and line breaks; at a comma only where a new question starts.
+
+    A comma starts a new question when the clause before it already asked one ("... ở đâu,")
+    or the clause after it opens with "và", "còn", "với cả"...: "làm căn cước ở đâu, và đăng ký
+    tạm trú thế nào". Other commas separate a story from its question and are kept.
+    """
+    clauses: list[str] = []
+    for piece in _BREAKS.split(text):
+        pending = ""
+        for clause in _COMMAS.split(piece):
+            if pending and _starts_question(pending, clause, lexicon):
+                clauses.append(pending)
+                pending = clause
+            else:
+                pending = f"{pending}, {clause}" if pending else clause
+        clauses.append(pending)
+    return clauses
+
+
+def _starts_question(before: str, clause: str, lexicon: Lexicon) -> bool:
+    opener = tuple(fold(clause).split()[:2])
+    if opener[:1] in _COMMA_CONNECTORS or opener in _COMMA_CONNECTORS:
+        return True
+    return bool(lexicon.question_kinds(normalize_tokens(before, lexicon)))
+
+
 def split_questions(text: str, lexicon: Lexicon) -> list[list[str]]:
     """The message's questions as lists of normalized words; one part when there is one."""
     parts: list[list[str]] = []
-    for piece in _BREAKS.split(text):
+    for piece in _clauses(text, lexicon):
         # Connectors are found on folded words before the lexicon drops or rewrites any; each
         # part is then normalized from the words as typed (marks decide teencode and fillers).
         for chunk in _cut_at_connectors(tokenize(piece)):

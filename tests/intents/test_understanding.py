@@ -18,6 +18,10 @@ from intents.questions import split_questions
         ("doi so dien thoai vneid khong dang nhap duoc, voi lai tra tien dien sao", 2),
         ("Làm căn cước ở đâu? Mất bao lâu thì có?", 2),
         ("vneid la gi? ?? ??", 1),  # empty parts are dropped
+        ("lam can cuoc o dau, va dang ky tam tru the nao", 2),  # ", và" opens a question
+        ("làm căn cước ở đâu, đăng ký tạm trú thế nào", 2),  # the first clause asked already
+        ("VNeID và dịch vụ công là gì", 1),  # "và" without a comma joins one question
+        ("bố tôi 72 tuổi, chiều nay có người gọi, giờ làm sao", 1),  # a story, then a question
         ("ok?", 1),
         ("", 0),
     ],
