@@ -84,15 +84,23 @@ def test_content_check_fails_with_precise_errors(tmp_path, capsys) -> None:
 def test_eval_json_has_the_headline_figures(capsys) -> None:
     assert main(["eval", "--format", "json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert figures["in_scope_accuracy"] >= 0.95
+    assert figures["experience"]["helped"] >= 0.95
+    assert figures["experience"]["declined"] >= 0.94
     assert figures["oos_rejection"] >= 0.90
     assert len(figures["threshold_sweep"]) > 5
+    assert figures["per_intent_experience"]["dvc.login"]["n"] > 10
 
 
 def test_eval_text_report(capsys) -> None:
     assert main(["eval", "--errors", "3"]) == 0
     out = capsys.readouterr().out
-    for heading in ("in-scope accuracy", "macro-F1", "Most confused pairs", "Threshold sweep"):
+    for heading in (
+        "What citizens get",
+        "in-scope accuracy",
+        "macro-F1",
+        "Most confused pairs",
+        "Threshold sweep",
+    ):
         assert heading in out
 
 

@@ -42,20 +42,40 @@ def test_report_has_every_figure(matcher) -> None:
 @pytest.fixture(scope="module")
 def report(matcher):
     cases = load_cases(DATA / "eval_set.jsonl")
-    assert len(cases) >= 400
-    assert sum(1 for c in cases if c.intent is None) >= 60
+    assert len(cases) >= 1400
+    assert sum(1 for c in cases if c.intent is None) >= 300
+    assert sum(1 for c in cases if c.also) >= 25
     return evaluate(matcher, cases).as_dict()
 
 
-def test_in_scope_accuracy_is_at_least_95_percent(report) -> None:
-    assert report["in_scope_accuracy"] >= 0.95, report["confused_pairs"]
+# The gates below are what citizens get on the evaluation set (written apart from the
+# examples; 894 of its messages by writers who never saw them). They sit a little under the
+# figures measured when they were set, so a change that makes the bot worse fails here.
 
 
-def test_out_of_scope_rejection_is_at_least_90_percent(report) -> None:
-    assert report["oos_rejection"] >= 0.90, [e for e in report["errors"] if e["gold"] is None]
+def test_wrong_answers_stay_rare(report) -> None:
+    wrong = [e for e in report["errors"] if e["outcome"] == "wrong"]
+    assert report["experience"]["wrong_answer_rate"] <= 0.015, wrong[:20]
+
+
+def test_citizens_are_helped(report) -> None:
+    x = report["experience"]
+    assert x["helped"] >= 0.95, report["confused_pairs"]
+    assert x["clarified_in_scope"] <= 0.20
+    assert x["clarified_with_gold"] >= 0.90
+
+
+def test_out_of_scope_messages_are_declined(report) -> None:
+    x = report["experience"]
+    assert x["declined"] >= 0.94, [e for e in report["errors"] if e["gold"] is None][:20]
+
+
+def test_two_questions_are_both_answered(report) -> None:
+    assert report["experience"]["two_questions_both_answered"] >= 0.65
 
 
 def test_every_taxonomy_intent_is_evaluated(report, content) -> None:
     labelled = set(report["per_intent"]) - {"<out_of_scope>"}
     top_level = {i for i in content.intents if i.count(".") == 1 and not i.startswith("oos.")}
-    assert labelled == top_level
+    assert top_level <= labelled
+    assert labelled <= set(content.intents)
