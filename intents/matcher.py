@@ -72,7 +72,10 @@ class Tuning:
     bm25_weight: float = 0.6
     bm25_saturation: float = 12.0
     coverage_power: float = 0.35
-    rescore_top: int = 5
+    rescore_top: int = 3
+    # The fuzzy re-score reads at most this many words: its cost grows with length, and a long
+    # message's question is nearly always early (BM25 still reads every word).
+    fuzzy_words: int = 40
     typo_cutoff: float = 80.0
     typo_min_length: int = 4
     # How much an intent loses when its examples rarely ask the kind of question the message
@@ -227,7 +230,7 @@ class Matcher:
             return []
         tuning = self.tuning
         top = sorted(bm25.items(), key=lambda item: item[1], reverse=True)[: tuning.rescore_top]
-        query = " ".join(words)
+        query = " ".join(words[: tuning.fuzzy_words])
         kinds = self.lexicon.question_kinds(words)
         scored: list[Candidate] = []
         for doc_id, raw in top:

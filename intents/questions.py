@@ -45,7 +45,7 @@ _COMMA_CONNECTORS = frozenset(
     tuple(fold(phrase).split()) for phrase in ("và", "còn", "với cả", "vs", "thêm", "cùng với")
 )
 MIN_WORDS = 3
-MAX_PARTS = 4
+MAX_PARTS = 3
 
 
 def _cut_at_connectors(tokens: list[Token]) -> list[list[Token]]:
@@ -75,21 +75,18 @@ def _clauses(text: str, lexicon: Lexicon) -> list[str]:
     clauses: list[str] = []
     for piece in _BREAKS.split(text):
         pending = ""
+        asked = False  # whether the last clause of `pending` asked a question
         for clause in _COMMAS.split(piece):
-            if pending and _starts_question(pending, clause, lexicon):
+            opener = tuple(fold(clause).split()[:2])
+            opens = opener[:1] in _COMMA_CONNECTORS or opener in _COMMA_CONNECTORS
+            if pending and (opens or asked):
                 clauses.append(pending)
                 pending = clause
             else:
                 pending = f"{pending}, {clause}" if pending else clause
+            asked = bool(lexicon.question_kinds(normalize_tokens(clause, lexicon)))
         clauses.append(pending)
     return clauses
-
-
-def _starts_question(before: str, clause: str, lexicon: Lexicon) -> bool:
-    opener = tuple(fold(clause).split()[:2])
-    if opener[:1] in _COMMA_CONNECTORS or opener in _COMMA_CONNECTORS:
-        return True
-    return bool(lexicon.question_kinds(normalize_tokens(before, lexicon)))
 
 
 def split_questions(text: str, lexicon: Lexicon) -> list[list[str]]:
