@@ -20,11 +20,10 @@ import argparse
 import random
 import resource
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import tempfile
 
 from rapidfuzz import fuzz, process, utils
 
@@ -216,8 +215,12 @@ def main() -> None:
     report = evaluate(matcher, cases).as_dict()
     print(f"\nWhat citizens get on the evaluation set ({len(cases)} messages):")
     print(experience_line("matcher", report["experience"]))
-    print(experience_line("baseline token_set, folded", baseline_experience(strong_baseline, cases)))
-    print(experience_line("baseline extractOne(WRatio)", baseline_experience(naive_baseline, cases)))
+    print(
+        experience_line("baseline token_set, folded", baseline_experience(strong_baseline, cases))
+    )
+    print(
+        experience_line("baseline extractOne(WRatio)", baseline_experience(naive_baseline, cases))
+    )
     print(f"  (baselines answer at score_cutoff {BASELINE_CUTOFF:.0f} and never ask)")
 
     junk = bad_input(len(messages) // 10)

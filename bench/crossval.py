@@ -85,10 +85,14 @@ def grid(base: Thresholds) -> list[Thresholds]:
 
 def table(name: str, matcher: Matcher, rows: Sequence[Ranked], target: float) -> None:
     current = matcher.thresholds
-    print(f"\n== {name}: {sum(1 for c, _ in rows if c.intent)} in scope, "
-          f"{sum(1 for c, _ in rows if not c.intent)} out of scope")
-    header = (f"{'answer':>6} {'ask':>5} {'gap':>5} {'win':>5} | {'wrong':>6} {'helped':>6} "
-              f"{'right':>6} {'asked':>6} {'declined':>8}")
+    print(
+        f"\n== {name}: {sum(1 for c, _ in rows if c.intent)} in scope, "
+        f"{sum(1 for c, _ in rows if not c.intent)} out of scope"
+    )
+    header = (
+        f"{'answer':>6} {'ask':>5} {'gap':>5} {'win':>5} | {'wrong':>6} {'helped':>6} "
+        f"{'right':>6} {'asked':>6} {'declined':>8}"
+    )
     print(header)
     scored = [(t, score(matcher, rows, t)) for t in grid(current)]
     good = [(t, x) for t, x in scored if x["wrong_answer_rate"] <= target]
@@ -101,10 +105,12 @@ def table(name: str, matcher: Matcher, rows: Sequence[Ranked], target: float) ->
     )
     now = score(matcher, rows, current)
     for label, (t, x) in [("now", (current, now)), *[("", g) for g in good[:8]]]:
-        print(f"{t.answer_threshold:>6.2f} {t.ask_from:>5.2f} {t.ambiguity_gap:>5.2f} "
-              f"{t.choice_window:>5.2f} | {x['wrong_answer_rate']:>6.3f} {x['helped']:>6.3f} "
-              f"{x['answered_right']:>6.3f} {x['clarified_in_scope']:>6.3f} "
-              f"{x['declined']:>8.3f} {label}")
+        print(
+            f"{t.answer_threshold:>6.2f} {t.ask_from:>5.2f} {t.ambiguity_gap:>5.2f} "
+            f"{t.choice_window:>5.2f} | {x['wrong_answer_rate']:>6.3f} {x['helped']:>6.3f} "
+            f"{x['answered_right']:>6.3f} {x['clarified_in_scope']:>6.3f} "
+            f"{x['declined']:>8.3f} {label}"
+        )
 
 
 def confusions(matcher: Matcher, rows: Sequence[Ranked], top: int = 12) -> None:

@@ -231,7 +231,10 @@ class Dialogue:
         return tuple(Button(titles[t], payloads.encode("topic", t)) for t in MENU_TOPICS)
 
     def _main_menu(self, text: str) -> Reply:
-        buttons = (*self._topic_buttons(), Button(self.text.person_button, payloads.encode("person")))
+        buttons = (
+            *self._topic_buttons(),
+            Button(self.text.person_button, payloads.encode("person")),
+        )
         return Reply(text, buttons)
 
     def _topic_menu(self, topic: str) -> Reply:

@@ -177,7 +177,7 @@ def _parse(path: Path, root: Path, model: type[_Model], problems: list[Problem])
 
 
 def load_lexicon(root: Path, problems: list[Problem] | None = None) -> Lexicon:
-    """Build the folded lexicon from `lexicon/teencode.yaml`, `synonyms.yaml` and `openers.yaml`."""
+    """The folded word tables of `content/lexicon/` (teencode, synonyms, openers, questions)."""
     sink: list[Problem] = [] if problems is None else problems
     teencode_file = _parse(root / "lexicon" / "teencode.yaml", root, TeencodeFile, sink)
     synonyms_file = _parse(root / "lexicon" / "synonyms.yaml", root, SynonymsFile, sink)

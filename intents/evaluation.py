@@ -182,7 +182,9 @@ def _outcome(case: EvalCase, result: MatchResult) -> str:
         return "declined"
     if result.action == "clarify":
         gold = case.intent
-        return "asked" if any(covers(c.intent, gold) for c in result.choices) else "asked without it"
+        return (
+            "asked" if any(covers(c.intent, gold) for c in result.choices) else "asked without it"
+        )
     second = result.also.intent if result.also is not None else None
     return "ok" if covers(result.intent, case.intent) or covers(second, case.intent) else "wrong"
 
@@ -224,7 +226,8 @@ def experience(cases: Sequence[EvalCase], results: Sequence[MatchResult]) -> dic
     both = 0
     for case, result in two:
         given = {r.intent for r in (result, result.also) if r is not None and r.action == "answer"}
-        both += all(any(covers(g, gold) for g in given) for gold in (case.intent, case.also))
+        golds = [gold for gold in (case.intent, case.also) if gold is not None]
+        both += all(any(covers(g, gold) for g in given) for gold in golds)
     return {
         "answered_right": _ratio(right, n_in),
         "answered_wrong_in_scope": _ratio(wrong_in, n_in),
@@ -360,7 +363,8 @@ def render_text(report: EvalReport, show_errors: int = 25) -> str:
         "What citizens get:",
         f"  in scope: answered right {x['answered_right']:.3f}, helped (right or among the "
         f"choices) {x['helped']:.3f}, asked to choose {x['clarified_in_scope']:.3f}, "
-        f"answered wrong {x['answered_wrong_in_scope']:.3f}, declined {x['in_scope_declined']:.3f}",
+        f"answered wrong {x['answered_wrong_in_scope']:.3f}, "
+        f"declined {x['in_scope_declined']:.3f}",
         f"  out of scope: declined {x['declined']:.3f}, answered {x['oos_answered_in_scope']:.3f},"
         f" asked to choose {x['oos_clarified']:.3f}",
         f"  wrong answers over all messages {x['wrong_answer_rate']:.3f}",

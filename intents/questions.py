@@ -1,4 +1,4 @@
-"""Find the separate questions in one message ("... không đăng nhập được, với lại trả tiền điện sao").
+"""Find the separate questions in one message ("... không đăng nhập được, với lại trả tiền sao").
 
 A citizen often asks two things at once. The message is cut at question marks and line breaks,
 then at explicit connectors that start a new question ("với lại", "ngoài ra", "hỏi thêm"...).
