@@ -109,8 +109,12 @@ class Dialogue:
         replies, state = await self._answer(result.intent, message, state, handoff)
         second = result.also
         if second is not None and second.intent is not None and state.flow is None:
-            # Two questions in one message: answer both, in turn, never drop one silently.
-            more, state = await self._answer(second.intent, message, state, handoff)
+            # Two questions in one message: answer both, in turn, never drop one silently; a
+            # second question the bot is unsure of gets "did you mean".
+            if second.action == "clarify":
+                more, state = self._clarify(second, state)
+            else:
+                more, state = await self._answer(second.intent, message, state, handoff)
             if more:
                 first = more[0]
                 more[0] = replace(first, text=f"{self.text.second_question}\n{first.text}")

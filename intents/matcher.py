@@ -312,18 +312,22 @@ class Matcher:
         parts = split_questions(clipped, self.lexicon)
         if len(parts) < 2:
             return whole
-        answers: list[MatchResult] = []
+        found: list[MatchResult] = []  # each question's answer, or its "did you mean"
         for part in parts:
             result = self.decide(text, self.rank_words(part))
-            if result.action != "answer" or _is_small_talk(result.intent):
+            if result.action == "fallback" or _is_small_talk(result.intent):
                 continue
-            if any(_related(result.intent, seen.intent) for seen in answers):
+            if any(_related(result.intent, seen.intent) for seen in found):
                 continue
-            answers.append(result)
-        if len(answers) < 2:
+            found.append(result)
+        answers = [r for r in found if r.action == "answer"]
+        if not answers or len(found) < 2:
             return whole
-        # Answered in the order the citizen asked.
-        return replace(answers[0], also=answers[1])
+        # Answered in the order the citizen asked; a second question the bot is unsure of is
+        # asked about ("did you mean"), never dropped.
+        first = answers[0]
+        second = next(r for r in found if r is not first)
+        return replace(first, also=second)
 
     def match_many(self, texts: Iterable[str]) -> list[MatchResult]:
         """Match several messages (for evaluation and benchmarks)."""

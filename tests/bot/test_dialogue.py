@@ -215,3 +215,20 @@ async def test_a_citizen_sending_an_otp_is_warned_first(dialogue: Dialogue, cont
 async def test_ordinary_numbers_do_not_trigger_the_warning(dialogue: Dialogue, content) -> None:
     replies = await dialogue.handle(text("ngay 10/10 nam 2025 co hoat dong gi"))
     assert all(r.text != content.messages.secret_warning for r in replies)
+
+
+async def test_an_unclear_second_question_is_asked_about_not_dropped(
+    dialogue: Dialogue, content, store
+) -> None:
+    replies = await dialogue.handle(
+        text("quên mật khẩu VNeID thì làm sao, với lại tổ công nghệ số")
+    )
+    assert replies[0].intent == "vneid.account_issue"
+    assert len(replies) == 2
+    asked = replies[1]
+    assert asked.text.startswith(content.messages.second_question)
+    assert content.messages.clarify_prompt in asked.text
+    offered = [b.payload.removeprefix("i:") for b in asked.buttons[:-1]]
+    assert offered
+    assert all(o.startswith("team.") for o in offered)
+    assert (await store.load(ALICE)).pending_choices == tuple(offered)
