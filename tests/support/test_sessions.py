@@ -329,18 +329,23 @@ async def test_an_unknown_place_asks_again_and_never_guesses(people, bot: Bot):
     assert "Đã dừng" in texts(await citizen.say("huy"))
 
 
+async def intake_until_consent(citizen: Person) -> str:
+    """The intake up to the consent question (a request by message); returns that question."""
+    await citizen.say("toi can nguoi giup")
+    await citizen.press("VNeID")
+    await citizen.say("xa ia grai gia lai")
+    await citizen.press("Ia Grai")
+    await citizen.say("khong dang nhap duoc vneid")
+    return texts(await citizen.press("Nhắn tin"))
+
+
 async def test_a_commune_without_a_team_is_told_the_truth(people, bot: Bot, engine):
     """No team in the commune: the request goes to the coordinators, and the citizen is told
     exactly that (not that a team leader was told)."""
     operator = people("operator")
     await operator.say("/toi")  # the operator exists in the database
     citizen = people("citizen")
-    await citizen.say("toi can nguoi giup")
-    await citizen.press("VNeID")
-    await citizen.say("xa ia grai gia lai")
-    await citizen.press("Ia Grai")
-    await citizen.say("khong dang nhap duoc vneid")
-    await citizen.press("Nhắn tin")
+    await intake_until_consent(citizen)
     opened = texts(await citizen.press("Không đồng ý"))
     assert "Mã yêu cầu: HT-" in opened
     assert "cán bộ điều phối" in opened
@@ -351,12 +356,7 @@ async def test_a_commune_without_a_team_is_told_the_truth(people, bot: Bot, engi
 @pytest.mark.parametrize("config", [SupportConfig()])  # no operators configured
 async def test_nobody_to_tell_is_said_honestly(people, bot: Bot, config):
     citizen = people("citizen")
-    await citizen.say("toi can nguoi giup")
-    await citizen.press("VNeID")
-    await citizen.say("xa ia grai gia lai")
-    await citizen.press("Ia Grai")
-    await citizen.say("khong dang nhap duoc vneid")
-    consent = texts(await citizen.press("Nhắn tin"))
+    consent = await intake_until_consent(citizen)
     assert f"{config.retention_days} ngày" in consent  # how long the phone number is kept
     assert "đơn vị vận hành" in consent  # who keeps it
     opened = texts(await citizen.press("Không đồng ý"))
