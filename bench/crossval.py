@@ -72,8 +72,8 @@ def replace_thresholds(matcher: Matcher, thresholds: Thresholds) -> Matcher:
 
 
 def grid(base: Thresholds) -> list[Thresholds]:
-    answers = (0.5, 0.55, 0.6, 0.65, 0.7)
-    asks = (0.4, 0.45, 0.5, 0.55, 0.6)
+    answers = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+    asks = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
     gaps = (0.03, 0.05, 0.07, 0.1)
     windows = (0.05, 0.1)
     return [

@@ -1,10 +1,10 @@
 """Build the matcher from the content, fast: light imports and a cached index per content version.
 
-Normalizing every example is the costly part of start-up (thousands of examples, each folded,
-teencode-expanded and rewritten). The normalized keys depend only on the examples and the
-lexicon, so they are written once per content version to a JSON file in the cache folder and
-read back on the next start; anything else (an edited example, a new synonym) is a new version
-and the keys are built again. JSON, not pickle: a file in a writable folder must never run code.
+Normalizing every example and training the perceptron are the costly parts of start-up
+(thousands of examples; about 2 s in all). Both depend only on the examples and the lexicon, so
+they are written once per content version to a JSON file in the cache folder and read back on
+the next start; anything else (an edited example, a new synonym) is a new version and they are
+built again. JSON, not pickle: a file in a writable folder must never run code.
 
 This module imports no database, web or channel code, so `trolyso match` starts quickly.
 """
@@ -20,11 +20,12 @@ from pathlib import Path
 
 from content import Content
 from intents import Matcher, Thresholds
+from intents.perceptron import Weights
 
 __all__ = ["build_matcher", "content_version", "thresholds_of"]
 
 logger = logging.getLogger(__name__)
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def thresholds_of(content: Content) -> Thresholds:
@@ -61,21 +62,29 @@ def content_version(content: Content) -> str:
     return digest.hexdigest()[:24]
 
 
-def _read(path: Path) -> list[tuple[str, list[str]]] | None:
+Index = tuple[list[tuple[str, list[str]]], Weights]
+
+
+def _read(path: Path) -> Index | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         keyed = [(str(item[0]), [str(key) for key in item[1]]) for item in data["intents"]]
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        weights: Weights = {
+            str(feature): {str(intent): float(value) for intent, value in row.items()}
+            for feature, row in data["weights"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
-    return keyed
+    return keyed, weights
 
 
-def _write(path: Path, keyed: list[tuple[str, list[str]]]) -> None:
+def _write(path: Path, index: Index) -> None:
+    keyed, weights = index
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump({"intents": keyed}, stream, ensure_ascii=False)
+            json.dump({"intents": keyed, "weights": weights}, stream, ensure_ascii=False)
         os.replace(temporary, path)  # atomic: another worker never reads half a file
     except OSError as exc:  # a read-only disk only costs start-up time
         logger.warning("matcher index cache not written: %s", exc.__class__.__name__)
@@ -94,11 +103,12 @@ def _build(content: Content, cache_dir: Path | None) -> Matcher:
     if cache_dir is None:
         return Matcher(_entries(content), content.lexicon, thresholds)
     path = cache_dir / f"index-{content_version(content)}.json"
-    keyed = _read(path)
-    if keyed is not None:
-        return Matcher.from_keys(keyed, content.lexicon, thresholds)
+    cached = _read(path)
+    if cached is not None:
+        keyed, weights = cached
+        return Matcher.from_keys(keyed, content.lexicon, thresholds, weights=weights)
     matcher = Matcher(_entries(content), content.lexicon, thresholds)
-    _write(path, matcher.keys())
+    _write(path, (matcher.keys(), matcher.weights))
     for old in cache_dir.glob("index-*.json"):
         if old != path:
             old.unlink(missing_ok=True)  # earlier versions are never read again

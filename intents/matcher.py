@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 from intents.bm25 import BM25Index, terms_of
 from intents.lexicon import Lexicon
 from intents.normalize import normalize_tokens
+from intents.perceptron import Weights, scores, train
 from intents.questions import split_questions
 
 __all__ = ["Action", "Candidate", "MatchResult", "Matcher", "Thresholds", "Tuning"]
@@ -81,6 +82,9 @@ class Tuning:
     # How much an intent loses when its examples rarely ask the kind of question the message
     # asks (what / why / when / where...): its score is multiplied by 1 - weight * (1 - share).
     question_weight: float = 0.1
+    # How much the averaged perceptron (intents/perceptron.py) moves a candidate's score: its
+    # score for the intent, as a share of its strongest score for the message, times this.
+    perceptron_weight: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -139,10 +143,12 @@ class Matcher:
         lexicon: Lexicon,
         thresholds: Thresholds | None = None,
         tuning: Tuning | None = None,
+        weights: Weights | None = None,
     ) -> Matcher:
-        """A matcher from examples already normalized (`keys()` of an earlier matcher)."""
+        """A matcher from examples already normalized (`keys()` and `weights` of an earlier
+        matcher): nothing is normalized or trained again."""
         matcher = cls.__new__(cls)
-        matcher._build(keyed, lexicon, thresholds, tuning)
+        matcher._build(keyed, lexicon, thresholds, tuning, weights)
         return matcher
 
     def keys(self) -> list[tuple[str, list[str]]]:
@@ -155,6 +161,7 @@ class Matcher:
         lexicon: Lexicon,
         thresholds: Thresholds | None,
         tuning: Tuning | None,
+        weights: Weights | None = None,
     ) -> None:
         self.lexicon = lexicon
         self.thresholds = thresholds or Thresholds()
@@ -171,6 +178,10 @@ class Matcher:
             documents.append([term for example in words for term in terms_of(example)])
             self.vocabularies.append(frozenset(w for example in words for w in example))
         self.index = BM25Index(documents)
+        self.positions = {intent_id: doc_id for doc_id, intent_id in enumerate(self.intent_ids)}
+        if weights is None and self.tuning.perceptron_weight > 0:
+            weights = train(keyed)
+        self.weights: Weights = weights or {}
         # Which kinds of question each intent's examples ask, as a share of the most asked one.
         self.question_shares: list[dict[str, float]] = []
         for keys in self.examples:
@@ -230,6 +241,14 @@ class Matcher:
             return []
         tuning = self.tuning
         top = sorted(bm25.items(), key=lambda item: item[1], reverse=True)[: tuning.rescore_top]
+        learned = scores(self.weights, set(terms_of(words))) if self.weights else {}
+        strongest = max((abs(value) for value in learned.values()), default=0.0) or 1.0
+        if learned:
+            # The perceptron's favourite joins the candidates when BM25 ranked it lower.
+            favourite = max(learned.items(), key=lambda item: (item[1], item[0]))[0]
+            doc_id = self.positions.get(favourite)
+            if doc_id is not None and doc_id in bm25 and all(d != doc_id for d, _ in top):
+                top.append((doc_id, bm25[doc_id]))
         query = " ".join(words[: tuning.fuzzy_words])
         kinds = self.lexicon.question_kinds(words)
         scored: list[Candidate] = []
@@ -247,10 +266,13 @@ class Matcher:
                 shares = self.question_shares[doc_id]
                 share = max(shares.get(kind, 0.0) for kind in kinds)
                 fit = 1.0 - tuning.question_weight * (1.0 - min(share, 1.0))
+            intent_id = self.intent_ids[doc_id]
+            nudge = tuning.perceptron_weight * learned.get(intent_id, 0.0) / strongest
+            score = min(1.0, max(0.0, combined * coverage * fit + nudge))
             scored.append(
                 Candidate(
-                    self.intent_ids[doc_id],
-                    round(combined * coverage * fit, 4),
+                    intent_id,
+                    round(score, 4),
                     lexical=lexical,
                     fuzzy=fuzzy,
                     coverage=known,

@@ -61,7 +61,7 @@ def test_wrong_answers_stay_rare(report) -> None:
 def test_citizens_are_helped(report) -> None:
     x = report["experience"]
     assert x["helped"] >= 0.95, report["confused_pairs"]
-    assert x["clarified_in_scope"] <= 0.20
+    assert x["clarified_in_scope"] <= 0.10
     assert x["clarified_with_gold"] >= 0.90
 
 
@@ -71,7 +71,7 @@ def test_out_of_scope_messages_are_declined(report) -> None:
 
 
 def test_two_questions_are_both_answered(report) -> None:
-    assert report["experience"]["two_questions_both_answered"] >= 0.65
+    assert report["experience"]["two_questions_both_answered"] >= 0.75
 
 
 def test_every_taxonomy_intent_is_evaluated(report, content) -> None:

@@ -122,6 +122,7 @@ def test_the_index_cache_is_used_and_renewed_when_content_changes(content, tmp_p
     assert written.name == f"index-{content_version(content)}.json"
     again = build_matcher(content, cache)
     assert again.keys() == first.keys()
+    assert again.weights == first.weights  # the perceptron is read back, not trained again
     text = "cho bac hoi lam can cuoc o dau"
     assert again.match(text) == first.match(text)
     # A corrupt cache file is rebuilt, never trusted.
@@ -144,3 +145,28 @@ def test_the_index_cache_is_used_and_renewed_when_content_changes(content, tmp_p
     assert [p.name for p in cache.glob("index-*.json")] == [
         f"index-{content_version(changed)}.json"
     ]
+
+
+def test_the_perceptron_learns_what_tells_siblings_apart() -> None:
+    from intents.perceptron import scores, train
+
+    keyed = [
+        ("team.join", ["tham gia to cong nghe so", "dang ky lam thanh vien to cong nghe so"]),
+        ("team.contact", ["lien he to cong nghe so", "so dien thoai to cong nghe so o dau"]),
+    ]
+    weights = train(keyed)
+    assert weights == train(keyed)  # deterministic: the same content gives the same model
+    assert weights["tham"]["team.join"] > 0
+    assert weights["lien"]["team.contact"] > 0
+    found = scores(weights, ["muon", "tham", "gia", "to", "cong", "nghe", "so"])
+    assert max(found, key=lambda intent: found[intent]) == "team.join"
+
+
+def test_the_perceptron_nudge_can_be_switched_off(content) -> None:
+    from intents import Tuning
+
+    keyed = [(i.id, list(i.examples)) for i in content.intents.values()][:5]
+    plain = Matcher(keyed, content.lexicon, tuning=Tuning(perceptron_weight=0.0))
+    assert plain.weights == {}
+    learned = Matcher(keyed, content.lexicon)
+    assert learned.weights
