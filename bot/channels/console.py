@@ -30,7 +30,7 @@ Poll = Callable[[], Awaitable[list[Reply]]]
 
 def render(reply: Reply, first_number: int = 1) -> str:
     """Show a reply as text followed by numbered choices."""
-    who = "Bot (sửa tin trước)" if reply.edit_of else "Bot"
+    who = "Trợ lý số (sửa tin trước)" if reply.edit_of else "Trợ lý số"
     lines = [f"{who}: {reply.text}"]
     for number, button in enumerate(plain_buttons(reply.buttons), start=first_number):
         lines.append(f"  [{number}] {button.title}")

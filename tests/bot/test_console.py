@@ -14,7 +14,7 @@ async def run_console(dialogue, lines: str) -> str:
 
 async def test_a_whole_console_chat(dialogue, content) -> None:
     transcript = await run_console(dialogue, "quen mat khau vneid\n\n1\n/thoat\n")
-    assert transcript.count("Bot: ") == 3  # greeting, answer, the pressed follow-up
+    assert transcript.count("Trợ lý số: ") == 3  # greeting, answer, the pressed follow-up
     assert content.intents["vneid.account_issue"].answer.splitlines()[0] in transcript
     first_follow_up = content.intents["vneid.account_issue"].follow_ups[0]
     assert content.intents[first_follow_up].answer.splitlines()[0] in transcript
@@ -33,7 +33,7 @@ async def test_end_of_input_ends_the_chat(dialogue) -> None:
 
 def test_render_numbers_buttons() -> None:
     reply = Reply("Chào", (Button("Một", "m"), Button("Hai", "h")))
-    assert render(reply, first_number=3) == "Bot: Chào\n  [3] Một\n  [4] Hai"
+    assert render(reply, first_number=3) == "Trợ lý số: Chào\n  [3] Một\n  [4] Hai"
 
 
 def test_a_relayed_line_keeps_the_numbers_shown_before(tmp_path) -> None:
