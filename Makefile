@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint bench db-upgrade clean
+.PHONY: run serve test lint bench index db-upgrade clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 
 db-upgrade: $(STAMP)
 	$(BIN)/trolyso db upgrade
+
+## make index: rebuild the matcher index shipped with the content (after editing content/).
+index: $(STAMP)
+	$(BIN)/trolyso content index
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_match.py

@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     content_sub = content.add_subparsers(dest="content_command", required=True)
     content_sub.add_parser("check", help="validate content and report colliding examples")
     content_sub.add_parser("ids", help="print every intent id, one per line")
+    content_sub.add_parser(
+        "index",
+        help="build the matcher's index (normalized examples, perceptron) into the content "
+        "folder, so that a fresh installation starts quickly",
+    )
     return parser
 
 
@@ -370,6 +375,13 @@ def _cmd_content(settings: Settings, command: str) -> int:
     if command == "ids":
         for intent_id in sorted(content.intents):
             print(intent_id)
+        return EXIT_OK
+    if command == "index":
+        from bot.matching import SHIPPED_INDEX, write_index
+
+        target = Path(settings.content_dir) / SHIPPED_INDEX
+        version = write_index(content, target)
+        print(f"Wrote {target} (content version {version}).")
         return EXIT_OK
     today = datetime.now(UTC).date()
     problems = [

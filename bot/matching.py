@@ -6,11 +6,16 @@ they are written once per content version to a JSON file in the cache folder and
 the next start; anything else (an edited example, a new synonym) is a new version and they are
 built again. JSON, not pickle: a file in a writable folder must never run code.
 
+The shipped content carries its own index (`content/matcher-index.json.gz`, written by
+`trolyso content index`), so even the first start of a fresh installation is quick; a test
+keeps it in step with the content.
+
 This module imports no database, web or channel code, so `trolyso match` starts quickly.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -22,10 +27,11 @@ from content import Content
 from intents import Matcher, Thresholds
 from intents.perceptron import Weights
 
-__all__ = ["build_matcher", "content_version", "thresholds_of"]
+__all__ = ["SHIPPED_INDEX", "build_matcher", "content_version", "thresholds_of", "write_index"]
 
 logger = logging.getLogger(__name__)
 CACHE_FORMAT = 2
+SHIPPED_INDEX = "matcher-index.json.gz"
 
 
 def thresholds_of(content: Content) -> Thresholds:
@@ -65,17 +71,46 @@ def content_version(content: Content) -> str:
 Index = tuple[list[tuple[str, list[str]]], Weights]
 
 
+def _parse(data: object) -> Index:
+    if not isinstance(data, dict):
+        raise TypeError("not an index")
+    keyed = [(str(item[0]), [str(key) for key in item[1]]) for item in data["intents"]]
+    weights: Weights = {
+        str(feature): {str(intent): float(value) for intent, value in row.items()}
+        for feature, row in data["weights"].items()
+    }
+    return keyed, weights
+
+
 def _read(path: Path) -> Index | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        keyed = [(str(item[0]), [str(key) for key in item[1]]) for item in data["intents"]]
-        weights: Weights = {
-            str(feature): {str(intent): float(value) for intent, value in row.items()}
-            for feature, row in data["weights"].items()
-        }
+        return _parse(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
-    return keyed, weights
+
+
+def _read_shipped(content: Content, version: str) -> Index | None:
+    """The index shipped beside the content, if it was built from this very content."""
+    if content.root is None:
+        return None
+    try:
+        with gzip.open(content.root / SHIPPED_INDEX, "rt", encoding="utf-8") as stream:
+            data = json.load(stream)
+        if data.get("version") != version:
+            return None
+        return _parse(data)
+    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+
+
+def write_index(content: Content, path: Path) -> str:
+    """Build the index of this content and write it, gzipped, to `path`; returns its version."""
+    version = content_version(content)
+    matcher = Matcher(_entries(content), content.lexicon, thresholds_of(content))
+    payload = {"version": version, "intents": matcher.keys(), "weights": matcher.weights}
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    path.write_bytes(gzip.compress(data.encode("utf-8"), compresslevel=9, mtime=0))
+    return version
 
 
 def _write(path: Path, index: Index) -> None:
@@ -91,7 +126,8 @@ def _write(path: Path, index: Index) -> None:
 
 
 def build_matcher(content: Content, cache_dir: Path | None = None) -> Matcher:
-    """The matcher for this content; with `cache_dir`, normalized keys are cached per version."""
+    """The matcher for this content: from the shipped or cached index of this content version
+    when there is one, else built (and, with `cache_dir`, cached for the next start)."""
     matcher = _build(content, cache_dir)
     # A button title typed back (Zalo Bot shows buttons as numbered text) means that button.
     matcher.pin((intent.id, intent.title) for intent in content.intents.values())
@@ -100,14 +136,15 @@ def build_matcher(content: Content, cache_dir: Path | None = None) -> Matcher:
 
 def _build(content: Content, cache_dir: Path | None) -> Matcher:
     thresholds = thresholds_of(content)
-    if cache_dir is None:
-        return Matcher(_entries(content), content.lexicon, thresholds)
-    path = cache_dir / f"index-{content_version(content)}.json"
-    cached = _read(path)
+    version = content_version(content)
+    path = cache_dir / f"index-{version}.json" if cache_dir is not None else None
+    cached = (_read(path) if path else None) or _read_shipped(content, version)
     if cached is not None:
         keyed, weights = cached
         return Matcher.from_keys(keyed, content.lexicon, thresholds, weights=weights)
     matcher = Matcher(_entries(content), content.lexicon, thresholds)
+    if path is None or cache_dir is None:
+        return matcher
     _write(path, (matcher.keys(), matcher.weights))
     for old in cache_dir.glob("index-*.json"):
         if old != path:

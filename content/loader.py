@@ -89,6 +89,7 @@ class Content:
     lexicon: Lexicon
     support: SupportTexts
     warnings: tuple[Problem, ...] = field(default=())
+    root: Path | None = None  # the folder it was loaded from
 
     def in_topic(self, topic: str) -> list[Intent]:
         """Top-level (two-part id) intents of a topic, in file order, for menus."""
@@ -296,4 +297,5 @@ def load_content(root: Path | None = None) -> Content:
         lexicon=lexicon,
         support=support,
         warnings=tuple(problems),
+        root=root,
     )

@@ -116,6 +116,9 @@ def test_evaluation_scores_what_citizens_get(matcher: Matcher) -> None:
 
 
 def test_the_index_cache_is_used_and_renewed_when_content_changes(content, tmp_path) -> None:
+    from dataclasses import replace
+
+    content = replace(content, root=None)  # no shipped index: the cache is the only source
     cache = tmp_path / "cache"
     first = build_matcher(content, cache)
     [written] = list(cache.glob("index-*.json"))
@@ -170,3 +173,36 @@ def test_the_perceptron_nudge_can_be_switched_off(content) -> None:
     assert plain.weights == {}
     learned = Matcher(keyed, content.lexicon)
     assert learned.weights
+
+
+def test_the_shipped_index_matches_the_shipped_content(content) -> None:
+    """A fresh installation starts quickly only if the shipped index was built from this
+    content: after editing content/, run `trolyso content index` (or `make index`)."""
+    import gzip
+
+    from bot.matching import SHIPPED_INDEX
+
+    assert content.root is not None
+    with gzip.open(content.root / SHIPPED_INDEX, "rt", encoding="utf-8") as stream:
+        shipped = json.load(stream)
+    assert shipped["version"] == content_version(content), "run: trolyso content index"
+    assert {intent for intent, _ in shipped["intents"]} == set(content.intents)
+
+
+def test_a_stale_or_broken_shipped_index_is_never_used(content, tmp_path) -> None:
+    import gzip
+    import shutil
+
+    from bot.matching import SHIPPED_INDEX
+
+    root = tmp_path / "content"
+    shutil.copytree(content.root, root)
+    stale = {"version": "0" * 24, "intents": [["dvc.login", ["nonsense"]]], "weights": {}}
+    (root / SHIPPED_INDEX).write_bytes(gzip.compress(json.dumps(stale).encode()))
+    from content import load_content
+
+    copy = load_content(root)
+    matcher = build_matcher(copy, tmp_path / "cache")
+    assert len(matcher.keys()) == len(copy.intents)  # rebuilt from the content itself
+    (root / SHIPPED_INDEX).write_bytes(b"not gzip at all")
+    assert len(build_matcher(load_content(root), tmp_path / "other").keys()) == len(copy.intents)
