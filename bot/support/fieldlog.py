@@ -95,7 +95,7 @@ class FieldLogDesk:
                 form["commune"] = choice
                 return [self._ask_place()], replace(state, step="place", form=form)
             case "place":
-                form["place"] = "" if choice == "skip" else mask(text[:200]).text
+                form["place"] = "" if choice == "skip" else mask(text, limit=200).text
                 return [self._ask_services([])], replace(state, step="services", form=form)
             case "services":
                 selected = [str(s) for s in form.get("services", [])]
@@ -123,7 +123,7 @@ class FieldLogDesk:
                 form["duration"] = None if choice == "skip" else int(value)
                 return [self._ask_notes()], replace(state, step="notes", form=form)
             case "notes":
-                form["notes"] = "" if choice == "skip" else mask(text[:1000]).text
+                form["notes"] = "" if choice == "skip" else mask(text, limit=1000).text
                 return await self._save(turn, person, form), replace(
                     state, flow=None, step=None, form={}
                 )

@@ -81,7 +81,7 @@ class Intake:
                 return self._on_place(state, form, choice, text)
             case "description":
                 if choice == "skip" or text:
-                    described = mask(text[:MAX_DESCRIPTION]).text if choice != "skip" else ""
+                    described = mask(text, limit=MAX_DESCRIPTION).text if choice != "skip" else ""
                     form["description"] = described
                     state = replace(state, step="mode", form=form)
                     replies = [self._ask_mode()]

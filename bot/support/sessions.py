@@ -28,6 +28,8 @@ from storage.models import HelpRequestRow, PersonRow, TimerRow
 from storage.vocabulary import OUTCOMES, ROLE_RANK, SERVICES
 
 Escalated = Literal["leaders", "operators", "nobody"]
+# Relayed text is stored in a 4,096-character column; masking can make a text longer.
+MAX_RELAY_CHARS = 4000
 
 __all__ = ["COMMENT_FLOW", "SERVICES_FLOW", "SessionDesk"]
 
@@ -235,7 +237,7 @@ class SessionDesk:
     async def relay_from_citizen(
         self, turn: Turn, request: HelpRequestRow, text: str
     ) -> list[Reply]:
-        masked = mask(text)
+        masked = mask(text, limit=MAX_RELAY_CHARS)
         await turn.requests.relay(request, "citizen", masked.text, turn.now)
         if request.volunteer_channel and request.volunteer_external_id:
             line = self.t(
@@ -252,7 +254,7 @@ class SessionDesk:
     async def relay_from_volunteer(
         self, turn: Turn, volunteer: PersonRow, request: HelpRequestRow, text: str
     ) -> list[Reply]:
-        masked = mask(text)
+        masked = mask(text, limit=MAX_RELAY_CHARS)
         await turn.requests.relay(request, "volunteer", masked.text, turn.now)
         line = self.t("relay_to_citizen", name=self._name(volunteer), text=masked.text)
         await self._tell_citizen(turn, request, Reply(line), sender_id=volunteer.id)
@@ -372,7 +374,7 @@ class SessionDesk:
             return [Reply(self.t("rating_done"))], done
         request = await turn.requests.by_ref(str(state.form.get("ref", "")))
         if request is not None and request.citizen_id == person.id:
-            request.rating_comment = mask(text.strip()[:500]).text
+            request.rating_comment = mask(text.strip(), limit=500).text
         return [Reply(self.t("rating_done"))], done
 
     # --- cancelling, handing back, transferring ------------------------------------------

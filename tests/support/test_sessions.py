@@ -364,3 +364,22 @@ async def test_nobody_to_tell_is_said_honestly(people, bot: Bot, config):
     assert "tổ trưởng" not in opened
     assert "cán bộ điều phối" not in opened
     assert "Bộ phận một cửa" in opened
+
+
+async def test_a_long_message_full_of_numbers_is_masked_then_fits(people, bot: Bot, engine):
+    """Masking makes a text longer ("0912345678" -> "[số điện thoại]"): a 3,750-character
+    message used to outgrow the 4,096-character column on PostgreSQL and be lost."""
+    _, lan, _ = await make_team(people)
+    citizen = people("citizen")
+    await ask_for_help(citizen)
+    await lan.send_payload(claim_payload(await lan.inbox()))
+    await citizen.inbox()
+    warned = texts(await citizen.say("goi 0912345678 " * 250))
+    assert warned == "" or "OTP" in warned
+    [relayed] = await lan.inbox()
+    assert "0912" not in relayed.text
+    async with session_factory(engine)() as session:
+        [stored] = [m.text for m in (await session.execute(select(RelayMessageRow))).scalars()]
+    assert len(stored) <= 4096
+    assert "0912" not in stored
+    assert stored.startswith("goi [số điện thoại]")
