@@ -207,7 +207,12 @@ class TeamDesk:
         team = await turn.teams.get(leader.team_id) if leader.team_id else None
         if team is None:
             return [Reply(self.t("invite_no_team"))]
-        numbers = [int(w) for w in arg.split() if w.isdigit()]
+        words = arg.split()
+        # Every argument must be a plain number: "/moi -1 -5" or "/moi nam" is refused with
+        # the usage line, never read as the defaults.
+        if len(words) > 2 or not all(w.isascii() and w.isdigit() for w in words):
+            return [Reply(self.t("invite_usage", max_uses=self.kit.config.max_invite_uses))]
+        numbers = [int(w) for w in words]
         uses = numbers[0] if numbers else 1
         days = numbers[1] if len(numbers) > 1 else self.kit.config.invite_days
         if not 1 <= uses <= self.kit.config.max_invite_uses or not 1 <= days <= 90:

@@ -383,3 +383,22 @@ async def test_a_long_message_full_of_numbers_is_masked_then_fits(people, bot: B
     assert len(stored) <= 4096
     assert "0912" not in stored
     assert stored.startswith("goi [số điện thoại]")
+
+
+@pytest.mark.parametrize("args", ["-1 -5", "-1", "2 -5", "nam", "2 7 9", "²", "0", "51", "2 91"])
+async def test_bad_invite_arguments_get_the_usage_line(people, bot: Bot, engine, args: str):
+    """`/moi -1 -5` used to create a 1-use, 7-day code silently."""
+    leader, _, _ = await make_team(people)
+    reply = texts(await leader.say(f"/moi {args}"))
+    assert "Cách dùng: /moi" in reply
+    assert "/thamgia" not in reply
+    async with session_factory(engine)() as session:
+        created = await session.scalar(
+            select(func.count()).where(AuditRow.action == "invite_created")
+        )
+    assert created == 1  # only the one make_team made
+
+
+async def test_no_arguments_still_mean_the_defaults(people, bot: Bot):
+    leader, _, _ = await make_team(people)
+    assert "/thamgia" in texts(await leader.say("/moi"))
