@@ -36,7 +36,15 @@ from storage.vocabulary import OUTCOMES, REQUEST_STATUSES, SERVICES, TOPICS
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Section", "render_csv", "render_png", "render_table", "render_xlsx", "sections"]
+__all__ = [
+    "Section",
+    "render_csv",
+    "render_png",
+    "render_table",
+    "render_xlsx",
+    "safe_text",
+    "sections",
+]
 
 Value = int | float | str | None
 
@@ -311,6 +319,14 @@ def render_table(report: Report) -> str:
 
 CSV_HEADERS = ("Phần", "Mã", "Mục", "Chỉ số", "Giá trị")
 BOM = "\ufeff"
+# A text cell starting with one of these is read as a formula by spreadsheet programs
+# (OWASP "CSV injection"): a volunteer named '=HYPERLINK("http://x","click")' must stay text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def safe_text(text: str) -> str:
+    """Text that no spreadsheet reads as a formula: OWASP's leading single quote when needed."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _csv_value(value: Value) -> str | int | float:
@@ -318,7 +334,14 @@ def _csv_value(value: Value) -> str | int | float:
         return ""
     if isinstance(value, float):
         return round(value, 2)
+    if isinstance(value, str):
+        return safe_text(value)
     return value
+
+
+def _csv_row(values: Sequence[Value]) -> list[str | int | float]:
+    """Every text cell neutralised, numbers left as numbers."""
+    return [_csv_value(value) for value in values]
 
 
 def render_csv(report: Report) -> str:
@@ -328,24 +351,32 @@ def render_csv(report: Report) -> str:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
+    writer.writerow(_csv_row(CSV_HEADERS))
     overview = "Tổng quan"
-    writer.writerow([overview, "", "Kỳ báo cáo", "Từ ngày", report.filter.start.isoformat()])
-    writer.writerow([overview, "", "Kỳ báo cáo", "Đến ngày", report.filter.end.isoformat()])
+    writer.writerow(
+        _csv_row([overview, "", "Kỳ báo cáo", "Từ ngày", report.filter.start.isoformat()])
+    )
+    writer.writerow(
+        _csv_row([overview, "", "Kỳ báo cáo", "Đến ngày", report.filter.end.isoformat()])
+    )
     for label, place in _scope(report):
-        writer.writerow([overview, "", "Phạm vi", label, place])
-    writer.writerow([overview, "", "Lập lúc", "", _generated(report)])
-    writer.writerow([overview, "", "Bản ghi DEMO", "Yêu cầu hỗ trợ", report.demo_requests])
-    writer.writerow([overview, "", "Bản ghi DEMO", "Nhật ký trực tiếp", report.demo_field_logs])
+        writer.writerow(_csv_row([overview, "", "Phạm vi", label, place]))
+    writer.writerow(_csv_row([overview, "", "Lập lúc", "", _generated(report)]))
+    writer.writerow(
+        _csv_row([overview, "", "Bản ghi DEMO", "Yêu cầu hỗ trợ", report.demo_requests])
+    )
+    writer.writerow(
+        _csv_row([overview, "", "Bản ghi DEMO", "Nhật ký trực tiếp", report.demo_field_logs])
+    )
     for label, figure in _headline(report):
-        writer.writerow([overview, "", label, "", _csv_value(figure)])
+        writer.writerow(_csv_row([overview, "", label, "", figure]))
     for section in sections(report):
         for code, label, values in section.rows:
             for header, value in zip(section.value_headers, values, strict=True):
-                writer.writerow([section.title, code or "", label, header, _csv_value(value)])
+                writer.writerow(_csv_row([section.title, code or "", label, header, value]))
         if section.total is not None:
             for header, value in zip(section.value_headers, section.total, strict=True):
-                writer.writerow([section.title, "total", TOTAL, header, _csv_value(value)])
+                writer.writerow(_csv_row([section.title, "total", TOTAL, header, value]))
     return BOM + buffer.getvalue()
 
 
@@ -366,7 +397,10 @@ def render_xlsx(report: Report) -> bytes:
     def put(sheet: Worksheet, row: int, values: Sequence[Value | date | datetime]) -> None:
         for column, value in enumerate(values, start=1):
             cell = sheet.cell(row=row, column=column, value=value)
-            if isinstance(value, float):
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula, whatever it starts with
+                cell.quotePrefix = value.startswith(FORMULA_STARTS)
+            elif isinstance(value, float):
                 cell.number_format = "0.0"
             elif isinstance(value, datetime):
                 cell.number_format = "dd/mm/yyyy hh:mm"

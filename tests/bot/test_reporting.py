@@ -346,3 +346,47 @@ async def test_files_by_code(engine: AsyncEngine, places: Places, tmp_path: Path
     args = parse(*PERIOD, "--format", "png", "--output", str(tmp_path / "missing" / "b.png"))
     assert await run_report(args, engine, places) == 1  # the folder does not exist
     assert not png.exists()
+
+
+# --- Formula injection (issue 11 §7) -------------------------------------------------------
+
+HOSTILE = (
+    '=HYPERLINK("http://x","click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1+1",
+    "\r=1+1",
+)
+
+
+def hostile_sample() -> Report:
+    names = tuple(VolunteerStats(name, 1, 1, 1, 1) for name in HOSTILE)
+    return replace(sample(), volunteers=names, team_name='=cmd|" /C calc"!A0')
+
+
+def test_csv_cells_that_look_like_formulas_stay_text() -> None:
+    rows = list(csv.reader(io.StringIO(render_csv(hostile_sample()).lstrip("\ufeff"))))
+    cells = [cell for row in rows for cell in row]
+    for name in HOSTILE:
+        assert name not in cells
+        assert "'" + name in cells
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in cells)
+    # Numbers stay numbers (a negative number is a number, not text to neutralise).
+    assert "1200" in cells
+
+
+def test_xlsx_cells_that_look_like_formulas_are_text_not_formulas() -> None:
+    workbook = load_workbook(io.BytesIO(render_xlsx(hostile_sample())))
+    seen = set()
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    seen.add(cell.value)
+    for name in HOSTILE:  # shown as typed, as text (XML keeps no bare carriage return)
+        assert any(name.strip("\t\r") in value for value in seen), name
+    with zipfile.ZipFile(io.BytesIO(render_xlsx(hostile_sample()))) as archive:
+        xml = b"".join(archive.read(n) for n in archive.namelist() if n.endswith(".xml"))
+    assert b"<f>" not in xml  # no formula element anywhere in the file
