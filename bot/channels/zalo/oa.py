@@ -255,6 +255,7 @@ class ZaloOARuntime:
         sender: Sender,
         oa_secret_key: str,
         *,
+        app_id: str,
         client: OAClient | None = None,
         path: str = WEBHOOK_PATH,
         max_body: int = MAX_BODY_BYTES,
@@ -270,6 +271,7 @@ class ZaloOARuntime:
         self.max_body = max_body
         self.replay_window = replay_window
         self._secret = oa_secret_key
+        self._app_id = app_id
         self.queue = ChatQueue()
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -311,6 +313,7 @@ class ZaloOARuntime:
             self._secret,
             self.bot.clock(),
             self.replay_window,
+            app_id=self._app_id,
         )
         if problem is not None:
             logger.warning("zalo oa webhook refused: signature %s event=%s", problem, name)
@@ -387,4 +390,5 @@ def build_zalo_oa(
     tokens = TokenKeeper(bot.sessions, client, bot.clock, alert)
     texts = bot.assistant.t
     renderer = OARenderer(texts("more_choices"), texts("zalo_attachment_elsewhere"))
-    return ZaloOARuntime(bot, ZaloOASender(client, tokens, renderer), oa_secret, client=client)
+    sender = ZaloOASender(client, tokens, renderer)
+    return ZaloOARuntime(bot, sender, oa_secret, app_id=app_id, client=client)

@@ -1,8 +1,10 @@
 """Is a webhook delivery really from Zalo? The `X-ZEvent-Signature` check of OA events.
 
 Zalo signs each event as hex(SHA-256(app_id + raw body + timestamp + OA secret key)): a plain
-hash of the concatenation, not an HMAC, with `app_id` and `timestamp` taken from the JSON body
-and the OA Secret Key from the app's webhook page (not the App Secret). Some senders prefix the
+hash of the concatenation, not an HMAC, with `timestamp` taken from the JSON body and the OA
+Secret Key from the app's webhook page (not the App Secret). The `app_id` signed is the one
+configured (ZALO_APP_ID), never the one a sender writes in the body: an event that names
+another app is refused. Some senders prefix the
 header with `mac=`. A captured delivery replayed later fails the time window, since the
 timestamp is part of what is signed.
 """
@@ -50,17 +52,19 @@ def check_signature(
     secret: str,
     now: datetime,
     window: timedelta = REPLAY_WINDOW,
+    *,
+    app_id: str,
 ) -> SignatureProblem | None:
     """None when the delivery is authentic and recent; otherwise what is wrong (for the log)."""
     given = (header or "").strip()
     if given[:4].lower() == "mac=":
         given = given[4:].strip()
-    if not given or not secret:
+    if not given or not secret or not app_id:
         return "missing"
-    app_id, timestamp = payload.get("app_id"), payload.get("timestamp")
-    if app_id is None or timestamp is None:
+    named, timestamp = payload.get("app_id"), payload.get("timestamp")
+    if timestamp is None or (named is not None and str(named) != app_id):
         return "mismatch"
-    expected = sign(str(app_id), body, str(timestamp), secret)
+    expected = sign(app_id, body, str(timestamp), secret)
     # Compare as bytes: compare_digest refuses non-ASCII str, and a header may carry anything.
     if not hmac.compare_digest(expected.encode(), given.lower().encode()):
         return "mismatch"

@@ -177,28 +177,33 @@ def test_the_signature_is_sha256_of_app_id_body_timestamp_and_secret():
         b"123" + body + str(payload["timestamp"]).encode() + SECRET.encode()
     ).hexdigest()
     assert signature == expected
-    assert check_signature(signature, body, payload, SECRET, NOW) is None
-    assert check_signature("mac=" + signature, body, payload, SECRET, NOW) is None
-    assert check_signature(signature.upper(), body, payload, SECRET, NOW) is None
+    assert check_signature(signature, body, payload, SECRET, NOW, app_id="123") is None
+    assert check_signature("mac=" + signature, body, payload, SECRET, NOW, app_id="123") is None
+    assert check_signature(signature.upper(), body, payload, SECRET, NOW, app_id="123") is None
 
 
 def test_bad_signatures_are_named():
     body, payload, signature = _signed()
-    assert check_signature(None, body, payload, SECRET, NOW) == "missing"
-    assert check_signature("mac=", body, payload, SECRET, NOW) == "missing"
-    assert check_signature(signature, body, payload, "", NOW) == "missing"
-    assert check_signature(signature, body + b" ", payload, SECRET, NOW) == "mismatch"
-    assert check_signature(signature, body, payload, "other", NOW) == "mismatch"
+    assert check_signature(None, body, payload, SECRET, NOW, app_id="123") == "missing"
+    assert check_signature("mac=", body, payload, SECRET, NOW, app_id="123") == "missing"
+    assert check_signature(signature, body, payload, "", NOW, app_id="123") == "missing"
+    assert (
+        check_signature(signature, body + b" ", payload, SECRET, NOW, app_id="123") == "mismatch"
+    )
+    assert check_signature(signature, body, payload, "other", NOW, app_id="123") == "mismatch"
     late = NOW + timedelta(minutes=5, seconds=1)
-    assert check_signature(signature, body, payload, SECRET, late) == "stale"
-    assert check_signature(signature, body, payload, SECRET, NOW - timedelta(minutes=4)) is None
+    assert check_signature(signature, body, payload, SECRET, late, app_id="123") == "stale"
+    assert (
+        check_signature(signature, body, payload, SECRET, NOW - timedelta(minutes=4), app_id="123")
+        is None
+    )
 
 
 def test_a_timestamp_that_is_not_a_number_is_stale():
     body, payload, signature = _signed(timestamp="yesterday")
-    assert check_signature(signature, body, payload, SECRET, NOW) == "stale"
+    assert check_signature(signature, body, payload, SECRET, NOW, app_id="123") == "stale"
     body, payload, signature = _signed(timestamp=int(NOW.timestamp() * 1000))
-    assert check_signature(signature, body, payload, SECRET, NOW) is None
+    assert check_signature(signature, body, payload, SECRET, NOW, app_id="123") is None
 
 
 # --- OAuth with PKCE ------------------------------------------------------------------------
@@ -311,3 +316,17 @@ def test_delivery_keys():
     assert delivery_key(event) == "m-2"
     assert delivery_key(sample("follow")) == "follow:2468458835296197922:1699003881354"
     assert delivery_key({}) == "::"
+
+
+def test_the_configured_app_id_is_signed_not_the_one_in_the_body():
+    """Issue 11 §12: a forger who knows nothing but the body format could name any app_id in
+    the body; the check must use ZALO_APP_ID."""
+    body, payload, _ = _signed(app_id="attacker-app")
+    forged = sign("attacker-app", body, str(payload["timestamp"]), SECRET)
+    assert check_signature(forged, body, payload, SECRET, NOW, app_id="123") == "mismatch"
+    body, payload, _ = _signed()
+    del payload["app_id"]
+    body = json.dumps(payload).encode()
+    honest = sign("123", body, str(payload["timestamp"]), SECRET)
+    assert check_signature(honest, body, payload, SECRET, NOW, app_id="123") is None
+    assert check_signature(honest, body, payload, SECRET, NOW, app_id="") == "missing"
