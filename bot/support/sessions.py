@@ -296,7 +296,7 @@ class SessionDesk:
     def _rating_prompt(self, request: HelpRequestRow) -> Reply:
         buttons = tuple(
             Button("⭐" * n, payloads.encode("rate", f"{request.ref}:{n}"))
-            for n in range(5, 0, -1)
+            for n in range(1, 6)  # typing "5" on a numbered channel means five stars
         )
         return Reply(self.t("rating_prompt", ref=show_ref(request.ref)), buttons)
 

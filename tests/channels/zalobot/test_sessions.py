@@ -82,9 +82,9 @@ async def test_request_claim_relay_end_and_rating_by_numbers(
     assert "Đã ghi nhận kết quả" in texts(await lan.press("Xong"))
     rating = await citizen.inbox()
     assert "chấm điểm" in rating
-    five = citizen.number_of("⭐⭐⭐⭐⭐")
-    assert choices(rating)[five] == "⭐⭐⭐⭐⭐"
-    await citizen.say(str(five))
+    # Typing a number means that many stars (issue 11 §15: "5" used to be stored as 1).
+    assert [choices(rating)[n] for n in range(1, 6)] == ["⭐" * n for n in range(1, 6)]
+    await citizen.say("5")
     assert "Cảm ơn" in await citizen.say("cam on chau nhieu")
 
     async with bot.sessions() as session:
