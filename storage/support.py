@@ -67,6 +67,14 @@ class HelpRequestRepository:
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def pseudonyms_in_use(self, commune_code: str) -> set[str]:
+        """Pseudonyms of the commune's open and active requests (a volunteer sees these)."""
+        query = select(HelpRequestRow.pseudonym).where(
+            HelpRequestRow.commune_code == commune_code,
+            HelpRequestRow.status.in_(("open", "active")),
+        )
+        return set((await self.session.execute(query)).scalars())
+
     async def active_for_volunteer(self, volunteer_id: int) -> list[HelpRequestRow]:
         query = (
             select(HelpRequestRow)

@@ -73,13 +73,17 @@ class SessionDesk:
         if commune is None or where is None:  # pragma: no cover - the intake checked both
             raise ValueError("unknown commune or unreachable citizen")
         teams = await turn.teams.of_commune(commune_code)
+        # Two requests of one commune waiting at once never share a pseudonym.
+        taken = await turn.requests.pseudonyms_in_use(commune_code)
+        free = [name for name in PSEUDONYMS if name not in taken]
+        pseudonym = secrets.choice(free) if free else f"{secrets.choice(PSEUDONYMS)} {len(taken)}"
         request = await turn.requests.add(
             HelpRequestRow(
                 ref=await turn.requests.new_ref(),
                 citizen_id=citizen.id,
                 citizen_channel=where.channel,
                 citizen_external_id=where.external_id,
-                pseudonym=secrets.choice(PSEUDONYMS),
+                pseudonym=pseudonym,
                 team_id=teams[0].id if teams else None,
                 topic=topic,
                 commune_code=commune_code,

@@ -402,3 +402,15 @@ async def test_bad_invite_arguments_get_the_usage_line(people, bot: Bot, engine,
 async def test_no_arguments_still_mean_the_defaults(people, bot: Bot):
     leader, _, _ = await make_team(people)
     assert "/thamgia" in texts(await leader.say("/moi"))
+
+
+async def test_waiting_requests_of_one_commune_never_share_a_pseudonym(people, bot: Bot, engine):
+    """Issue 11 §16: with 16 names drawn at random, two open requests often shared one (and
+    17 always did)."""
+    await make_team(people)
+    for n in range(17):
+        await ask_for_help(people(f"citizen-{n}"))
+    async with session_factory(engine)() as session:
+        names = [r.pseudonym for r in (await session.execute(select(HelpRequestRow))).scalars()]
+    assert len(names) == 17
+    assert len(set(names)) == 17
