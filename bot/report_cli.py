@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import re
 import sys
 from dataclasses import dataclass, replace
@@ -230,6 +231,13 @@ async def run_report(args: argparse.Namespace, engine: AsyncEngine, places: Plac
         )
     if args.format in BINARY_FORMATS and args.output is None:
         return _fail(f"định dạng {args.format} cần --output TỆP (ví dụ bao-cao.{args.format})")
+    if args.format == "png" and importlib.util.find_spec("matplotlib") is None:
+        return _fail(
+            "định dạng png cần thư viện vẽ biểu đồ: cài bằng "
+            "`.venv/bin/pip install 'trolyso[charts]'` (hoặc `pip install matplotlib`), "
+            "hoặc dùng --format xlsx",
+            EXIT_ERROR,
+        )
     try:
         scope = resolve_scope(args, places)
     except PlaceError as exc:

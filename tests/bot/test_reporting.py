@@ -390,3 +390,26 @@ def test_xlsx_cells_that_look_like_formulas_are_text_not_formulas() -> None:
     with zipfile.ZipFile(io.BytesIO(render_xlsx(hostile_sample()))) as archive:
         xml = b"".join(archive.read(n) for n in archive.namelist() if n.endswith(".xml"))
     assert b"<f>" not in xml  # no formula element anywhere in the file
+
+
+async def test_png_without_the_charts_extra_says_what_to_install(
+    engine: AsyncEngine,
+    places: Places,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 11 §17: without matplotlib, `--format png` ended in a traceback."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name)
+    )
+    png = tmp_path / "b.png"
+    args = parse(*PERIOD, "--format", "png", "--output", str(png))
+    assert await run_report(args, engine, places) == 1
+    err = capsys.readouterr().err
+    assert "trolyso[charts]" in err
+    assert "Traceback" not in err
+    assert not png.exists()
