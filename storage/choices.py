@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.keys import bounded_key
 from storage.models import ChoiceMenuRow
 
 __all__ = ["CONTINUE_WINDOW", "ChoiceMenuRepository"]
@@ -27,7 +28,7 @@ class ChoiceMenuRepository:
         self.session = session
 
     async def get(self, channel: str, external_id: str) -> ChoiceMenuRow | None:
-        return await self.session.get(ChoiceMenuRow, (channel, external_id[:128]))
+        return await self.session.get(ChoiceMenuRow, (channel, bounded_key(external_id)))
 
     async def next_number(
         self,
@@ -61,14 +62,14 @@ class ChoiceMenuRepository:
             select(ChoiceMenuRow)
             .where(
                 ChoiceMenuRow.channel == channel,
-                ChoiceMenuRow.external_id == external_id[:128],
+                ChoiceMenuRow.external_id == bounded_key(external_id),
             )
             .with_for_update()
             .execution_options(populate_existing=True)
         )
         row = (await self.session.execute(query)).scalar_one_or_none()
         if row is None:
-            row = ChoiceMenuRow(channel=channel, external_id=external_id[:128])
+            row = ChoiceMenuRow(channel=channel, external_id=bounded_key(external_id))
             self.session.add(row)
             kept: list[str] = []
         else:

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.keys import bounded_key
 from storage.models import InboundEventRow
 
 __all__ = ["InboxRepository"]
@@ -32,7 +33,7 @@ class InboxRepository:
             insert(InboundEventRow)
             .values(
                 channel=channel,
-                external_id=external_id[:128],
+                external_id=bounded_key(external_id),
                 payload=payload,
                 received_at=now,
                 attempts=0,
@@ -51,7 +52,7 @@ class InboxRepository:
             update(InboundEventRow)
             .where(
                 InboundEventRow.channel == channel,
-                InboundEventRow.external_id == external_id[:128],
+                InboundEventRow.external_id == bounded_key(external_id),
                 InboundEventRow.handled_at.is_(None),
             )
             .values(handled_at=now)

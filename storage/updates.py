@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.keys import bounded_key
 from storage.models import ProcessedUpdateRow
 
 __all__ = ["first_delivery", "forget_updates_before"]
@@ -26,7 +27,7 @@ async def first_delivery(
     insert = postgresql_insert if bind and bind.dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(
         insert(ProcessedUpdateRow)
-        .values(channel=channel, update_id=update_id[:128], at=now)
+        .values(channel=channel, update_id=bounded_key(update_id), at=now)
         .on_conflict_do_nothing()
     )
     return getattr(result, "rowcount", 0) == 1
