@@ -32,6 +32,25 @@ class Channel(StrEnum):
     ZALO_BOT = "zalobot"  # the Zalo Bot platform (its user ids differ from the OA's)
 
 
+_CONTROL = dict.fromkeys(
+    [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]
+)  # keeps tab, line feed, carriage return
+
+
+def clean_text(text: str) -> str:
+    """Text any database stores: no NUL or control characters, lone surrogates replaced."""
+    if text.isprintable():
+        return text
+    cleaned = text.translate(_CONTROL)
+    return (
+        cleaned.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(cleaned) else cleaned
+    )
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationKey:
     """One person on one channel: the unit whose conversation state is kept."""
@@ -58,6 +77,14 @@ class IncomingMessage:
     received_at: datetime | None = None
     contact_phone: str | None = None  # a phone number the person chose to share (consent)
     location: tuple[float, float] | None = None  # (latitude, longitude)
+
+    def __post_init__(self) -> None:
+        # Cleaned at the edge, whatever the channel: a NUL or a lone surrogate cannot be stored
+        # (PostgreSQL refuses them), so a message carrying one would fail every retry.
+        for name in ("text", "payload"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, clean_text(value))
 
 
 @dataclass(frozen=True, slots=True)

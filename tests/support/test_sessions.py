@@ -414,3 +414,21 @@ async def test_waiting_requests_of_one_commune_never_share_a_pseudonym(people, b
         names = [r.pseudonym for r in (await session.execute(select(HelpRequestRow))).scalars()]
     assert len(names) == 17
     assert len(set(names)) == 17
+
+
+async def test_nul_and_lone_surrogates_are_cleaned_at_the_edge(people, bot: Bot, engine):
+    """Issue 11 §10: PostgreSQL refuses NUL in text, so such a relayed message failed every
+    retry; it is cleaned when it arrives, and the rest of it is relayed."""
+    _, lan, _ = await make_team(people)
+    citizen = people("citizen")
+    await ask_for_help(citizen)
+    await lan.send_payload(claim_payload(await lan.inbox()))
+    await citizen.inbox()
+    await citizen.say("xin\x00 chao \ud800 chau\x07")
+    [relayed] = await lan.inbox()
+    assert "xin chao" in relayed.text
+    async with session_factory(engine)() as session:
+        [stored] = [m.text for m in (await session.execute(select(RelayMessageRow))).scalars()]
+    assert "\x00" not in stored
+    assert "\ud800" not in stored
+    assert stored.startswith("xin chao")
