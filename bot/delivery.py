@@ -17,6 +17,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.logs import log_failure
 from bot.messages import Attachment, Button, Reply
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
@@ -147,8 +148,14 @@ class Dispatcher:
                 except SendError as error:
                     await self._failed(row_id, error, [i[0] for i in items[position + 1 :]])
                     return sent
-                except Exception:  # a bug or an unexpected transport failure: retry later
-                    logger.exception("send crashed channel=%s outbox=%s", self.channel, row_id)
+                except Exception as crash:  # a bug or an unexpected transport failure: retry
+                    log_failure(
+                        logger,
+                        "send crashed channel=%s outbox=%s",
+                        self.channel,
+                        row_id,
+                        error=crash,
+                    )
                     later = [i[0] for i in items[position + 1 :]]
                     await self._failed(row_id, SendError("unexpected error"), later)
                     return sent

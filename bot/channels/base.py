@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from starlette.routing import BaseRoute
 
 from bot.delivery import Dispatcher
+from bot.logs import log_failure
 
 __all__ = ["ChannelRuntime", "ChatQueue"]
 
@@ -68,8 +69,8 @@ class ChatQueue:
         try:
             async with lock, self._limit:
                 await job()
-        except Exception:
-            logger.exception("job failed chat=%s", chat)
+        except Exception as error:
+            log_failure(logger, "job failed chat=%s", chat, error=error)
         finally:
             self._waiting[chat] -= 1
             if not self._waiting[chat]:
