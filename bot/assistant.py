@@ -23,6 +23,7 @@ from bot.support.commands import COMMANDS, Command, parse_command
 from bot.support.common import Toolkit, Turn, same_ref
 from bot.support.fieldlog import FieldLogDesk
 from bot.support.intake import Intake
+from bot.support.limits import CODE_GUESSES
 from bot.support.privacy import PrivacyDesk
 from bot.support.sessions import COMMENT_FLOW, SERVICES_FLOW, SessionDesk
 from bot.support.team import TeamDesk
@@ -255,6 +256,7 @@ class Assistant:
         if not self._allowed(person, needed):
             return await self._refuse(turn, person, command.name, state)
         arg = command.arg
+        chat = (message.key.channel, message.key.user_id)
         # Commands interrupt any form in progress.
         cleared = replace(state, flow=None, step=None, form={})
         match command.name:
@@ -264,7 +266,7 @@ class Assistant:
                     hint = commune.code if commune is not None else cleared.commune_hint
                     return [self.dialogue.welcome()], replace(cleared, commune_hint=hint)
                 if arg and len(arg) >= 6:
-                    return await self.team.join(turn, person, arg, state), cleared
+                    return await self.team.join(turn, person, arg, state, chat), cleared
                 return [self.dialogue.welcome()], cleared
             case "menu":
                 return [self.dialogue.menu()], cleared
@@ -295,7 +297,7 @@ class Assistant:
                     return [Reply(self.t("request_not_found", ref=arg))], state
                 return await self.desk.reopen_for_callback(turn, person, request), state
             case "thamgia":
-                return await self.team.join(turn, person, arg, state), cleared
+                return await self.team.join(turn, person, arg, state, chat), cleared
             case "lienket":
                 return await self._link(turn, person, message, arg), state
             case "truc":
@@ -343,8 +345,14 @@ class Assistant:
         if not code:
             created = await turn.people.new_link_code(person, turn.now + timedelta(minutes=15))
             return [Reply(self.t("link_code", code=created))]
+        subjects = CODE_GUESSES.subjects(person.id, message.key.channel, message.key.user_id)
+        wait = await CODE_GUESSES.locked_for(turn, "link", subjects)
+        if wait is not None:
+            await turn.audit.record("link_rejected", turn.now, person.id, reason="locked")
+            return [Reply(self.t("code_locked", minutes=wait))]
         target = await turn.people.use_link_code(normalize_code(code), turn.now)
         if target is None:
+            await CODE_GUESSES.failed(turn, "link", subjects, person.id, "unknown")
             return [Reply(self.t("link_code_invalid"))]
         if target.id == person.id:
             return [Reply(self.t("link_same_person"))]

@@ -25,6 +25,7 @@ from content import Content, load_content
 from intents import Matcher
 from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
+from storage.attempts import AttemptRepository
 from storage.inbox import InboxRepository
 from storage.models import HelpRequestRow, OutboxRow, TimerRow
 from storage.outbox import OutboxRepository
@@ -53,6 +54,7 @@ UNDELIVERABLE_TEXTS = {
 }
 Clock = Callable[[], datetime]
 UPDATE_MEMORY = timedelta(days=7)
+ATTEMPT_MEMORY = timedelta(days=1)  # failed code attempts: far longer than any lockout
 
 
 def system_clock() -> datetime:
@@ -221,6 +223,7 @@ class Bot:
             updates = await forget_updates_before(session, now - UPDATE_MEMORY)
             updates += await InboxRepository(session).forget_before(now - UPDATE_MEMORY)
             await session.execute(delete(TimerRow).where(TimerRow.done_at < before))
+            await AttemptRepository(session).forget_before(now - ATTEMPT_MEMORY)
         counts = {
             "messages": messages,
             "notifications": int(getattr(sent, "rowcount", 0) or 0),

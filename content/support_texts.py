@@ -147,6 +147,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "queue_head": frozenset({"count"}),
     "invite_no_team": frozenset(),
     "invite_usage": frozenset({"max_uses"}),
+    "code_locked": frozenset({"minutes"}),
     "invite_created": frozenset({"code", "days", "team", "uses"}),
     "make_leader_usage": frozenset(),
     "make_leader_which_commune": frozenset({"candidates"}),

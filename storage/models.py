@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -422,3 +423,19 @@ class LinkCodeRow(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AttemptRow(Base):
+    """A failed attempt at something guessable (an invite or link code; later a log-in link).
+
+    Counted per subject ("person:12", "chat:telegram:345") over a sliding window; rows older
+    than a day are purged.
+    """
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_scope_subject_at", "scope", "subject", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

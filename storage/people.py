@@ -23,6 +23,7 @@ from storage.vocabulary import ROLE_RANK
 __all__ = ["Candidate", "PeopleRepository"]
 
 HANDLE_LENGTH = 6
+LINK_LENGTH = 10  # a link code hands over a whole identity: long enough never to be guessed
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,7 @@ class PeopleRepository:
         """A code to type on another channel so both reach the same person."""
         await self.session.execute(delete(LinkCodeRow).where(LinkCodeRow.person_id == person.id))
         while True:
-            code = new_code(HANDLE_LENGTH)
+            code = new_code(LINK_LENGTH)
             if await self.session.get(LinkCodeRow, code) is None:
                 break
         self.session.add(LinkCodeRow(code=code, person_id=person.id, expires_at=expires_at))

@@ -12,7 +12,7 @@ from storage.models import InviteRow, TeamRow
 
 __all__ = ["INVITE_LENGTH", "TeamRepository"]
 
-INVITE_LENGTH = 8
+INVITE_LENGTH = 10  # 24**10 codes: with 5 tries per 10 minutes, guessing is hopeless
 
 
 class TeamRepository:

@@ -13,6 +13,7 @@ from bot import payloads
 from bot.messages import Button, Reply
 from content.support_texts import SupportTexts
 from intents.places import Places
+from storage.attempts import AttemptRepository
 from storage.audit import AuditRepository
 from storage.codes import normalize_code
 from storage.models import HelpRequestRow
@@ -61,6 +62,7 @@ class Turn:
     timers: TimerRepository
     audit: AuditRepository
     teams: TeamRepository
+    attempts: AttemptRepository
 
     @classmethod
     def open(cls, session: AsyncSession, now: datetime) -> Turn:
@@ -73,6 +75,7 @@ class Turn:
             timers=TimerRepository(session),
             audit=AuditRepository(session),
             teams=TeamRepository(session),
+            attempts=AttemptRepository(session),
         )
 
     async def notify(

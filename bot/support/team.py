@@ -13,6 +13,7 @@ from bot import payloads
 from bot.messages import Button, Reply
 from bot.state import ConversationState
 from bot.support.common import Toolkit, Turn, command_button, same_ref, show_ref, toggled
+from bot.support.limits import CODE_GUESSES
 from storage.models import PersonRow, TeamRow
 from storage.vocabulary import ROLES, TOPICS
 
@@ -53,14 +54,27 @@ class TeamDesk:
         return commune.label if commune else code
 
     async def join(
-        self, turn: Turn, person: PersonRow, code: str, state: ConversationState
+        self,
+        turn: Turn,
+        person: PersonRow,
+        code: str,
+        state: ConversationState,
+        chat: tuple[str, str],
     ) -> list[Reply]:
-        """Join a team with an invite code (single or limited use, expires)."""
+        """Join a team with an invite code (single or limited use, expires).
+
+        `chat` is (channel, chat id): wrong codes are limited per person and per chat.
+        """
         if not code:
             return [Reply(self.t("join_usage"))]
+        subjects = CODE_GUESSES.subjects(person.id, *chat)
+        wait = await CODE_GUESSES.locked_for(turn, "invite", subjects)
+        if wait is not None:
+            await turn.audit.record("invite_rejected", turn.now, person.id, reason="locked")
+            return [Reply(self.t("code_locked", minutes=wait))]
         invite = await turn.teams.invite(code)
         if invite is None:
-            await turn.audit.record("invite_rejected", turn.now, person.id, reason="unknown")
+            await CODE_GUESSES.failed(turn, "invite", subjects, person.id, "unknown")
             return [Reply(self.t("invite_unknown"))]
         team = await turn.teams.get(invite.team_id)
         if team is None:  # pragma: no cover - the foreign key cascades

@@ -432,3 +432,42 @@ async def test_nul_and_lone_surrogates_are_cleaned_at_the_edge(people, bot: Bot,
     assert "\x00" not in stored
     assert "\ud800" not in stored
     assert stored.startswith("xin chao")
+
+
+async def test_guessing_invite_codes_is_limited_and_audited(
+    people, bot: Bot, engine, clock: FakeClock
+):
+    """Issue 11 §5: about 3,000 guesses a minute were accepted. Five wrong codes in ten
+    minutes lock the person and the chat, even the right code is refused until then."""
+    leader, _, _ = await make_team(people)
+    code = texts(await leader.say("/moi 1 1")).split("/thamgia ")[1].split()[0]
+    assert len(code) >= 10
+    guesser = people("guesser", channel="telegram")
+    for n in range(5):
+        assert "không đúng" in texts(await guesser.say(f"/thamgia WRONG{n}CODE"))
+    locked = texts(await guesser.say(f"/thamgia {code}"))
+    assert "sai mã quá nhiều lần" in locked
+    assert "10 phút" in locked
+    # Deleting one's data makes a new person, but the chat keeps its count.
+    await guesser.say("/xoadulieu xacnhan")
+    assert "sai mã quá nhiều lần" in texts(await guesser.say(f"/thamgia {code}"))
+    async with session_factory(engine)() as session:
+        failed = await session.scalar(
+            select(func.count()).where(AuditRow.action == "invite_failed")
+        )
+    assert failed == 5
+    clock.advance(minutes=11)
+    assert "Chào mừng" in texts(await guesser.say(f"/thamgia {code}"))
+
+
+async def test_guessing_link_codes_is_limited(people, bot: Bot, clock: FakeClock):
+    owner = people("owner")
+    shown = texts(await owner.say("/lienket"))
+    code = shown.split("/lienket ")[1].split()[0]
+    assert len(code) >= 10
+    guesser = people("guesser", channel="zalo")
+    for n in range(5):
+        assert "không đúng" in texts(await guesser.say(f"/lienket WRONG{n}CODE"))
+    assert "sai mã quá nhiều lần" in texts(await guesser.say(f"/lienket {code}"))
+    clock.advance(minutes=11)
+    assert "Đã liên kết" in texts(await guesser.say(f"/lienket {code}"))
