@@ -20,7 +20,7 @@ from bot.messages import IncomingMessage, Reply
 from bot.state import ConversationState
 from bot.support import fieldlog, intake
 from bot.support.commands import COMMANDS, Command, parse_command
-from bot.support.common import Toolkit, Turn, same_ref
+from bot.support.common import Toolkit, Turn, channel_name, command_button, same_ref
 from bot.support.fieldlog import FieldLogDesk
 from bot.support.intake import Intake
 from bot.support.limits import CODE_GUESSES
@@ -339,30 +339,68 @@ class Assistant:
         ], state  # pragma: no cover
 
     async def _link(
-        self, turn: Turn, person: PersonRow, message: IncomingMessage, code: str
+        self, turn: Turn, person: PersonRow, message: IncomingMessage, arg: str
     ) -> list[Reply]:
-        """One person, two channels: /lienket gives a code, /lienket CODE on the other joins."""
-        if not code:
+        """One person, two channels, with the first channel's consent.
+
+        `/lienket` on channel A gives a code; `/lienket CODE` on channel B asks A to confirm;
+        A's "Đồng ý" (`/lienket xacnhan CODE`) makes the link and both are told. A code alone
+        never hands over an identity, its role and its phone number.
+        """
+        words = arg.split()
+        if not words:
             created = await turn.people.new_link_code(person, turn.now + timedelta(minutes=15))
             return [Reply(self.t("link_code", code=created))]
-        subjects = CODE_GUESSES.subjects(person.id, message.key.channel, message.key.user_id)
+        if words[0].lower() in ("xacnhan", "tuchoi") and len(words) == 2:
+            return await self._settle_link(turn, person, words[0].lower(), words[1])
+        channel, chat = message.key.channel, message.key.user_id
+        subjects = CODE_GUESSES.subjects(person.id, channel, chat)
         wait = await CODE_GUESSES.locked_for(turn, "link", subjects)
         if wait is not None:
             await turn.audit.record("link_rejected", turn.now, person.id, reason="locked")
             return [Reply(self.t("code_locked", minutes=wait))]
-        target = await turn.people.use_link_code(normalize_code(code), turn.now)
-        if target is None:
+        code = normalize_code(arg)
+        owner = await turn.people.request_link(code, turn.now, channel, chat)
+        if owner is None:
             await CODE_GUESSES.failed(turn, "link", subjects, person.id, "unknown")
             return [Reply(self.t("link_code_invalid"))]
-        if target.id == person.id:
+        if owner.id == person.id:
             return [Reply(self.t("link_same_person"))]
-        identity = await turn.people.identity(message.key.channel, message.key.user_id)
-        assert identity is not None  # resolve() created it for this message
-        await turn.people.link(target, identity)
-        await turn.audit.record(
-            "channel_linked", turn.now, target.id, target.handle, channel=message.key.channel
+        buttons = (
+            command_button(self.t("link_confirm_button"), "lienket", "xacnhan", code),
+            command_button(self.t("link_refuse_button"), "lienket", "tuchoi", code),
         )
-        return [Reply(self.t("link_done", handle=target.handle))]
+        prompt = Reply(self.t("link_confirm_prompt", channel=channel_name(channel)), buttons)
+        if not await turn.notify_person(owner.id, prompt):
+            return [Reply(self.t("link_code_invalid"))]
+        await turn.audit.record(
+            "link_requested", turn.now, owner.id, owner.handle, channel=channel
+        )
+        return [Reply(self.t("link_waiting"))]
+
+    async def _settle_link(
+        self, turn: Turn, owner: PersonRow, answer: str, code: str
+    ) -> list[Reply]:
+        """The original account confirms or refuses a link another chat asked for."""
+        waiting = await turn.people.settle_link(normalize_code(code), owner.id, turn.now)
+        if waiting is None:
+            return [Reply(self.t("link_code_invalid"))]
+        channel, chat = waiting
+        if answer == "tuchoi":
+            await turn.audit.record(
+                "link_refused", turn.now, owner.id, owner.handle, channel=channel
+            )
+            await turn.notify(channel, chat, Reply(self.t("link_declined")))
+            return [Reply(self.t("link_refused"))]
+        identity = await turn.people.identity(channel, chat)
+        if identity is None:  # the asking chat deleted its data meanwhile
+            return [Reply(self.t("link_code_invalid"))]
+        await turn.people.link(owner, identity)
+        await turn.audit.record(
+            "channel_linked", turn.now, owner.id, owner.handle, channel=channel
+        )
+        await turn.notify(channel, chat, Reply(self.t("link_done", handle=owner.handle)))
+        return [Reply(self.t("link_confirmed", channel=channel_name(channel)))]
 
     def _help(self, person: PersonRow) -> Reply:
         keys = ["help_citizen"]

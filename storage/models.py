@@ -423,6 +423,9 @@ class LinkCodeRow(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The chat that typed the code, waiting for the original account to confirm.
+    requester_channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    requester_user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class AttemptRow(Base):

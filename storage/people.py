@@ -141,16 +141,28 @@ class PeopleRepository:
         await self.session.flush()
         return code
 
-    async def use_link_code(self, code: str, now: datetime) -> PersonRow | None:
-        """The person who asked for `code`, if it is still valid; the code is used up."""
+    async def request_link(
+        self, code: str, now: datetime, channel: str, user_id: str
+    ) -> PersonRow | None:
+        """The owner of a valid `code`; the chat that typed it now waits for their consent."""
         row = await self.session.get(LinkCodeRow, code)
-        if row is None:
+        if row is None or row.expires_at <= now:
+            return None
+        row.requester_channel, row.requester_user_id = channel, user_id
+        await self.session.flush()
+        return await self.get(row.person_id)
+
+    async def settle_link(self, code: str, owner_id: int, now: datetime) -> tuple[str, str] | None:
+        """The owner answered: the code is used up; the waiting chat, if the code was theirs,
+        valid, and someone is waiting."""
+        row = await self.session.get(LinkCodeRow, code)
+        if row is None or row.person_id != owner_id:
             return None
         await self.session.delete(row)
         await self.session.flush()
-        if row.expires_at <= now:
+        if row.expires_at <= now or not row.requester_channel or not row.requester_user_id:
             return None
-        return await self.get(row.person_id)
+        return row.requester_channel, row.requester_user_id
 
     async def raise_role(self, person: PersonRow, role: str) -> bool:
         """Give `person` at least `role`; True if it changed."""

@@ -28,6 +28,7 @@ __all__ = [
     "SupportConfig",
     "Toolkit",
     "Turn",
+    "channel_name",
     "checkbox_buttons",
     "command_button",
     "form_button",
@@ -145,6 +146,14 @@ def show_ref(ref: str) -> str:
 def form_button(title: str, step: str, value: str) -> Button:
     """A button answering the current form question."""
     return Button(title, payloads.encode("form", f"{step}:{value}"))
+
+
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalobot": "Zalo", "console": "máy tính"}
+
+
+def channel_name(channel: str) -> str:
+    """How a person names a channel ("Telegram", "Zalo")."""
+    return CHANNEL_NAMES.get(channel, channel)
 
 
 def command_button(title: str, command: str, *args: str) -> Button:

@@ -144,7 +144,13 @@ async def test_one_person_on_two_channels(people, bot: Bot, clock: FakeClock):
     shown = texts(await lan.say("/lienket"))
     assert "Không đưa mã này cho bất kỳ ai, kể cả người xưng là cán bộ" in shown
     code = shown.split("/lienket ")[1].split()[0]
-    assert "Đã liên kết" in texts(await on_zalo.say(f"/lienket {code.lower()}"))
+    # The code alone links nothing: the original account is asked, and must agree.
+    assert "Đồng ý" in texts(await on_zalo.say(f"/lienket {code.lower()}"))
+    assert "Tình nguyện viên" not in texts(await on_zalo.say("/toi"))
+    asked = await lan.inbox()
+    assert "Zalo" in texts(asked)
+    assert "Đã liên kết" in texts(await lan.press("Đồng ý liên kết"))
+    assert "Đã liên kết" in texts(await on_zalo.inbox())
     assert "Tình nguyện viên" in texts(await on_zalo.say("/toi"))  # same person, same role
     assert "không đúng" in texts(await people("x", channel="zalo").say(f"/lienket {code}"))
     code = texts(await lan.say("/lienket")).split("/lienket ")[1].split()[0]
@@ -174,3 +180,39 @@ async def test_leader_downloads_the_team_report_and_volunteers_cannot(people, bo
             await session.execute(select(AuditRow).where(AuditRow.action == "export"))
         ).scalars()
         assert len(list(exports)) == 1  # only the file that was produced
+
+
+async def test_a_link_code_given_away_is_refused_by_its_owner(people, bot: Bot, engine):
+    """Issue 11 §3: whoever typed the code got the whole identity, role and stored phone
+    number, and the owner was never told."""
+    _, lan, _ = await make_team(people)
+    code = texts(await lan.say("/lienket")).split("/lienket ")[1].split()[0]
+    scammer = people("scammer", channel="telegram")
+    assert "Đồng ý" in texts(await scammer.say(f"/lienket {code}"))
+    warned = texts(await lan.inbox())
+    assert "Telegram" in warned
+    assert "Không phải tôi" in [b.title for b in lan.shown]
+    assert "Đã từ chối" in texts(await lan.press("Không phải tôi"))
+    assert "từ chối" in texts(await scammer.inbox())
+    assert "Người dân" in texts(await scammer.say("/toi"))  # still a stranger
+    # The code cannot be used again, and pressing an old button does nothing.
+    assert "không đúng" in texts(await scammer.say(f"/lienket {code}"))
+    assert "không đúng" in texts(await lan.say(f"/lienket xacnhan {code}"))
+    async with session_factory(engine)() as session:
+        actions = [
+            a.action
+            for a in (await session.execute(select(AuditRow).order_by(AuditRow.id))).scalars()
+        ]
+    assert "link_requested" in actions
+    assert "link_refused" in actions
+    assert "channel_linked" not in actions
+    assert "link_failed" in actions
+
+
+async def test_only_the_owner_can_confirm_a_link(people, bot: Bot):
+    _, lan, minh = await make_team(people)
+    code = texts(await lan.say("/lienket")).split("/lienket ")[1].split()[0]
+    other = people("other", channel="zalo")
+    await other.say(f"/lienket {code}")
+    assert "không đúng" in texts(await minh.say(f"/lienket xacnhan {code}"))
+    assert "Người dân" in texts(await other.say("/toi"))

@@ -470,4 +470,4 @@ async def test_guessing_link_codes_is_limited(people, bot: Bot, clock: FakeClock
         assert "không đúng" in texts(await guesser.say(f"/lienket WRONG{n}CODE"))
     assert "sai mã quá nhiều lần" in texts(await guesser.say(f"/lienket {code}"))
     clock.advance(minutes=11)
-    assert "Đã liên kết" in texts(await guesser.say(f"/lienket {code}"))
+    assert "Đồng ý" in texts(await guesser.say(f"/lienket {code}"))  # now asks the owner
