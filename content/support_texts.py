@@ -148,6 +148,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "invite_no_team": frozenset(),
     "invite_usage": frozenset({"max_uses"}),
     "code_locked": frozenset({"minutes"}),
+    "commune_not_yours": frozenset({"commune"}),
     "invite_created": frozenset({"code", "days", "team", "uses"}),
     "make_leader_usage": frozenset(),
     "make_leader_which_commune": frozenset({"candidates"}),

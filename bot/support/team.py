@@ -15,7 +15,7 @@ from bot.state import ConversationState
 from bot.support.common import Toolkit, Turn, command_button, same_ref, show_ref, toggled
 from bot.support.limits import CODE_GUESSES
 from storage.models import PersonRow, TeamRow
-from storage.vocabulary import ROLES, TOPICS
+from storage.vocabulary import ROLE_RANK, ROLES, TOPICS
 
 __all__ = ["TeamDesk"]
 
@@ -169,7 +169,15 @@ class TeamDesk:
                     return [Reply(self.t("commune_which"), buttons)]
                 else:
                     return [Reply(self.t("commune_unknown"))]
+            if commune.code not in current and not await self._may_add(turn, person, commune.code):
+                # Least privilege: a volunteer serves the communes of their team; serving
+                # another is the team leader's or an operator's decision.
+                await turn.audit.record(
+                    "commune_refused", turn.now, person.id, commune.code, role=person.role
+                )
+                return [Reply(self.t("commune_not_yours", commune=commune.label))]
             await turn.people.set_communes(person.id, [*current, commune.code])
+            await turn.audit.record("commune_added", turn.now, person.id, commune.code)
             return await self.communes(turn, person, "")
         labels = [self._commune_label(c) for c in current]
         buttons = tuple(
@@ -179,6 +187,13 @@ class TeamDesk:
             "communes_list", communes="\n".join(f"• {x}" for x in labels) or self.t("none_yet")
         )
         return [Reply(text, buttons)]
+
+    async def _may_add(self, turn: Turn, person: PersonRow, commune_code: str) -> bool:
+        """Leaders and operators choose their communes; a volunteer only their team's."""
+        if ROLE_RANK[person.role] >= ROLE_RANK["leader"]:
+            return True
+        team = await turn.teams.get(person.team_id) if person.team_id else None
+        return team is not None and team.commune_code == commune_code
 
     async def queue(self, turn: Turn, person: PersonRow) -> list[Reply]:
         """Requests waiting in the volunteer's communes, with claim buttons."""

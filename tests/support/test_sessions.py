@@ -471,3 +471,26 @@ async def test_guessing_link_codes_is_limited(people, bot: Bot, clock: FakeClock
     assert "sai mã quá nhiều lần" in texts(await guesser.say(f"/lienket {code}"))
     clock.advance(minutes=11)
     assert "Đồng ý" in texts(await guesser.say(f"/lienket {code}"))  # now asks the owner
+
+
+async def test_a_volunteer_serves_only_the_team_commune(people, bot: Bot, engine):
+    """Issue 11 §4: `/xa <any commune>` let a volunteer read and claim another commune's
+    requests."""
+    _, lan, _ = await make_team(people)  # the team of Xã Ia Grai, Gia Lai
+    refused = texts(await lan.say("/xa phuong ba dinh ha noi"))
+    assert "tổ trưởng" in refused
+    assert "Ba Đình" not in texts(await lan.say("/xa"))
+    citizen = people("far-away")
+    await citizen.say("toi can nguoi giup")
+    await citizen.press("VNeID")
+    await citizen.say("phuong ba dinh ha noi")
+    await citizen.press("Ba Đình")
+    await citizen.say("khong dang nhap duoc vneid")
+    await citizen.press("Nhắn tin")
+    await citizen.press("Không đồng ý")
+    assert all("HT-" not in r.text for r in await lan.inbox())  # not told, cannot claim
+    async with session_factory(engine)() as session:
+        refusals = await session.scalar(
+            select(func.count()).where(AuditRow.action == "commune_refused")
+        )
+    assert refusals == 1
