@@ -25,6 +25,7 @@ import logging
 import re
 import unicodedata
 import warnings
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,13 @@ COLUMNS: Final = (
 REQUIRED: Final = ("ngay", "dich_vu", "so_nguoi")  # and xa_phuong when no team commune is given
 FIRST_DAY: Final = date(2025, 7, 1)  # the new two-level administrative units
 MAX_ROWS: Final = 200_000
+# An XLSX file is a zip: its parts are checked before anything is parsed, so a small file that
+# unpacks to gigabytes (millions of empty rows, one huge shared string) is refused at once.
+MAX_XLSX_UNPACKED: Final = 64 * 1024 * 1024  # all parts together
+MAX_XLSX_SHARED_STRINGS: Final = 16 * 1024 * 1024
+MAX_XLSX_PARTS: Final = 500
+MAX_XLSX_RATIO: Final = 100  # unpacked / packed, beyond a few megabytes
+MAX_XLSX_LINES: Final = MAX_ROWS * 2  # rows read, blank ones included
 MAX_CITIZENS: Final = 1000
 MAX_MINUTES: Final = 1440
 MAX_PLACE: Final = 200  # the lengths of the field_logs columns
@@ -463,6 +471,30 @@ def _sniff_delimiter(decoded: str) -> str:
     return best
 
 
+def _check_xlsx_archive(data: bytes, filename: str, unreadable: str) -> None:
+    """Refuse, before parsing, a workbook that would unpack to far more than it weighs."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _FileError(unreadable) from None
+    unpacked = sum(part.file_size for part in parts)
+    shared = sum(p.file_size for p in parts if p.filename.lower().endswith("sharedstrings.xml"))
+    too_big = (
+        len(parts) > MAX_XLSX_PARTS
+        or unpacked > MAX_XLSX_UNPACKED
+        or shared > MAX_XLSX_SHARED_STRINGS
+        or (unpacked > 4 * 1024 * 1024 and unpacked > MAX_XLSX_RATIO * max(1, len(data)))
+    )
+    if too_big:
+        megabytes = unpacked / (1024 * 1024)
+        raise _FileError(
+            f"Tệp Excel “{filename}” khi giải nén lớn bất thường ({megabytes:,.0f} MB, "
+            f"{len(parts)} phần), có thể chứa hàng triệu dòng trống. Hãy xóa các dòng, cột "
+            "thừa rồi lưu lại, chia nhỏ tệp, hoặc lưu dưới dạng CSV UTF-8."
+        )
+
+
 def _read_xlsx(data: bytes, filename: str) -> tuple[list[Row], list[str]]:
     import openpyxl  # imported only for spreadsheets
 
@@ -470,6 +502,7 @@ def _read_xlsx(data: bytes, filename: str) -> tuple[list[Row], list[str]]:
         f"Không đọc được tệp Excel “{filename}”. Hãy mở tệp trong Excel và lưu lại dưới dạng "
         ".xlsx, hoặc lưu dưới dạng CSV UTF-8 (tệp .ods, Google Sheets: tải về dạng .xlsx)."
     )
+    _check_xlsx_archive(data, filename, unreadable)
     notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
@@ -490,6 +523,9 @@ def _read_xlsx(data: bytes, filename: str) -> tuple[list[Row], list[str]]:
             sheet.reset_dimensions()  # trust the rows, not the size the file claims
             rows: list[Row] = []
             for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if line > MAX_XLSX_LINES:
+                    notes.append(f"Chỉ đọc {MAX_XLSX_LINES:,} dòng đầu của trang tính.")
+                    break
                 if not _row_blank(cells):
                     rows.append((line, cells))
                     if len(rows) > MAX_ROWS + 1:

@@ -7,6 +7,7 @@ import csv
 import io
 import random
 import time
+import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -630,3 +631,54 @@ def test_the_shipped_template_file_is_the_template() -> None:
     shipped = (ROOT / "content" / "field_log_template.csv").read_bytes()
     assert shipped == template_csv_bytes()
     assert shipped.startswith(codecs.BOM_UTF8)  # Excel then shows the Vietnamese letters
+
+
+def _bomb(sheet_xml: bytes, shared: bytes | None = None) -> bytes:
+    """A real workbook whose sheet (or shared strings) is replaced by a huge, very
+    compressible part: a few hundred kilobytes on disk, hundreds of megabytes unpacked."""
+    good = xlsx_bytes([["ngay", "dich_vu", "so_nguoi"], ["05/10/2025", "other", 1]])
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(good)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = sheet_xml
+            target.writestr(item.filename, data)
+        if shared is not None:
+            target.writestr("xl/sharedStrings.xml", shared)
+    return out.getvalue()
+
+
+def test_xlsx_bombs_are_refused_at_once() -> None:
+    """Issue 11 §8: 50 million empty rows (439 KB) ran for minutes and took 4.4 GB; one huge
+    shared string took 3.2 GB. Such files are refused before parsing, saying why."""
+    import resource
+    import time
+
+    head = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheetData>'
+    )
+    sheet = head + b"<row/>" * 10_000_000 + b"</sheetData></worksheet>"  # 60 MB unpacked
+    empty_rows = _bomb(sheet)
+    huge_string = _bomb(
+        head + b"</sheetData></worksheet>",
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>'
+        + b"a" * (40 * 1024 * 1024)
+        + b"</t></si></sst>",
+    )
+    del sheet
+    for data in (empty_rows, huge_string):
+        assert len(data) < 2 * 1024 * 1024
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        parsed = parse(data, "nhat_ky.xlsx")
+        assert time.perf_counter() - started < 2.0
+        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        assert grown_mb < 200
+        assert parsed.file_error is not None
+        assert "giải nén lớn bất thường" in parsed.file_error
+        assert parsed.rows == []
