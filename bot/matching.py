@@ -143,10 +143,10 @@ def _build(content: Content, cache_dir: Path | None) -> Matcher:
         keyed, weights = cached
         return Matcher.from_keys(keyed, content.lexicon, thresholds, weights=weights)
     matcher = Matcher(_entries(content), content.lexicon, thresholds)
-    if path is None or cache_dir is None:
+    if path is None:
         return matcher
     _write(path, (matcher.keys(), matcher.weights))
-    for old in cache_dir.glob("index-*.json"):
+    for old in path.parent.glob("index-*.json"):
         if old != path:
             old.unlink(missing_ok=True)  # earlier versions are never read again
     return matcher

@@ -196,32 +196,15 @@ def covers(predicted: str | None, gold: str) -> bool:
 
 def experience(cases: Sequence[EvalCase], results: Sequence[MatchResult]) -> dict[str, Any]:
     """What citizens get: answered right or wrong, helped, asked, declined (see module doc)."""
-    right = wrong_in = clarified = clarified_ok = declined_in = 0
-    declined = answered_oos = clarified_oos = 0
-    n_in = n_out = 0
+    inside: Counter[str] = Counter()  # outcomes of in-scope messages (see _outcome)
+    outside: Counter[str] = Counter()  # and of out-of-scope ones
     for case, result in zip(cases, results, strict=True):
-        action = result.action
-        if case.intent is None:
-            n_out += 1
-            if action == "fallback" or (action == "answer" and is_rejection(result.intent)):
-                declined += 1
-            elif action == "answer":
-                answered_oos += 1
-            else:
-                clarified_oos += 1
-            continue
-        n_in += 1
-        if action == "answer" and not is_rejection(result.intent):
-            second = result.also.intent if result.also is not None else None
-            if covers(result.intent, case.intent) or covers(second, case.intent):
-                right += 1
-            else:
-                wrong_in += 1
-        elif action == "clarify":
-            clarified += 1
-            clarified_ok += any(covers(c.intent, case.intent) for c in result.choices)
-        else:
-            declined_in += 1
+        (outside if case.intent is None else inside)[_outcome(case, result)] += 1
+    n_in, n_out = sum(inside.values()), sum(outside.values())
+    right, wrong_in, declined_in = inside["ok"], inside["wrong"], inside["declined"]
+    clarified_ok = inside["asked"]
+    clarified = clarified_ok + inside["asked without it"]
+    declined, answered_oos, clarified_oos = outside["ok"], outside["wrong"], outside["asked"]
     two = [(c, r) for c, r in zip(cases, results, strict=True) if c.also and c.intent]
     both = 0
     for case, result in two:

@@ -329,12 +329,14 @@ async def test_an_unknown_place_asks_again_and_never_guesses(people, bot: Bot):
     assert "Đã dừng" in texts(await citizen.say("huy"))
 
 
-async def intake_until_consent(citizen: Person) -> str:
+async def intake_until_consent(
+    citizen: Person, typed: str = "xa ia grai gia lai", pressed: str = "Ia Grai"
+) -> str:
     """The intake up to the consent question (a request by message); returns that question."""
     await citizen.say("toi can nguoi giup")
     await citizen.press("VNeID")
-    await citizen.say("xa ia grai gia lai")
-    await citizen.press("Ia Grai")
+    await citizen.say(typed)
+    await citizen.press(pressed)
     await citizen.say("khong dang nhap duoc vneid")
     return texts(await citizen.press("Nhắn tin"))
 
@@ -481,12 +483,7 @@ async def test_a_volunteer_serves_only_the_team_commune(people, bot: Bot, engine
     assert "tổ trưởng" in refused
     assert "Ba Đình" not in texts(await lan.say("/xa"))
     citizen = people("far-away")
-    await citizen.say("toi can nguoi giup")
-    await citizen.press("VNeID")
-    await citizen.say("phuong ba dinh ha noi")
-    await citizen.press("Ba Đình")
-    await citizen.say("khong dang nhap duoc vneid")
-    await citizen.press("Nhắn tin")
+    await intake_until_consent(citizen, "phuong ba dinh ha noi", "Ba Đình")
     await citizen.press("Không đồng ý")
     assert all("HT-" not in r.text for r in await lan.inbox())  # not told, cannot claim
     async with session_factory(engine)() as session:
