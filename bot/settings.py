@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     idle_timeout_minutes: int = Field(default=30, ge=1)
     invite_days: int = Field(default=7, ge=1, le=90)
     retention_days: int = Field(default=180, ge=1)
+    # A stored webhook delivery not handled this many seconds after arrival (its worker died,
+    # the database was down) is processed again by the background loop.
+    replay_after_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     # Channels. Names without the prefix, as the platforms' own guides spell them.
     telegram_bot_token: SecretStr | None = Field(

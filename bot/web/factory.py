@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from starlette.applications import Starlette
 
@@ -60,7 +61,9 @@ def build_web_app(settings: Settings, services: Services) -> Starlette:
     runtimes = channel_runtimes(settings, services)
     if not runtimes:
         logging.getLogger(__name__).warning("no channel configured: only /healthz is served")
-    maintenance = Maintenance(services.bot, runtimes)
+    maintenance = Maintenance(
+        services.bot, runtimes, stalled_after=timedelta(seconds=settings.replay_after_seconds)
+    )
     return create_app(services.bot, runtimes, maintenance=maintenance, on_shutdown=services.aclose)
 
 
