@@ -150,6 +150,28 @@ class Bot:
         async with self.sessions.begin() as session:
             await InboxRepository(session).mark_handled(channel, external_id, self.clock())
 
+    async def give_up(self, channel: str, max_attempts: int) -> int:
+        """Deliveries that failed every replay: settle them and tell each sender, once.
+
+        The only place the bot apologises for a message of a webhook channel: a delivery
+        that failed because the database or a worker was down is replayed, not apologised
+        for, so the citizen is never asked to send again what will be answered anyway.
+        """
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            inbox = InboxRepository(session)
+            rows = await inbox.exhausted(channel, max_attempts)
+            outbox = OutboxRepository(session)
+            for row in rows:
+                if row.chat:
+                    await outbox.add(
+                        channel, row.chat, self.assistant.t("message_given_up"), now=now
+                    )
+                await inbox.settle(row.id, now)
+        for row in rows:
+            logger.error("delivery given up channel=%s event=%s", channel, row.id)
+        return len(rows)
+
     async def alert_operators(self, key: str, **fields: str) -> int:
         """Tell every operator about a fault that needs a person (a revoked channel token)."""
         reply = Reply(self.assistant.t(key, **fields))

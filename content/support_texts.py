@@ -203,6 +203,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "undeliverable_quota": frozenset(),
     "undeliverable_other": frozenset(),
     "error_apology": frozenset(),
+    "message_given_up": frozenset(),
     "channel_token_failed": frozenset({"channel", "reason"}),
     "menu_start": frozenset(),
     "menu_menu": frozenset(),

@@ -6,6 +6,7 @@ Repositories never commit; whoever handles a message owns the transaction
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.execute("PRAGMA busy_timeout=5000")  # a second process waits instead of failing
+    # Deleted and overwritten content is zeroed, not left readable in free pages: a payload
+    # dropped after handling or a conversation erased by /xoadulieu is gone from the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -49,6 +53,10 @@ def create_engine(url: str) -> AsyncEngine:
         url, pool_pre_ping=not url.startswith("sqlite"), hide_parameters=True
     )
     if engine.dialect.name == "sqlite":
+        # aiosqlite logs every call at DEBUG with its bound arguments (the citizen's words):
+        # a DEBUG log level elsewhere must not turn that on.
+        driver_log = logging.getLogger("aiosqlite")
+        driver_log.setLevel(max(driver_log.level, logging.INFO))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine

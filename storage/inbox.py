@@ -1,11 +1,17 @@
-"""Stored webhook deliveries: write first, acknowledge, then process (and retry after a crash)."""
+"""Stored webhook deliveries: write first, acknowledge, then process (and retry after a crash).
+
+A row keeps what a replay needs (a masked record, see `bot/inbound.py`) and the conversation
+it belongs to, only until it is handled: then the record and the chat are dropped and the
+platform's delivery id alone remains, to recognise a redelivery.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +29,20 @@ class InboxRepository:
         self.session = session
 
     async def receive(
-        self, channel: str, external_id: str, payload: dict[str, Any], now: datetime
+        self,
+        channel: str,
+        external_id: str,
+        payload: dict[str, Any] | None,
+        now: datetime,
+        *,
+        chat: str | None = None,
     ) -> int | None:
-        """Store a delivery; its row id the first time, None for a redelivery."""
+        """Store a delivery; its row id the first time, None for a redelivery.
+
+        `payload` is what a replay needs (None when there is nothing to do: the row is then
+        stored already handled); `chat` names the conversation, for `/xoadulieu` and for the
+        apology when the bot gives the delivery up.
+        """
         bind = self.session.bind
         dialect = bind.dialect.name if bind is not None else "sqlite"
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
@@ -35,7 +52,9 @@ class InboxRepository:
                 channel=channel,
                 external_id=bounded_key(external_id),
                 payload=payload,
+                chat=bounded_key(chat) if chat is not None else None,
                 received_at=now,
+                handled_at=now if payload is None else None,
                 attempts=0,
             )
             .on_conflict_do_nothing()
@@ -55,33 +74,87 @@ class InboxRepository:
                 InboundEventRow.external_id == bounded_key(external_id),
                 InboundEventRow.handled_at.is_(None),
             )
-            .values(handled_at=now)
+            .values(handled_at=now, payload=None, chat=None)
         )
 
-    async def count_attempt(self, event_id: int) -> None:
+    async def settle(self, event_id: int, now: datetime) -> None:
+        """Give a delivery up (or finish it) by its row id: nothing personal stays."""
+        await self.session.execute(
+            update(InboundEventRow)
+            .where(InboundEventRow.id == event_id)
+            .values(handled_at=now, payload=None, chat=None)
+        )
+
+    async def count_attempt(self, event_id: int, now: datetime) -> None:
         """A retry is starting; after `max_attempts` the maintenance loop gives the event up."""
         await self.session.execute(
             update(InboundEventRow)
             .where(InboundEventRow.id == event_id)
-            .values(attempts=InboundEventRow.attempts + 1)
+            .values(attempts=InboundEventRow.attempts + 1, last_attempt_at=now)
         )
 
     async def stale(
         self, channel: str, received_before: datetime, max_attempts: int, limit: int = 100
     ) -> list[InboundEventRow]:
-        """Deliveries accepted but never handled (the worker died), oldest first."""
+        """Deliveries accepted but never handled (the worker died), oldest first.
+
+        A row replayed before waits as long again after its last attempt.
+        """
         query = (
             select(InboundEventRow)
             .where(
                 InboundEventRow.channel == channel,
                 InboundEventRow.handled_at.is_(None),
                 InboundEventRow.received_at < received_before,
+                or_(
+                    InboundEventRow.last_attempt_at.is_(None),
+                    InboundEventRow.last_attempt_at < received_before,
+                ),
                 InboundEventRow.attempts < max_attempts,
             )
             .order_by(InboundEventRow.id)
             .limit(limit)
         )
         return list((await self.session.execute(query)).scalars())
+
+    async def exhausted(
+        self, channel: str, max_attempts: int, limit: int = 100
+    ) -> list[InboundEventRow]:
+        """Deliveries replayed `max_attempts` times without success: the bot gives them up."""
+        query = (
+            select(InboundEventRow)
+            .where(
+                InboundEventRow.channel == channel,
+                InboundEventRow.handled_at.is_(None),
+                InboundEventRow.attempts >= max_attempts,
+            )
+            .order_by(InboundEventRow.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def forget_chats(self, chats: Iterable[tuple[str, str]], now: datetime) -> int:
+        """`/xoadulieu`: drop the stored records of these (channel, chat) conversations.
+
+        The rows stay, settled and empty, so a redelivery of the same update is still
+        recognised (and cannot bring the message back).
+        """
+        pairs = [
+            and_(InboundEventRow.channel == channel, InboundEventRow.chat == bounded_key(chat))
+            for channel, chat in chats
+        ]
+        if not pairs:
+            return 0
+        result = await self.session.execute(
+            update(InboundEventRow)
+            .where(or_(*pairs))
+            .values(
+                handled_at=func.coalesce(InboundEventRow.handled_at, now),
+                payload=None,
+                chat=None,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def forget_before(self, before: datetime) -> int:
         """Drop old deliveries; platforms stop redelivering long before."""

@@ -333,10 +333,14 @@ class InboundEventRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What a replay needs (a masked record), dropped once handled; the conversation it
+    # belongs to, for /xoadulieu and the apology when the bot gives up.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    chat: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ChoiceMenuRow(Base):

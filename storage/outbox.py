@@ -7,10 +7,10 @@ pending rows and record the platform's message id for later edits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxRow
@@ -131,6 +131,19 @@ class OutboxRepository:
         if final:
             row.attachment_data = None
         await self.session.flush()
+
+    async def forget_person(self, chats: Iterable[tuple[str, str]], person_id: int) -> int:
+        """`/xoadulieu`: every message to these chats, and every relay of this person's words.
+
+        The bot's own reply confirming the deletion is queued after this, in the same turn.
+        """
+        conditions = [
+            and_(OutboxRow.channel == channel, OutboxRow.external_id == chat)
+            for channel, chat in chats
+        ]
+        conditions.append(OutboxRow.sender_id == person_id)
+        result = await self.session.execute(delete(OutboxRow).where(or_(*conditions)))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def postpone(self, row: OutboxRow, until: datetime) -> None:
         """Leave a row pending but untouched until `until` (the platform asked to wait)."""

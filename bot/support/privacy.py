@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.messages import Reply
 from bot.support.common import Toolkit, Turn, command_button, show_ref
+from storage.inbox import InboxRepository
 from storage.models import PersonRow
 from storage.vocabulary import REQUEST_STATUSES, ROLES, TOPICS
 
@@ -61,6 +62,10 @@ class PrivacyDesk:
             await turn.requests.event(open_request, "cancelled", turn.now, person.id)
             await turn.timers.cancel(open_request.id, ("escalate", "giveup", "idle"), turn.now)
         count = await turn.requests.anonymize_citizen(person.id)
+        chats = [(i.channel, i.external_id) for i in await turn.people.identities(person.id)]
+        # What the channels kept: stored deliveries (masked) and the messages sent to them.
+        await InboxRepository(turn.session).forget_chats(chats, turn.now)
+        await turn.outbox.forget_person(chats, person.id)
         await turn.people.forget(person, turn.now)
         await turn.audit.record("data_deleted", turn.now, None, person.handle, requests=count)
         return [Reply(self.t("delete_done"))]

@@ -44,6 +44,9 @@ class Maintenance:
         """One round: timers, stalled deliveries, then every channel's outbox."""
         counts = {"timers": await self.bot.run_due_timers()}
         counts["replayed"] = await self.replay_stalled()
+        counts["given_up"] = 0
+        for channel in self.channels:
+            counts["given_up"] += await self.bot.give_up(channel.name, self.max_replays)
         for channel in self.channels:
             counts[f"sent_{channel.name}"] = await channel.dispatcher.flush()
             extra = getattr(channel, "tick", None)  # channel-specific upkeep, if any
@@ -60,10 +63,14 @@ class Maintenance:
                 inbox = InboxRepository(session)
                 stalled = await inbox.stale(channel.name, before, self.max_replays)
                 for event in stalled:
-                    await inbox.count_attempt(event.id)
+                    await inbox.count_attempt(event.id, self.bot.clock())
                 work = [(event.id, event.payload) for event in stalled]
             for event_id, payload in work:
                 logger.warning("replaying delivery channel=%s event=%s", channel.name, event_id)
+                if payload is None:  # nothing left to process (should not happen): settle
+                    async with self.bot.sessions.begin() as session:
+                        await InboxRepository(session).settle(event_id, self.bot.clock())
+                    continue
                 await channel.replay(payload)
                 replayed += 1
         return replayed

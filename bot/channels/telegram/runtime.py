@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -26,7 +27,9 @@ from bot.channels.telegram.convert import ALLOWED_UPDATES, chat_of, to_incoming
 from bot.channels.telegram.menus import CommandMenus
 from bot.channels.telegram.sender import TelegramSender
 from bot.delivery import Dispatcher
-from bot.messages import Channel
+from bot.inbound import from_record, is_record, to_record
+from bot.logs import log_failure
+from bot.messages import Channel, IncomingMessage
 from bot.services import Bot
 from storage.inbox import InboxRepository
 
@@ -55,6 +58,7 @@ class TelegramRuntime:
     ) -> None:
         self.bot = bot
         self.webhook_secret = webhook_secret
+        self.polling = polling
         self.application = build_application(
             token,
             self.handle_update,
@@ -66,7 +70,6 @@ class TelegramRuntime:
         self.sender = TelegramSender(self.application.bot)
         self.dispatcher: Dispatcher = bot.dispatcher(self.sender)
         self.menus = CommandMenus(bot, self.application.bot)
-        self._replayed: set[int] = set()
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -85,9 +88,16 @@ class TelegramRuntime:
         await self.application.shutdown()
 
     async def replay(self, payload: dict[str, Any]) -> None:
-        update = Update.de_json(payload, self.application.bot)
-        self._replayed.add(update.update_id)
-        await self.application.update_queue.put(update)
+        """A stored update whose processing never finished (its worker died, the database
+        was down): processed again from its masked record."""
+        if not is_record(payload):  # a row stored before records: the platform's own update
+            await self.application.update_queue.put(Update.de_json(payload, self.application.bot))
+            return
+        message = from_record(payload)
+        if message is None:  # damaged: left for the give-up round, which settles it
+            logger.warning("telegram: stored record unreadable")
+            return
+        await self.process(message)
 
     @property
     def busy(self) -> bool:
@@ -121,10 +131,24 @@ class TelegramRuntime:
         except (KeyError, TypeError, ValueError):
             logger.warning("unreadable update update_id=%s", data["update_id"])
             return PlainTextResponse("not a Telegram update", status_code=400)
-        async with self.bot.sessions.begin() as session:
-            stored = await InboxRepository(session).receive(
-                self.name, str(update.update_id), data, self.bot.clock()
-            )
+        try:
+            message = to_incoming(update)
+        except (AttributeError, TypeError, ValueError):
+            logger.warning("unreadable update update_id=%s", update.update_id)
+            return PlainTextResponse("not a Telegram update", status_code=400)
+        try:
+            async with self.bot.sessions.begin() as session:
+                stored = await InboxRepository(session).receive(
+                    self.name,
+                    str(update.update_id),
+                    to_record(message) if message is not None else None,
+                    self.bot.clock(),
+                    chat=message.key.user_id if message is not None else None,
+                )
+        except (SQLAlchemyError, OSError) as error:
+            # Not stored, so not acknowledged: Telegram delivers it again later.
+            log_failure(logger, "update not stored update_id=%s", update.update_id, error=error)
+            return PlainTextResponse("try again", status_code=503)
         if stored is None:
             logger.info("redelivered update_id=%s ignored", update.update_id)
         else:
@@ -144,20 +168,26 @@ class TelegramRuntime:
         if message is None:
             await self.bot.settle_delivery(self.name, str(update.update_id))
             return
+        await self.process(message)
+
+    async def process(self, message: IncomingMessage) -> None:
+        """Let the core answer (state, effects, outbox: one commit), then send the reply."""
         await self.bot.accept(message)
         chat = message.key.user_id
         if message.kind != "left":
             await self.dispatcher.flush(chat)
             await self.menus.refresh(chat)
         self.dispatcher.wake()  # notifications for other people
-        self._replayed.discard(update.update_id)
 
     async def apologize(self, update: Update) -> None:
-        """After an error: a short apology, once (not again when the update is replayed)."""
+        """After an error in polling mode, where nothing is stored: the bot gives up, says so.
+
+        A webhook update is stored: it is processed again later, so no apology (the bot
+        apologises only when it gives a stored update up, see `Bot.give_up`).
+        """
         chat = chat_of(update)
-        if chat is None or update.update_id in self._replayed:
+        if chat is None or not self.polling:
             return
-        self._replayed.add(update.update_id)
         try:
             await self.application.bot.send_message(
                 int(chat), self.bot.assistant.t("error_apology")

@@ -29,6 +29,8 @@ from bot.channels.base import ChatQueue
 from bot.channels.zalo.bot_client import ZaloBotClient, ZaloBotError
 from bot.channels.zalo.bot_render import RenderTexts, parse_choice_number, render
 from bot.delivery import Dispatcher, SendError
+from bot.inbound import from_record, is_record, to_record
+from bot.logs import log_failure
 from bot.messages import Channel, ConversationKey, IncomingMessage, Reply, plain_buttons
 from bot.services import Bot, Clock
 from bot.settings import Settings
@@ -310,12 +312,18 @@ class ZaloBotRuntime:
 
     async def replay(self, payload: dict[str, Any]) -> None:
         """A stored delivery whose processing never finished (its worker died)."""
-        inbound = to_incoming(payload, self.bot.clock())
-        if inbound.message is None:
-            await self.bot.settle_delivery(self.name, inbound.external_id)
-            return
-        message = inbound.message
-        await self.queue.run(message.key.user_id, lambda: self.process(message, replayed=True))
+        if is_record(payload):
+            message = from_record(payload)
+            if message is None:  # damaged: left for the give-up round, which settles it
+                logger.warning("zalobot: stored record unreadable")
+                return
+        else:  # a row stored before records: the platform's own event
+            inbound = to_incoming(payload, self.bot.clock())
+            if inbound.message is None:
+                await self.bot.settle_delivery(self.name, inbound.external_id)
+                return
+            message = inbound.message
+        await self.queue.run(message.key.user_id, lambda: self.process(message))
 
     # --- webhook -------------------------------------------------------------------------
 
@@ -335,14 +343,23 @@ class ZaloBotRuntime:
             return PlainTextResponse("not a Zalo Bot event", status_code=400)
         now = self.bot.clock()
         inbound = to_incoming(event, now)
-        async with self.bot.sessions.begin() as session:
-            inbox = InboxRepository(session)
-            stored = await inbox.receive(self.name, inbound.external_id, event, now)
-            if stored is not None and inbound.message is None:
-                await inbox.mark_handled(self.name, inbound.external_id, now)
+        message = inbound.message
+        try:
+            async with self.bot.sessions.begin() as session:
+                stored = await InboxRepository(session).receive(
+                    self.name,
+                    inbound.external_id,
+                    to_record(message) if message is not None else None,
+                    now,
+                    chat=message.key.user_id if message is not None else None,
+                )
+        except (SQLAlchemyError, OSError) as error:
+            # Not stored, so not acknowledged: the platform delivers it again later.
+            log_failure(logger, "zalobot event not stored id=%s", inbound.external_id, error=error)
+            return PlainTextResponse("try again", status_code=503)
         if stored is None:
             logger.info("redelivered zalobot event id=%s ignored", inbound.external_id)
-        elif inbound.message is None:
+        elif message is None:
             logger.info(
                 "zalobot event not answered event=%s id=%s reason=%s",
                 inbound.event_name[:64] or "(none)",
@@ -350,8 +367,8 @@ class ZaloBotRuntime:
                 inbound.ignored,
             )
         else:
-            message = inbound.message
-            self.queue.submit(message.key.user_id, lambda: self.process(message))
+            incoming = message
+            self.queue.submit(incoming.key.user_id, lambda: self.process(incoming))
         return Response(status_code=200)
 
     def _secret_ok(self, given: str | None) -> bool:
@@ -378,14 +395,19 @@ class ZaloBotRuntime:
 
     # --- processing ----------------------------------------------------------------------
 
-    async def process(self, message: IncomingMessage, *, replayed: bool = False) -> None:
-        """Read a typed number as the choice it names, let the core answer, send the reply."""
+    async def process(self, message: IncomingMessage, *, apologize: bool = False) -> None:
+        """Read a typed number as the choice it names, let the core answer, send the reply.
+
+        A failure is not apologised for when the message is stored: it is processed again
+        later (and the bot apologises only if it gives up). Polling stores nothing, so there
+        a failure is final and gets the apology (`apologize`).
+        """
         chat = message.key.user_id
         typing = asyncio.get_running_loop().create_task(self._typing(chat))
         try:
             await self.bot.accept(await self._resolve_choice(message))
         except Exception:
-            if not replayed:
+            if apologize:
                 await self._apologize(chat)
             raise
         finally:
@@ -482,7 +504,7 @@ class ZaloBotRuntime:
             )
             return
         message = inbound.message
-        await self.queue.run(message.key.user_id, lambda: self.process(message))
+        await self.queue.run(message.key.user_id, lambda: self.process(message, apologize=True))
 
     async def _default_tick(self) -> None:
         await self.bot.run_due_timers()

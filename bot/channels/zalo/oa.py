@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -37,6 +38,8 @@ from bot.channels.zalo.oa_render import OARenderer, parse_button_text
 from bot.channels.zalo.signature import REPLAY_WINDOW, check_signature, event_time
 from bot.channels.zalo.tokens import TokenKeeper, TokenUnavailable
 from bot.delivery import Dispatcher, Sender, SendError
+from bot.inbound import from_record, is_record, to_record
+from bot.logs import log_failure
 from bot.messages import Channel, ConversationKey, IncomingMessage, Reply
 from bot.services import Bot
 from bot.settings import Settings
@@ -290,8 +293,21 @@ class ZaloOARuntime:
         await self.queue.drain()
 
     async def replay(self, payload: dict[str, Any]) -> None:
-        key = delivery_key(payload)
-        await self.queue.run(user_of(payload) or key, lambda: self._handle(payload, key))
+        """A stored delivery whose processing never finished: processed from its record."""
+        if not is_record(payload):  # a row stored before records: the platform's own event
+            key = delivery_key(payload)
+            legacy = to_incoming(payload, key)
+            if legacy is None:
+                await self.bot.settle_delivery(CHANNEL, key)
+                return
+            message: IncomingMessage | None = legacy
+        else:
+            message = from_record(payload)
+        if message is None:  # damaged: left for the give-up round, which settles it
+            logger.warning("zalo oa: stored record unreadable")
+            return
+        incoming = message
+        await self.queue.run(incoming.key.user_id, lambda: self._process(incoming))
 
     async def webhook(self, request: Request) -> Response:
         """Verify, store, commit, answer 200; the handling happens after the answer."""
@@ -319,14 +335,28 @@ class ZaloOARuntime:
             logger.warning("zalo oa webhook refused: signature %s event=%s", problem, name)
             return JSONResponse({"error": "unauthorized"}, status_code=401)
         key = delivery_key(payload)
-        async with self.bot.sessions.begin() as session:
-            stored = await InboxRepository(session).receive(
-                CHANNEL, key, payload, self.bot.clock()
-            )
+        message = to_incoming(payload, key)
+        try:
+            async with self.bot.sessions.begin() as session:
+                stored = await InboxRepository(session).receive(
+                    CHANNEL,
+                    key,
+                    to_record(message) if message is not None else None,
+                    self.bot.clock(),
+                    chat=message.key.user_id if message is not None else None,
+                )
+        except (SQLAlchemyError, OSError) as error:
+            # Not stored, so not acknowledged: Zalo delivers it again later.
+            log_failure(logger, "zalo oa event not stored event=%s", name, error=error)
+            return JSONResponse({"error": "try again"}, status_code=503)
         if stored is None:
             logger.info("zalo oa webhook: redelivery ignored event=%s", name)
-            return JSONResponse({"ok": True})
-        self.queue.submit(user_of(payload) or key, lambda: self._handle(payload, key))
+        elif message is None:
+            if not (name.startswith("oa_send_") or name in STATUS_EVENTS):
+                logger.info("zalo oa: event not handled event=%s", name)
+        else:
+            incoming = message
+            self.queue.submit(incoming.key.user_id, lambda: self._process(incoming))
         return JSONResponse({"ok": True})
 
     async def _read_body(self, request: Request) -> bytes | None:
@@ -346,15 +376,8 @@ class ZaloOARuntime:
             return b""
         return b"".join(chunks)
 
-    async def _handle(self, payload: Mapping[str, Any], key: str) -> None:
+    async def _process(self, message: IncomingMessage) -> None:
         """Answer one stored delivery, then send what is waiting."""
-        name = _event_name(payload)
-        message = to_incoming(payload, key)
-        if message is None:
-            if not (name.startswith("oa_send_") or name in STATUS_EVENTS):
-                logger.info("zalo oa: event not handled event=%s", name)
-            await self.bot.settle_delivery(CHANNEL, key)
-            return
         await self.bot.accept(message)
         if message.kind != "left":
             await self.dispatcher.flush(message.key.user_id)  # this chat's answer, now

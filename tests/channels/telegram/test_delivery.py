@@ -6,11 +6,13 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.telegram.runtime import TelegramRuntime
 from bot.services import Bot
 from storage import session_factory
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
 from tests.channels.telegram.fake_api import FakeBotAPI
+from tests.channels.telegram.harness import TelegramPerson
 
 CHAT = 5550001
 
@@ -109,9 +111,10 @@ async def test_menus_follow_the_role(telegram_people, runtime, api: FakeBotAPI):
     assert len(api.sent(method="deleteMyCommands")) == 1  # done once, not every round
 
 
-async def test_an_error_apologizes_logs_no_text_and_keeps_running(
+async def test_an_error_logs_no_text_sends_no_apology_and_keeps_running(
     telegram_people, runtime, api: FakeBotAPI, bot: Bot, monkeypatch, caplog
 ):
+    """A webhook update is stored: after a failure it is replayed, so no "send it again"."""
     farmer = telegram_people(CHAT)
     original = Bot.accept
 
@@ -121,10 +124,7 @@ async def test_an_error_apologizes_logs_no_text_and_keeps_running(
     monkeypatch.setattr(Bot, "accept", broken)
     with caplog.at_level(logging.INFO):
         replies = await farmer.say("so cccd cua toi la 012345678901")
-    assert replies == [
-        "Xin lỗi anh/chị, hệ thống vừa gặp trục trặc nên chưa trả lời được. "
-        "Anh/chị vui lòng gửi lại sau ít phút."
-    ]
+    assert replies == []
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "update failed" in logged
     assert "chat_id=5550001" in logged
@@ -132,3 +132,23 @@ async def test_an_error_apologizes_logs_no_text_and_keeps_running(
     assert "cccd" not in logged
     monkeypatch.setattr(Bot, "accept", original)
     assert await farmer.say("cach kich hoat tai khoan dinh danh dien tu muc 2")  # still alive
+
+
+async def test_in_polling_mode_a_failure_is_apologised_for(
+    bot: Bot, api: FakeBotAPI, monkeypatch
+) -> None:
+    """Polling stores nothing: a failed update is lost, so the citizen is asked to resend."""
+    runtime = TelegramRuntime(
+        bot, "123456:TEST-TOKEN", "", request=api, rate_limit=False, polling=True
+    )
+    await runtime.start()
+    try:
+        farmer = TelegramPerson(runtime, api, CHAT)
+
+        async def broken(self: Bot, message) -> int:
+            raise RuntimeError("database went away")
+
+        monkeypatch.setattr(Bot, "accept", broken)
+        assert await farmer.say("cach cai vneid") == [bot.assistant.t("error_apology")]
+    finally:
+        await runtime.stop()

@@ -175,9 +175,13 @@ async def test_a_delivery_whose_worker_died_is_replayed(bot: Bot, clock: FakeClo
         assert await maintenance.replay_stalled() == 0
 
 
-async def test_an_error_is_followed_by_an_apology_and_the_delivery_stays_open(
-    bot: Bot, monkeypatch: pytest.MonkeyPatch
+async def test_an_error_sends_no_apology_and_the_delivery_is_answered_on_replay(
+    bot: Bot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A failure while the message is stored will be retried: asking the citizen to send it
+    again would only make a duplicate, so the bot stays quiet and answers it later."""
+    accept = bot.accept
+
     async def broken(message: object) -> int:
         raise RuntimeError("database went away")
 
@@ -185,10 +189,28 @@ async def test_an_error_is_followed_by_an_apology_and_the_delivery_stays_open(
         monkeypatch.setattr(bot, "accept", broken)
         response = await channel.person().post(text_event("cach cai vneid"))
         assert response.status_code == 200
-        [apology] = channel.api.sent(CHAT)
-        assert apology == bot.assistant.t("error_apology")
+        await channel.runtime.queue.drain()
+        assert channel.api.sent(CHAT) == []  # no "please send it again"
         [stored] = await stored_events(bot)
         assert stored.handled_at is None  # the maintenance loop will replay it
+        monkeypatch.setattr(bot, "accept", accept)
+        clock.advance(minutes=2)
+        assert (await Maintenance(bot, [channel.runtime]).tick())["replayed"] == 1
+        [answer] = channel.api.sent(CHAT)
+        assert answer != bot.assistant.t("error_apology")
+        assert "VNeID" in answer
+
+
+async def test_polling_has_no_inbox_so_a_failure_is_apologised_for(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(message: object) -> int:
+        raise RuntimeError("database went away")
+
+    async with harness(bot) as channel:
+        monkeypatch.setattr(bot, "accept", broken)
+        await channel.runtime._consume(text_event("cach cai vneid", envelope=False))
+        assert channel.api.sent(CHAT) == [bot.assistant.t("error_apology")]
 
 
 async def test_slow_answers_show_typing(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
