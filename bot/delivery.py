@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import log_failure
@@ -106,6 +107,9 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.limit = asyncio.Semaphore(concurrency)
         self.wakeup = asyncio.Event()
+        # Rows the platform accepted but the database could not mark sent (it was down):
+        # marked at the next flush, long before their lease lets anyone send them again.
+        self._unsettled: dict[int, str | None] = {}
 
     @property
     def channel(self) -> str:
@@ -117,6 +121,7 @@ class Dispatcher:
 
     async def flush(self, external_id: str | None = None, batch: int = 100) -> int:
         """Send every pending row that is due (for one chat, or all); returns how many."""
+        await self._settle_unsettled()
         sent = 0
         while True:
             async with self.sessions.begin() as session:
@@ -173,6 +178,20 @@ class Dispatcher:
         return await self.sender.send(external_id, reply)
 
     async def _settle(self, row_id: int, platform_id: str | None) -> None:
+        """Mark a row sent; if the database is down, remember it (never send it twice)."""
+        try:
+            await self._mark_sent(row_id, platform_id)
+        except (SQLAlchemyError, OSError) as error:
+            self._unsettled[row_id] = platform_id
+            log_failure(logger, "sent, not yet marked outbox=%s", row_id, error=error)
+
+    async def _settle_unsettled(self) -> None:
+        """Mark the rows sent while the database was down (raises while it still is)."""
+        for row_id, platform_id in list(self._unsettled.items()):
+            await self._mark_sent(row_id, platform_id)
+            del self._unsettled[row_id]
+
+    async def _mark_sent(self, row_id: int, platform_id: str | None) -> None:
         async with self.sessions.begin() as session:
             outbox = OutboxRepository(session)
             row = await outbox.get(row_id)
