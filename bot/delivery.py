@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import log_failure
 from bot.messages import Attachment, Button, Reply
+from bot.metrics import Metrics
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
@@ -97,6 +98,7 @@ class Dispatcher:
         lease: timedelta = timedelta(seconds=90),
         max_attempts: int = 6,
         concurrency: int = 16,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.sender = sender
@@ -106,6 +108,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.limit = asyncio.Semaphore(concurrency)
         self.wakeup = asyncio.Event()
+        self.metrics = metrics or Metrics()
 
     @property
     def channel(self) -> str:
@@ -180,6 +183,7 @@ class Dispatcher:
                 await outbox.mark_sent(row, self.clock(), platform_message_id=platform_id)
 
     async def _failed(self, row_id: int, error: SendError, waiting: list[int]) -> None:
+        self.metrics.send_failed(self.channel, error.kind)
         now = self.clock()
         async with self.sessions.begin() as session:
             outbox = OutboxRepository(session)

@@ -45,6 +45,8 @@ class Maintenance:
         counts = {"timers": await self.bot.run_due_timers()}
         counts["replayed"] = await self.replay_stalled()
         for channel in self.channels:
+            if not channel.ready:  # its messages wait in the outbox until it connects
+                continue
             counts[f"sent_{channel.name}"] = await channel.dispatcher.flush()
             extra = getattr(channel, "tick", None)  # channel-specific upkeep, if any
             if extra is not None:
@@ -56,6 +58,8 @@ class Maintenance:
         replayed = 0
         before = self.bot.clock() - self.stalled_after
         for channel in self.channels:
+            if not channel.ready:  # replays would use up the attempts while it cannot answer
+                continue
             async with self.bot.sessions.begin() as session:
                 inbox = InboxRepository(session)
                 stalled = await inbox.stale(channel.name, before, self.max_replays)

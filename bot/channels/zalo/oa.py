@@ -277,6 +277,11 @@ class ZaloOARuntime:
     def routes(self) -> Sequence[BaseRoute]:
         return [Route(self.path, self.webhook, methods=["POST"])]
 
+    @property
+    def ready(self) -> bool:
+        """Nothing to connect at start-up: a failing send is retried from the outbox."""
+        return True
+
     async def start(self) -> None:
         """Nothing to open: the HTTP client connects on first use."""
 
@@ -326,6 +331,7 @@ class ZaloOARuntime:
         if stored is None:
             logger.info("zalo oa webhook: redelivery ignored event=%s", name)
             return JSONResponse({"ok": True})
+        self.bot.metrics.received(CHANNEL)
         self.queue.submit(user_of(payload) or key, lambda: self._handle(payload, key))
         return JSONResponse({"ok": True})
 
