@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import io
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -23,6 +22,7 @@ from bot.channels.cli import (
     run_telegram,
     run_zalo_command,
 )
+from bot.logs import configure_logging
 from bot.messages import Reply
 from bot.report_cli import add_report_parser
 from bot.settings import Settings
@@ -405,11 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `trolyso` console script."""
     args = _parser().parse_args(argv)
     settings = _settings(args)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs each request URL at INFO; the Telegram and Zalo Bot tokens are in the path.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(settings.log_level, settings.log_format)
     # Citizens' messages arrive on stdin; read them leniently so junk bytes cannot crash us.
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")

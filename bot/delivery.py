@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import log_failure
 from bot.messages import Attachment, Button, Reply
+from bot.metrics import Metrics
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
@@ -98,6 +99,7 @@ class Dispatcher:
         lease: timedelta = timedelta(seconds=90),
         max_attempts: int = 6,
         concurrency: int = 16,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.sender = sender
@@ -110,6 +112,7 @@ class Dispatcher:
         # Rows the platform accepted but the database could not mark sent (it was down):
         # marked at the next flush, long before their lease lets anyone send them again.
         self._unsettled: dict[int, str | None] = {}
+        self.metrics = metrics or Metrics()
 
     @property
     def channel(self) -> str:
@@ -199,6 +202,7 @@ class Dispatcher:
                 await outbox.mark_sent(row, self.clock(), platform_message_id=platform_id)
 
     async def _failed(self, row_id: int, error: SendError, waiting: list[int]) -> None:
+        self.metrics.send_failed(self.channel, error.kind)
         now = self.clock()
         async with self.sessions.begin() as session:
             outbox = OutboxRepository(session)

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from bot import payloads
 from bot.messages import Button, IncomingMessage, Reply
+from bot.metrics import Metrics
 from bot.ports import ConversationStore, Handoff
 from bot.state import ConversationState
 from content import Content
@@ -50,6 +51,7 @@ class Dialogue:
         self.store = store
         self.handoff = handoff
         self.text = content.messages
+        self.metrics = Metrics()  # records nothing until the web application attaches
 
     async def handle(
         self, message: IncomingMessage, store: ConversationStore | None = None
@@ -102,6 +104,7 @@ class Dialogue:
             result.score,
             result.also.intent if result.also else None,
         )
+        self.metrics.answered(message.key.channel, result.action)
         if result.intent is None:
             return self._fallback(state)
         if result.action == "clarify":

@@ -17,6 +17,7 @@ from bot.delivery import Dispatcher, Sender, as_reply
 from bot.dialogue import Dialogue
 from bot.matching import build_matcher, thresholds_of
 from bot.messages import IncomingMessage, Reply
+from bot.metrics import Metrics, observed
 from bot.settings import Settings
 from bot.state import ConversationState
 from bot.support.common import SupportConfig, Toolkit, Turn
@@ -92,7 +93,11 @@ class Delivery:
 
 
 class Bot:
-    """Handles each incoming message in one database transaction, so any worker can serve it."""
+    """Handles each incoming message in one database transaction, so any worker can serve it.
+
+    `metrics` is the dialogue's: one object for the FAQ's decisions, the handling of each
+    message and the dispatchers' failed sends, whatever records them (see bot/metrics.py).
+    """
 
     def __init__(
         self,
@@ -105,6 +110,7 @@ class Bot:
         self.sessions = sessions
         self.clock = clock
         self.retention = retention
+        self.metrics: Metrics = assistant.dialogue.metrics
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         """Load state, answer, save state and queue notifications: all or nothing."""
@@ -113,6 +119,7 @@ class Bot:
                 message, session, conversation_store(session), self.clock()
             )
 
+    @observed
     async def accept(self, message: IncomingMessage) -> int:
         """Answer a message from a network channel: the replies go to the outbox.
 
@@ -189,6 +196,7 @@ class Bot:
         def notice(kind: str) -> str:
             return t(UNDELIVERABLE_TEXTS.get(kind, "undeliverable_other"))
 
+        options.setdefault("metrics", self.metrics)
         return Dispatcher(self.sessions, sender, self.clock, notice, **options)
 
     async def run_due_timers(self, limit: int = 100) -> int:

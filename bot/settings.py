@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default_factory=default_content_dir)
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    # "json": one object per line (time, level, logger, message, update id, channel, latency).
+    log_format: Literal["text", "json"] = "text"
+    # When set, GET /metrics asks for it as a bearer token (Authorization: Bearer <token>).
+    metrics_token: SecretStr | None = None
     # PostgreSQL in production (postgresql+asyncpg://...); empty means the embedded SQLite file.
     database_url: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "TROLYSO_DATABASE_URL")

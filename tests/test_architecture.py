@@ -1,6 +1,8 @@
 """The dialogue core and its libraries never import a channel library or a channel adapter."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,24 @@ def test_libraries_do_not_import_the_bot() -> None:
             assert not any(m == "bot" or m.startswith("bot.") for m in imported_modules(path)), (
                 path
             )
+
+
+def test_match_loads_no_web_or_metrics_library() -> None:
+    """`trolyso match` starts fast: the web stack, the database and metrics stay unloaded."""
+    script = (
+        "import io, sys\n"
+        "from bot.cli import _cmd_match, _settings, _parser\n"
+        "args = _parser().parse_args(['match'])\n"
+        "_cmd_match(_settings(args), io.StringIO('cach cai vneid\\n'), io.StringIO())\n"
+        "heavy = ('prometheus_client', 'starlette', 'telegram', 'sqlalchemy', 'uvicorn')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"

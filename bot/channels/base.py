@@ -26,8 +26,17 @@ class ChannelRuntime(Protocol):
     def routes(self) -> Sequence[BaseRoute]:
         """The webhook endpoints this channel serves."""
 
+    @property
+    def ready(self) -> bool:
+        """Connected and answering; while not, webhooks are still stored and acknowledged."""
+
     async def start(self) -> None:
-        """Open connections (called once, at application start-up)."""
+        """Open connections (called once, at application start-up).
+
+        Never fails because a platform is unreachable: the other channels and the probes
+        must come up anyway. A channel that could not connect stays not `ready` and keeps
+        trying in the background.
+        """
 
     async def stop(self) -> None:
         """Finish work in hand and close connections."""

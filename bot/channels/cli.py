@@ -61,8 +61,13 @@ def run_serve(settings: Settings, args: argparse.Namespace, err: TextIO | None =
         err.write(f"trolyso serve: {error}\n")
         asyncio.run(services.aclose())
         return EXIT_ERROR
+    # log_config=None: uvicorn's lines go through the handler `trolyso` set up (same format).
     config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_level=settings.log_level.lower()
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
     )
     uvicorn.Server(config).run()
     return EXIT_OK

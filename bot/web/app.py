@@ -2,14 +2,21 @@
 
 Several uvicorn workers may serve it behind PostgreSQL: nothing here keeps state between
 requests except what the database holds.
+
+Probes: `GET /healthz` is liveness only (the process answers; it never touches the database,
+so a database outage does not get healthy workers restarted). `GET /readyz` checks the
+database and each channel and names what is not ready. `GET /metrics` is for Prometheus
+(see bot/web/metrics.py), behind a bearer token when TROLYSO_METRICS_TOKEN is set.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from bot.channels.base import ChannelRuntime
 from bot.services import Bot
 from bot.web.maintenance import Maintenance
+from bot.web.metrics import MetricsEndpoint, PrometheusRecorder
 
 __all__ = ["create_app"]
 
@@ -31,19 +39,52 @@ def create_app(
     *,
     maintenance: Maintenance | None = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    metrics_token: str = "",
+    probe_timeout: float = 3.0,
 ) -> Starlette:
-    """Routes of every channel plus `GET /healthz`; the lifespan starts and stops them."""
+    """Routes of every channel plus the probes and `/metrics`; the lifespan starts and stops
+    the channels. The bot's metrics are recorded in this application's own registry."""
+    registry = CollectorRegistry()
+    bot.metrics.attach(PrometheusRecorder(registry, [c.name for c in channels]))
+    metrics = MetricsEndpoint(
+        registry, bot.sessions, bot.clock, channels, token=metrics_token, timeout=probe_timeout
+    )
+    database_down = False
+
+    async def database_ok() -> bool:
+        nonlocal database_down
+        try:
+            async with asyncio.timeout(probe_timeout), bot.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as error:
+            if not database_down:  # once per outage; the type only (a message may hold a URL)
+                logger.warning("readiness: database unreachable (%s)", type(error).__name__)
+            database_down = True
+            return False
+        if database_down:
+            logger.warning("readiness: database reachable again")
+        database_down = False
+        return True
 
     async def health(request: Request) -> JSONResponse:
-        try:
-            async with bot.sessions() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception:
-            logger.exception("health check: database unreachable")
-            return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "channels": [c.name for c in channels]})
 
-    routes: list[BaseRoute] = [Route("/healthz", health, methods=["GET"])]
+    async def ready(request: Request) -> JSONResponse:
+        database = await database_ok()
+        states = {c.name: "ready" if c.ready else "not ready" for c in channels}
+        ok = database and all(c.ready for c in channels)
+        body = {
+            "status": "ready" if ok else "not ready",
+            "database": "ok" if database else "unreachable",
+            "channels": states,
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", health, methods=["GET"]),
+        Route("/readyz", ready, methods=["GET"]),
+        Route("/metrics", metrics.handle, methods=["GET"]),
+    ]
     for channel in channels:
         routes.extend(channel.routes())
 
@@ -52,7 +93,7 @@ def create_app(
         started: list[ChannelRuntime] = []
         try:
             for channel in channels:
-                await channel.start()
+                await channel.start()  # never waits for a platform: see each runtime's start
                 started.append(channel)
             if maintenance is not None:
                 maintenance.start()

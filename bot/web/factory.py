@@ -12,6 +12,7 @@ from datetime import timedelta
 from starlette.applications import Starlette
 
 from bot.channels.base import ChannelRuntime
+from bot.logs import configure_logging
 from bot.services import Services, compose
 from bot.settings import Settings
 from bot.web.app import create_app
@@ -60,15 +61,23 @@ def channel_runtimes(settings: Settings, services: Services) -> list[ChannelRunt
 def build_web_app(settings: Settings, services: Services) -> Starlette:
     runtimes = channel_runtimes(settings, services)
     if not runtimes:
-        logging.getLogger(__name__).warning("no channel configured: only /healthz is served")
+        logging.getLogger(__name__).warning(
+            "no channel configured: only the probes and /metrics are served"
+        )
     maintenance = Maintenance(
         services.bot, runtimes, stalled_after=timedelta(seconds=settings.replay_after_seconds)
     )
-    return create_app(services.bot, runtimes, maintenance=maintenance, on_shutdown=services.aclose)
+    return create_app(
+        services.bot,
+        runtimes,
+        maintenance=maintenance,
+        on_shutdown=services.aclose,
+        metrics_token=Settings.secret(settings.metrics_token),
+    )
 
 
 def app_factory() -> Starlette:
     """For uvicorn's --factory: settings from the environment, schema already migrated."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return build_web_app(settings, compose(settings))

@@ -48,6 +48,8 @@ class Maintenance:
         for channel in self.channels:
             counts["given_up"] += await self.bot.give_up(channel.name, self.max_replays)
         for channel in self.channels:
+            if not channel.ready:  # its messages wait in the outbox until it connects
+                continue
             counts[f"sent_{channel.name}"] = await channel.dispatcher.flush()
             extra = getattr(channel, "tick", None)  # channel-specific upkeep, if any
             if extra is not None:
@@ -59,6 +61,8 @@ class Maintenance:
         replayed = 0
         before = self.bot.clock() - self.stalled_after
         for channel in self.channels:
+            if not channel.ready:  # replays would use up the attempts while it cannot answer
+                continue
             async with self.bot.sessions.begin() as session:
                 inbox = InboxRepository(session)
                 stalled = await inbox.stale(channel.name, before, self.max_replays)

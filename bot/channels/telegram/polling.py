@@ -26,7 +26,7 @@ async def run_polling(
     updater = application.updater
     if updater is None:
         raise ValueError("the Telegram runtime was built without polling")
-    await runtime.start()
+    await runtime.open()  # polling serves nothing else: an unreachable Telegram is an error
     try:
         await runtime.menus.set_default()
         await updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)

@@ -3,15 +3,25 @@
 Webhook: check the secret header, store the update (a redelivery is dropped here), answer
 200 at once, and let the application process it in the background. Polling feeds the same
 application. Every reply goes through the stored outbox and is sent right after the commit.
+
+Start-up never waits for Telegram: when getMe fails (no network, an outage) the web
+application serves every other route and this channel keeps trying in the background, with
+capped exponential backoff. Updates that arrive meanwhile are stored and acknowledged as
+usual and wait in the update queue, which the application starts working through the moment
+Telegram answers; past `waiting_limit` they wait in the database only, and the maintenance
+loop replays them once the channel is ready. A rejected token is not retried.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.request import BaseRequest
 
 from bot.channels.telegram.app import build_application
@@ -39,6 +49,24 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1_000_000  # an update is a few kilobytes
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+RETRY = (1.0, 60.0)  # seconds before the first retry to reach Telegram, and the longest wait
+WAITING_LIMIT = 10_000  # updates kept in memory while Telegram cannot be reached
+
+
+def backoff(first: float, longest: float) -> Iterator[float]:
+    """Waits between attempts: doubling from `first`, never longer than `longest`."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 2, longest)
+
+
+def _named_wait(error: BaseException) -> float:
+    """The wait Telegram asked for (429 with retry_after), or 0."""
+    if not isinstance(error, RetryAfter):
+        return 0.0
+    wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
 class TelegramRuntime:
@@ -55,10 +83,17 @@ class TelegramRuntime:
         request: BaseRequest | None = None,
         polling: bool = False,
         rate_limit: bool = True,
+        retry: tuple[float, float] = RETRY,
+        waiting_limit: int = WAITING_LIMIT,
     ) -> None:
         self.bot = bot
         self.webhook_secret = webhook_secret
         self.polling = polling
+        self.retry = retry
+        self.waiting_limit = waiting_limit
+        self.token_rejected = False
+        self._ready = False
+        self._connecting: asyncio.Task[None] | None = None
         self.application = build_application(
             token,
             self.handle_update,
@@ -76,16 +111,84 @@ class TelegramRuntime:
     def routes(self) -> Sequence[BaseRoute]:
         return [Route("/telegram/webhook", self.webhook, methods=["POST"])]
 
-    async def start(self) -> None:
-        """Initialize (calls getMe) and start processing the update queue."""
+    @property
+    def ready(self) -> bool:
+        """Telegram answered getMe and the update queue is being processed."""
+        return self._ready
+
+    async def open(self) -> None:
+        """Initialize (calls getMe) and start processing the update queue; raises when
+        Telegram cannot be reached (polling and the CLI want to know at once)."""
         await self.application.initialize()
         await self.application.start()
+        self._ready = True
+
+    async def start(self) -> None:
+        """Open now, or keep trying in the background: the web application comes up anyway."""
+        try:
+            await self.open()
+        except InvalidToken:
+            self._reject_token()
+        except (TelegramError, OSError) as error:  # PTB wraps httpx's errors in NetworkError
+            logger.warning(
+                "telegram: not reachable at start-up (%s); webhook updates are stored and "
+                "answered once it is; retrying in the background",
+                type(error).__name__,
+            )
+            self._connecting = asyncio.get_running_loop().create_task(self._keep_trying(error))
+
+    async def _keep_trying(self, error: BaseException) -> None:
+        attempts = 1
+        for delay in backoff(*self.retry):
+            await asyncio.sleep(max(delay, _named_wait(error)))
+            attempts += 1
+            try:
+                await self.open()
+            except InvalidToken:
+                self._reject_token()
+                return
+            except (TelegramError, OSError) as failure:
+                error = failure
+                logger.info(
+                    "telegram: still not reachable (%s) attempt=%d",
+                    type(failure).__name__,
+                    attempts,
+                )
+            except Exception as failure:  # a bug: say where, and keep the channel trying
+                log_failure(
+                    logger, "telegram: start-up failed attempt=%d", attempts, error=failure
+                )
+                error = failure
+            else:
+                logger.warning(
+                    "telegram: connected after %d attempts; waiting updates=%d are processed now",
+                    attempts,
+                    self.application.update_queue.qsize(),
+                )
+                self.dispatcher.wake()  # replies that waited in the outbox go out now
+                return
+
+    def _reject_token(self) -> None:
+        """Never log the error itself: PTB puts the token in its message."""
+        self.token_rejected = True
+        logger.error(
+            "telegram: TELEGRAM_BOT_TOKEN was rejected by Telegram (InvalidToken). Check the "
+            "token with @BotFather and restart; the Telegram channel stays off until then "
+            "(updates are still stored, /readyz reports telegram not ready)"
+        )
 
     async def stop(self) -> None:
-        """Process the updates already queued, then close the HTTP connections."""
+        """Stop trying to connect, process the updates already queued, close the connections."""
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+            self._connecting = None
+        self._ready = False
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        await self.application.bot.shutdown()  # its HTTP client, when getMe never succeeded
 
     async def replay(self, payload: dict[str, Any]) -> None:
         """A stored update whose processing never finished (its worker died, the database
@@ -151,8 +254,10 @@ class TelegramRuntime:
             return PlainTextResponse("try again", status_code=503)
         if stored is None:
             logger.info("redelivered update_id=%s ignored", update.update_id)
-        else:
-            await self.application.update_queue.put(update)
+            return Response(status_code=200)
+        self.bot.metrics.received(self.name)
+        if self._ready or self.application.update_queue.qsize() < self.waiting_limit:
+            await self.application.update_queue.put(update)  # else: replayed once ready
         return Response(status_code=200)
 
     # --- processing ----------------------------------------------------------------------

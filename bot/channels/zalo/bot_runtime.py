@@ -302,6 +302,11 @@ class ZaloBotRuntime:
     def routes(self) -> Sequence[BaseRoute]:
         return [Route(WEBHOOK_PATH, self.webhook, methods=["POST"])]
 
+    @property
+    def ready(self) -> bool:
+        """Nothing to connect at start-up: a failing send is retried from the outbox."""
+        return True
+
     async def start(self) -> None:
         """Nothing to open: the HTTP client connects on first use."""
 
@@ -369,6 +374,8 @@ class ZaloBotRuntime:
         else:
             incoming = message
             self.queue.submit(incoming.key.user_id, lambda: self.process(incoming))
+        if stored is not None:
+            self.bot.metrics.received(self.name)
         return Response(status_code=200)
 
     def _secret_ok(self, given: str | None) -> bool:

@@ -280,6 +280,11 @@ class ZaloOARuntime:
     def routes(self) -> Sequence[BaseRoute]:
         return [Route(self.path, self.webhook, methods=["POST"])]
 
+    @property
+    def ready(self) -> bool:
+        """Nothing to connect at start-up: a failing send is retried from the outbox."""
+        return True
+
     async def start(self) -> None:
         """Nothing to open: the HTTP client connects on first use."""
 
@@ -357,6 +362,8 @@ class ZaloOARuntime:
         else:
             incoming = message
             self.queue.submit(incoming.key.user_id, lambda: self._process(incoming))
+        if stored is not None:
+            self.bot.metrics.received(CHANNEL)
         return JSONResponse({"ok": True})
 
     async def _read_body(self, request: Request) -> bytes | None:

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER = {
@@ -37,6 +38,7 @@ class FakeBotAPI(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.unreachable_for: dict[str, int] = {}  # method -> calls left that cannot connect
         self._next_id = 1000
 
     # --- scripting -----------------------------------------------------------------------
@@ -47,6 +49,14 @@ class FakeBotAPI(BaseRequest):
         if parameters:
             body["parameters"] = parameters
         self.failures.setdefault(method, []).append((status, body))
+
+    def unreachable(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` fail as when Telegram cannot be reached."""
+        self.unreachable_for[method] = self.unreachable_for.get(method, 0) + times
+
+    def reachable(self, method: str) -> None:
+        """Telegram can be reached again (the outage is over)."""
+        self.unreachable_for.pop(method, None)
 
     def sent(self, chat_id: int | str | None = None, method: str = "sendMessage") -> list[Call]:
         return [
@@ -91,6 +101,10 @@ class FakeBotAPI(BaseRequest):
             for key, value in request_data.multipart_data.items():
                 files[key] = str(value[0]) if isinstance(value, tuple) else key
         self.calls.append(Call(name, params, files))
+        if self.unreachable_for.get(name, 0) > 0:
+            self.unreachable_for[name] -= 1
+            # What PTB's HTTPXRequest raises when the connection cannot be made.
+            raise NetworkError("httpx.ConnectError: All connection attempts failed")
         queued = self.failures.get(name)
         if queued:
             status, body = queued.pop(0)
