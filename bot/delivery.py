@@ -9,6 +9,7 @@ crash or a platform outage delays messages but loses none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -83,6 +84,9 @@ def as_reply(row: OutboxRow) -> Reply:
 
 
 Notice = Callable[[str], str]
+# How long rows taken for sending stay reserved: renewed every third of it while the sends
+# run, so a worker that dies (kill -9, a lost machine) frees its rows within this time.
+LEASE = timedelta(seconds=15)
 Job = tuple[int, Reply, int | None]  # outbox id, reply, id of the row it edits
 
 
@@ -96,7 +100,7 @@ class Dispatcher:
         clock: Callable[[], datetime],
         undeliverable_notice: Notice,
         *,
-        lease: timedelta = timedelta(seconds=90),
+        lease: timedelta = LEASE,
         max_attempts: int = 6,
         concurrency: int = 16,
         metrics: Metrics | None = None,
@@ -137,17 +141,45 @@ class Dispatcher:
             by_chat: dict[str, list[Job]] = defaultdict(list)
             for row_id, external_id, reply, edit_of in jobs:
                 by_chat[external_id].append((row_id, reply, edit_of))
-            results = await asyncio.gather(
-                *(self._send_chat(chat, items) for chat, items in by_chat.items())
-            )
+            holding = {job[0] for job in jobs}
+            keeper = asyncio.get_running_loop().create_task(self._keep_leased(holding))
+            try:
+                results = await asyncio.gather(
+                    *(self._send_chat(chat, items, holding) for chat, items in by_chat.items())
+                )
+            finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
             sent += sum(results)
             if len(jobs) < batch:
                 return sent
 
+    async def _keep_leased(self, holding: set[int]) -> None:
+        """Renew the lease of the rows still being sent, until cancelled."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            if not holding:
+                continue
+            try:
+                async with self.sessions.begin() as session:
+                    await OutboxRepository(session).renew(list(holding), self.clock() + self.lease)
+            except (SQLAlchemyError, OSError) as error:
+                log_failure(logger, "lease not renewed channel=%s", self.channel, error=error)
+
     async def _send_chat(
-        self, external_id: str, items: list[tuple[int, Reply, int | None]]
+        self, external_id: str, items: list[tuple[int, Reply, int | None]], holding: set[int]
     ) -> int:
         """One chat's rows in order; after a failure the rest wait, so order is kept."""
+        try:
+            return await self._send_in_order(external_id, items)
+        finally:
+            holding.difference_update(item[0] for item in items)
+
+    async def _send_in_order(
+        self, external_id: str, items: list[tuple[int, Reply, int | None]]
+    ) -> int:
         sent = 0
         async with self.limit:
             for position, (row_id, reply, edit_of) in enumerate(items):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxRow
@@ -107,6 +107,14 @@ class OutboxRepository:
             row.lease_until = now + lease
         await self.session.flush()
         return rows
+
+    async def renew(self, row_ids: Sequence[int], until: datetime) -> None:
+        """Keep rows reserved while their sends are still running."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(row_ids), OutboxRow.status == "pending")
+            .values(lease_until=until)
+        )
 
     async def get(self, row_id: int) -> OutboxRow | None:
         return await self.session.get(OutboxRow, row_id)
