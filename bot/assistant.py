@@ -82,11 +82,19 @@ class Assistant:
         session: AsyncSession,
         store: ConversationRepository[ConversationState],
         now: datetime,
+        *,
+        deduplicated: bool = False,
     ) -> list[Reply]:
-        """Answer one message; the caller commits `session` afterwards (all or nothing)."""
+        """Answer one message; the caller commits `session` afterwards (all or nothing).
+
+        A message with an id is answered once: its id is remembered, unless the caller
+        already settled it once and for all (`deduplicated`: a stored webhook delivery).
+        """
         key = message.key
-        if message.message_id and not await first_delivery(
-            session, key.channel, message.message_id, now
+        if (
+            message.message_id
+            and not deduplicated
+            and not await first_delivery(session, key.channel, message.message_id, now)
         ):
             logger.info("duplicate update channel=%s id=%s", key.channel, message.message_id)
             return []

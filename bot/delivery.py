@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -135,25 +135,30 @@ class Dispatcher:
                 rows = await OutboxRepository(session).lease(
                     self.channel, self.clock(), self.lease, batch, external_id=external_id
                 )
-                jobs = [(row.id, row.external_id, as_reply(row), row.edit_of) for row in rows]
-            if not jobs:
+            if not rows:
                 return sent
-            by_chat: dict[str, list[Job]] = defaultdict(list)
-            for row_id, external_id, reply, edit_of in jobs:
-                by_chat[external_id].append((row_id, reply, edit_of))
-            holding = {job[0] for job in jobs}
-            keeper = asyncio.get_running_loop().create_task(self._keep_leased(holding))
-            try:
-                results = await asyncio.gather(
-                    *(self._send_chat(chat, items, holding) for chat, items in by_chat.items())
-                )
-            finally:
-                keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await keeper
-            sent += sum(results)
-            if len(jobs) < batch:
+            sent += await self.deliver(rows)
+            if len(rows) < batch:
                 return sent
+
+    async def deliver(self, rows: Sequence[OutboxRow]) -> int:
+        """Send rows already leased (by `lease` or `Bot.answer`): each chat in order."""
+        if not rows:
+            return 0
+        by_chat: dict[str, list[Job]] = defaultdict(list)
+        for row in rows:
+            by_chat[row.external_id].append((row.id, as_reply(row), row.edit_of))
+        holding = {row.id for row in rows}
+        keeper = asyncio.get_running_loop().create_task(self._keep_leased(holding))
+        try:
+            results = await asyncio.gather(
+                *(self._send_chat(chat, items, holding) for chat, items in by_chat.items())
+            )
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        return sum(results)
 
     async def _keep_leased(self, holding: set[int]) -> None:
         """Renew the lease of the rows still being sent, until cancelled."""
@@ -228,10 +233,7 @@ class Dispatcher:
 
     async def _mark_sent(self, row_id: int, platform_id: str | None) -> None:
         async with self.sessions.begin() as session:
-            outbox = OutboxRepository(session)
-            row = await outbox.get(row_id)
-            if row is not None:
-                await outbox.mark_sent(row, self.clock(), platform_message_id=platform_id)
+            await OutboxRepository(session).settle_sent(row_id, self.clock(), platform_id)
 
     async def _failed(self, row_id: int, error: SendError, waiting: list[int]) -> None:
         self.metrics.send_failed(self.channel, error.kind)

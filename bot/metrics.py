@@ -15,8 +15,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Sized
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from bot.messages import IncomingMessage
 
@@ -73,23 +73,25 @@ class Observed(Protocol):
 
 
 S = TypeVar("S", bound=Observed)
-Accept = Callable[[S, IncomingMessage], Awaitable[int]]
+P = ParamSpec("P")
+R = TypeVar("R", bound=Sized)
+Answer = Callable[Concatenate[S, IncomingMessage, P], Awaitable[R]]
 
 
-def observed(accept: Accept[S]) -> Accept[S]:
-    """Time `Bot.accept`, count its outcome and log one line per handled message.
+def observed(answer: Answer[S, P, R]) -> Answer[S, P, R]:
+    """Time `Bot.answer`, count its outcome and log one line per handled message.
 
     The line carries the channel, the delivery's id and the latency (as `extra` fields for
     the JSON log format too), never the message text. A failure is logged by the channel
     adapter that catches it; here it is only counted.
     """
 
-    @functools.wraps(accept)
-    async def timed(self: S, message: IncomingMessage) -> int:
+    @functools.wraps(answer)
+    async def timed(self: S, message: IncomingMessage, /, *args: P.args, **kwargs: P.kwargs) -> R:
         channel = message.key.channel
         started = time.perf_counter()
         try:
-            replies = await accept(self, message)
+            replies = await answer(self, message, *args, **kwargs)
         except Exception:
             self.metrics.handled(channel, time.perf_counter() - started, failed=True)
             raise
@@ -100,7 +102,7 @@ def observed(accept: Accept[S]) -> Accept[S]:
             "update handled channel=%s update_id=%s replies=%d latency_ms=%.1f",
             channel,
             message.message_id,
-            replies,
+            len(replies),
             latency_ms,
             extra={"channel": channel, "update_id": message.message_id, "latency_ms": latency_ms},
         )

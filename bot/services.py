@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +13,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.assistant import Assistant, ReportMaker
-from bot.delivery import Dispatcher, Sender, as_reply
+from bot.delivery import LEASE, Dispatcher, Sender, as_reply
 from bot.dialogue import Dialogue
 from bot.matching import build_matcher, thresholds_of
 from bot.messages import IncomingMessage, Reply
@@ -54,6 +54,8 @@ UNDELIVERABLE_TEXTS = {
     "other": "undeliverable_other",
 }
 Clock = Callable[[], datetime]
+# A channel's reading of a message inside the answering transaction.
+Resolve = Callable[[AsyncSession, IncomingMessage], Awaitable[IncomingMessage]]
 UPDATE_MEMORY = timedelta(days=7)
 ATTEMPT_MEMORY = timedelta(days=1)  # failed code attempts: far longer than any lockout
 
@@ -80,6 +82,17 @@ def _restore(data: Mapping[str, Any]) -> ConversationState:
 def conversation_store(session: AsyncSession) -> ConversationRepository[ConversationState]:
     """The database-backed conversation store, bound to one transaction."""
     return ConversationRepository(session, ConversationState.to_json, _restore)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What `Bot.answer` did: how many replies, and the chat's rows now leased for sending."""
+
+    replies: int
+    leased: list[OutboxRow]
+
+    def __len__(self) -> int:
+        return self.replies
 
 
 @dataclass(frozen=True)
@@ -119,18 +132,45 @@ class Bot:
                 message, session, conversation_store(session), self.clock()
             )
 
-    @observed
     async def accept(self, message: IncomingMessage) -> int:
+        """`answer`, for callers that send later (the maintenance loop): the reply count."""
+        return (await self.answer(message, lease=None)).replies
+
+    @observed
+    async def answer(
+        self,
+        message: IncomingMessage,
+        *,
+        resolve: Resolve | None = None,
+        lease: timedelta | None = LEASE,
+        stored: bool = False,
+    ) -> Answered:
         """Answer a message from a network channel: the replies go to the outbox.
 
         State, effects, replies and the webhook delivery's settlement commit together, so a
-        crash at any point either loses nothing or repeats nothing. Returns the reply count.
+        crash at any point either loses nothing or repeats nothing. `resolve` lets the
+        channel read the message in the same transaction (a typed number names a choice).
+        With `lease`, the chat's pending rows (these replies, and anything queued for it
+        before) are taken for sending in that transaction too, and returned in order: the
+        caller sends them at once, with no second round trip to find them.
+
+        `stored`: the message is a webhook delivery in the inbox. Settling its row first is
+        then what makes it answered once (a second worker replaying it finds it settled).
         """
         now = self.clock()
         key = message.key
         async with self.sessions.begin() as session:
+            if stored and message.message_id:
+                inbox = InboxRepository(session)
+                if not await inbox.mark_handled(key.channel, message.message_id, now):
+                    logger.info(
+                        "already handled channel=%s id=%s", key.channel, message.message_id
+                    )
+                    return Answered(0, [])
+            if resolve is not None:
+                message = await resolve(session, message)
             replies = await self.assistant.handle(
-                message, session, conversation_store(session), now
+                message, session, conversation_store(session), now, deduplicated=stored
             )
             outbox = OutboxRepository(session)
             for reply in replies:
@@ -148,9 +188,12 @@ class Bot:
                         else None
                     ),
                 )
-            if message.message_id:
+            if message.message_id and not stored:
                 await InboxRepository(session).mark_handled(key.channel, message.message_id, now)
-        return len(replies)
+            if lease is None or message.kind == "left":
+                return Answered(len(replies), [])
+            leased = await outbox.lease(key.channel, now, lease, external_id=key.user_id)
+            return Answered(len(replies), leased)
 
     async def settle_delivery(self, channel: str, external_id: str) -> None:
         """A stored webhook delivery that needs no answer (a status event) is done."""

@@ -49,6 +49,7 @@ class ConversationRepository(Generic[S]):
         self.session = session
         self._dump = dump
         self._restore = restore
+        self._locked: dict[tuple[str, str], ConversationRow] = {}
 
     async def _row(self, key: Keyed) -> ConversationRow | None:
         query = (
@@ -59,25 +60,29 @@ class ConversationRepository(Generic[S]):
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def _ensure_row(self, key: Keyed) -> ConversationRow:
-        """Create the row if missing (race-free), then lock it for this transaction.
+        """Create the row if missing and lock it for this transaction, in one statement.
 
         Locking a row that does not exist locks nothing, so two workers could both insert the
-        first message's state; an INSERT ... ON CONFLICT DO NOTHING first makes the row exist.
+        first message's state: an INSERT ... ON CONFLICT DO UPDATE (of nothing) makes the row
+        exist and takes its lock at once, and returns it.
         """
         dialect = self.session.bind.dialect.name if self.session.bind else ""
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        values = {
-            "channel": key.channel,
-            "user_id": key.user_id,
-            "state": {},
-            "version": 0,
-            "updated_at": utcnow(),
-        }
-        await self.session.execute(
-            insert(ConversationRow).values(**values).on_conflict_do_nothing()
+        statement = (
+            insert(ConversationRow)
+            .values(
+                channel=key.channel, user_id=key.user_id, state={}, version=0, updated_at=utcnow()
+            )
+            .on_conflict_do_update(
+                index_elements=[ConversationRow.channel, ConversationRow.user_id],
+                set_={"version": ConversationRow.version},
+            )
+            .returning(ConversationRow)
         )
-        row = await self._row(key)
-        assert row is not None
+        row: ConversationRow = (
+            await self.session.scalars(statement, execution_options={"populate_existing": True})
+        ).one()
+        self._locked[(key.channel, key.user_id)] = row
         return row
 
     async def load(self, key: Keyed) -> S:
@@ -88,7 +93,7 @@ class ConversationRepository(Generic[S]):
     async def save(self, key: Keyed, value: S) -> None:
         """Insert or replace the state of a conversation."""
         # load() normally created and locked the row in this transaction already.
-        row = await self._row(key) or await self._ensure_row(key)
+        row = self._locked.get((key.channel, key.user_id)) or await self._ensure_row(key)
         row.state = dict(self._dump(value))
         row.version += 1
         row.updated_at = utcnow()
@@ -97,6 +102,7 @@ class ConversationRepository(Generic[S]):
     async def delete(self, key: Keyed) -> None:
         """Forget a conversation (a citizen asked to delete their data)."""
         row = await self._row(key)
+        self._locked.pop((key.channel, key.user_id), None)
         if row is not None:
             await self.session.delete(row)
             await self.session.flush()

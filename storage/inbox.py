@@ -65,9 +65,13 @@ class InboxRepository:
     async def get(self, event_id: int) -> InboundEventRow | None:
         return await self.session.get(InboundEventRow, event_id)
 
-    async def mark_handled(self, channel: str, external_id: str, now: datetime) -> None:
-        """Settle a delivery in the transaction that applied its effects (no-op when polled)."""
-        await self.session.execute(
+    async def mark_handled(self, channel: str, external_id: str, now: datetime) -> bool:
+        """Settle a delivery in the transaction that applies its effects.
+
+        False when there was nothing to settle: the delivery was polled (never stored), or
+        another worker handled it first (this one must then change nothing).
+        """
+        result = await self.session.execute(
             update(InboundEventRow)
             .where(
                 InboundEventRow.channel == channel,
@@ -76,6 +80,7 @@ class InboxRepository:
             )
             .values(handled_at=now, payload=None, chat=None)
         )
+        return int(getattr(result, "rowcount", 0) or 0) > 0
 
     async def settle(self, event_id: int, now: datetime) -> None:
         """Give a delivery up (or finish it) by its row id: nothing personal stays."""

@@ -87,10 +87,11 @@ class OutboxRepository:
 
         A network send must not hold a database transaction open, so the rows are leased:
         marked as taken until `now + lease`. A worker that dies mid-send leaves the lease to
-        expire and another worker sends the row again (at least once, never lost).
+        expire and another worker sends the row again (at least once, never lost). One
+        statement: an UPDATE of the rows a locked sub-select chose, returning them.
         """
-        query = (
-            select(OutboxRow)
+        chosen = (
+            select(OutboxRow.id)
             .where(
                 OutboxRow.channel == channel,
                 OutboxRow.status == "pending",
@@ -101,12 +102,16 @@ class OutboxRepository:
             .with_for_update(skip_locked=True)
         )
         if external_id is not None:
-            query = query.where(OutboxRow.external_id == external_id)
-        rows = list((await self.session.execute(query)).scalars())
-        for row in rows:
-            row.lease_until = now + lease
-        await self.session.flush()
-        return rows
+            chosen = chosen.where(OutboxRow.external_id == external_id)
+        taken = (
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(chosen.scalar_subquery()))
+            .values(lease_until=now + lease)
+            .returning(OutboxRow)
+            .execution_options(synchronize_session=False)
+        )
+        rows = list((await self.session.scalars(taken)).all())
+        return sorted(rows, key=lambda row: row.id)
 
     async def renew(self, row_ids: Sequence[int], until: datetime) -> None:
         """Keep rows reserved while their sends are still running."""
@@ -129,6 +134,24 @@ class OutboxRepository:
         row.lease_until = None
         row.attachment_data = None  # a report is not kept once it reached its reader
         await self.session.flush()
+
+    async def settle_sent(
+        self, row_id: int, now: datetime, platform_message_id: str | None = None
+    ) -> None:
+        """`mark_sent` by id, in one statement (the row is not loaded first)."""
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id, OutboxRow.status == "pending")
+            .values(
+                status="sent",
+                sent_at=now,
+                attempts=OutboxRow.attempts + 1,
+                platform_message_id=platform_message_id,
+                lease_until=None,
+                attachment_data=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     async def mark_failed(self, row: OutboxRow, error: str, *, final: bool) -> None:
         """A failed send: retried later unless `final` (blocked user, outside the window)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,8 @@ from storage.models import (
 from storage.vocabulary import ROLE_RANK
 
 __all__ = ["Candidate", "PeopleRepository"]
+# How stale `last_seen_at` may be: it orders a person's channels (the most recent first).
+SEEN_PRECISION = timedelta(minutes=10)
 
 HANDLE_LENGTH = 6
 LINK_LENGTH = 10  # a link code hands over a whole identity: long enough never to be guessed
@@ -59,7 +61,8 @@ class PeopleRepository:
         if found is not None:
             person = await self.session.get(PersonRow, found.person_id)
             if person is not None and person.deleted_at is None:
-                found.last_seen_at = now
+                if found.last_seen_at < now - SEEN_PRECISION:  # not a write per message
+                    found.last_seen_at = now
                 return person
             # The person asked us to forget them: this id starts afresh.
             await self.session.delete(found)

@@ -60,7 +60,7 @@ async def outbox_rows(bot: Bot) -> list[OutboxRow]:
 
 
 def broken(error: Exception) -> Callable[[object], Awaitable[int]]:
-    async def accept(message: object) -> int:
+    async def accept(message: object, **options: object) -> int:
         raise error
 
     return accept
@@ -70,7 +70,7 @@ async def test_a_stored_delivery_is_a_masked_record_until_handled(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with harness(bot) as channel:
-        monkeypatch.setattr(bot, "accept", broken(RuntimeError("worker died")))
+        monkeypatch.setattr(bot, "answer", broken(RuntimeError("worker died")))
         assert (await channel.person().post(text_event(PERSONAL))).status_code == 200
         await channel.runtime.queue.drain()
         [row] = await inbox_rows(bot)
@@ -125,9 +125,9 @@ async def test_debug_logs_carry_none_of_the_citizens_data(
 async def test_a_failure_is_not_apologised_for_and_the_message_is_answered_later(
     bot: Bot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    accept = bot.accept
+    working = bot.answer
     async with harness(bot) as channel:
-        monkeypatch.setattr(bot, "accept", broken(OperationalError("SELECT", {}, OSError())))
+        monkeypatch.setattr(bot, "answer", broken(OperationalError("SELECT", {}, OSError())))
         await channel.person().post(text_event("cach cai vneid"))
         await channel.runtime.queue.drain()
         maintenance = Maintenance(bot, [channel.runtime])
@@ -137,7 +137,7 @@ async def test_a_failure_is_not_apologised_for_and_the_message_is_answered_later
         assert (await maintenance.tick())["replayed"] == 1  # the database is still down
         await maintenance.tick()
         assert channel.api.sent(CHAT) == []  # no apology, no duplicate
-        monkeypatch.setattr(bot, "accept", accept)  # the database is back
+        monkeypatch.setattr(bot, "answer", working)  # the database is back
         clock.advance(seconds=70)
         assert (await maintenance.tick())["replayed"] == 1
         [answer] = channel.api.sent(CHAT)
@@ -151,7 +151,7 @@ async def test_a_message_that_always_fails_is_given_up_once_with_a_polite_reply(
     bot: Bot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with harness(bot) as channel:
-        monkeypatch.setattr(bot, "accept", broken(RuntimeError("a bug")))
+        monkeypatch.setattr(bot, "answer", broken(RuntimeError("a bug")))
         await channel.person().post(text_event(PERSONAL))
         await channel.runtime.queue.drain()
         maintenance = Maintenance(bot, [channel.runtime], max_replays=3)

@@ -20,18 +20,18 @@ from tests.channels.zalobot import CHAT, harness
 async def test_a_sent_row_the_database_could_not_mark_is_marked_later_not_resent(
     bot: Bot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mark_sent = OutboxRepository.mark_sent
+    settle_sent = OutboxRepository.settle_sent
     down = True
 
     async def flaky(self: OutboxRepository, *args: object, **kwargs: object) -> None:
         if down:
             raise OperationalError("UPDATE outbox", {}, ConnectionResetError())
-        await mark_sent(self, *args, **kwargs)  # type: ignore[arg-type]
+        await settle_sent(self, *args, **kwargs)  # type: ignore[arg-type]
 
     async with harness(bot) as channel:
         async with bot.sessions.begin() as session:
             await OutboxRepository(session).add("zalobot", CHAT, "Tin thứ nhất", now=clock())
-        monkeypatch.setattr(OutboxRepository, "mark_sent", flaky)
+        monkeypatch.setattr(OutboxRepository, "settle_sent", flaky)
         dispatcher = channel.runtime.dispatcher
         await dispatcher.flush()
         assert channel.api.sent(CHAT) == ["Tin thứ nhất"]

@@ -277,10 +277,10 @@ class TelegramRuntime:
 
     async def process(self, message: IncomingMessage) -> None:
         """Let the core answer (state, effects, outbox: one commit), then send the reply."""
-        await self.bot.accept(message)
+        answered = await self.bot.answer(message, stored=not self.polling)
         chat = message.key.user_id
         if message.kind != "left":
-            await self.dispatcher.flush(chat)
+            await self.dispatcher.deliver(answered.leased)  # this chat's answer, now
             await self.menus.refresh(chat)
         self.dispatcher.wake()  # notifications for other people
 

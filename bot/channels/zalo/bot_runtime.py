@@ -402,35 +402,39 @@ class ZaloBotRuntime:
 
     # --- processing ----------------------------------------------------------------------
 
-    async def process(self, message: IncomingMessage, *, apologize: bool = False) -> None:
+    async def process(self, message: IncomingMessage, *, polled: bool = False) -> None:
         """Read a typed number as the choice it names, let the core answer, send the reply.
 
         A failure is not apologised for when the message is stored: it is processed again
         later (and the bot apologises only if it gives up). Polling stores nothing, so there
-        a failure is final and gets the apology (`apologize`).
+        a failure is final and gets the apology (`polled`).
         """
         chat = message.key.user_id
         typing = asyncio.get_running_loop().create_task(self._typing(chat))
         try:
-            await self.bot.accept(await self._resolve_choice(message))
+            answered = await self.bot.answer(
+                message, resolve=self._resolve_choice, stored=not polled
+            )
         except Exception:
-            if apologize:
+            if polled:
                 await self._apologize(chat)
             raise
         finally:
             typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await typing
-        await self.dispatcher.flush(chat)
+        await self.dispatcher.deliver(answered.leased)  # this chat's answer, now
         self.dispatcher.wake()  # notifications for other people
 
-    async def _resolve_choice(self, message: IncomingMessage) -> IncomingMessage:
+    async def _resolve_choice(
+        self, session: AsyncSession, message: IncomingMessage
+    ) -> IncomingMessage:
+        """A typed number is the choice it names (read in the answering transaction)."""
         chat = message.key.user_id
         number = parse_choice_number(message.text) if message.kind == "text" else None
-        async with self.bot.sessions.begin() as session:
-            menus = ChoiceMenuRepository(session)
-            payload = await menus.resolve(self.name, chat, number) if number else None
-            await menus.close(self.name, chat, self.bot.clock(), self.menu_window)
+        menus = ChoiceMenuRepository(session)
+        payload = await menus.resolve(self.name, chat, number) if number else None
+        await menus.close(self.name, chat, self.bot.clock(), self.menu_window)
         if payload is None:
             return message
         return replace(message, kind="button", payload=payload, text=None)
@@ -511,7 +515,7 @@ class ZaloBotRuntime:
             )
             return
         message = inbound.message
-        await self.queue.run(message.key.user_id, lambda: self.process(message, apologize=True))
+        await self.queue.run(message.key.user_id, lambda: self.process(message, polled=True))
 
     async def _default_tick(self) -> None:
         await self.bot.run_due_timers()

@@ -385,9 +385,8 @@ class ZaloOARuntime:
 
     async def _process(self, message: IncomingMessage) -> None:
         """Answer one stored delivery, then send what is waiting."""
-        await self.bot.accept(message)
-        if message.kind != "left":
-            await self.dispatcher.flush(message.key.user_id)  # this chat's answer, now
+        answered = await self.bot.answer(message, stored=True)
+        await self.dispatcher.deliver(answered.leased)  # this chat's answer, now
         self.dispatcher.wake()  # notifications for other people: the maintenance loop
 
 

@@ -16,7 +16,10 @@ from typing import Any
 
 from telegram import Update
 
+from bot.channels.telegram.convert import to_incoming
 from bot.channels.telegram.runtime import TelegramRuntime
+from bot.inbound import to_record
+from storage.inbox import InboxRepository
 from tests.channels.telegram.fake_api import FakeBotAPI
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "telegram"
@@ -53,7 +56,18 @@ class TelegramPerson:
     keyboard: list[tuple[str, str]] = field(default_factory=list)
 
     async def deliver(self, data: dict[str, Any]) -> list[str]:
+        """As the webhook does (minus HTTP): store the update, then process it."""
         update = Update.de_json(data, self.runtime.application.bot)
+        if not self.runtime.polling:
+            message = to_incoming(update)
+            async with self.runtime.bot.sessions.begin() as session:
+                await InboxRepository(session).receive(
+                    "telegram",
+                    str(update.update_id),
+                    to_record(message) if message is not None else None,
+                    self.runtime.bot.clock(),
+                    chat=message.key.user_id if message is not None else None,
+                )
         await self.runtime.application.process_update(update)
         return self.new_texts()
 

@@ -116,12 +116,12 @@ async def test_an_error_logs_no_text_sends_no_apology_and_keeps_running(
 ):
     """A webhook update is stored: after a failure it is replayed, so no "send it again"."""
     farmer = telegram_people(CHAT)
-    original = Bot.accept
+    original = Bot.answer
 
-    async def broken(self: Bot, message) -> int:
+    async def broken(self: Bot, message, **options) -> int:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(Bot, "accept", broken)
+    monkeypatch.setattr(Bot, "answer", broken)
     with caplog.at_level(logging.INFO):
         replies = await farmer.say("so cccd cua toi la 012345678901")
     assert replies == []
@@ -130,7 +130,7 @@ async def test_an_error_logs_no_text_sends_no_apology_and_keeps_running(
     assert "chat_id=5550001" in logged
     assert "012345678901" not in logged
     assert "cccd" not in logged
-    monkeypatch.setattr(Bot, "accept", original)
+    monkeypatch.setattr(Bot, "answer", original)
     assert await farmer.say("cach kich hoat tai khoan dinh danh dien tu muc 2")  # still alive
 
 
@@ -145,10 +145,10 @@ async def test_in_polling_mode_a_failure_is_apologised_for(
     try:
         farmer = TelegramPerson(runtime, api, CHAT)
 
-        async def broken(self: Bot, message) -> int:
+        async def broken(self: Bot, message, **options) -> int:
             raise RuntimeError("database went away")
 
-        monkeypatch.setattr(Bot, "accept", broken)
+        monkeypatch.setattr(Bot, "answer", broken)
         assert await farmer.say("cach cai vneid") == [bot.assistant.t("error_apology")]
     finally:
         await runtime.stop()

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.zalo.oa import ZaloOARuntime
+from bot.channels.zalo.oa import ZaloOARuntime, delivery_key
 from bot.channels.zalo.signature import sign
 from content import Content
 from storage import session_factory
+from storage.inbox import InboxRepository
 from storage.models import InboundEventRow
 from tests.channels.zalo.conftest import OA_SECRET, FakeZalo, ZaloPerson, millis, signed
 
@@ -225,6 +226,10 @@ async def test_a_stalled_delivery_is_replayed_once(
     runtime: ZaloOARuntime, citizen: ZaloPerson, zalo: FakeZalo, engine: AsyncEngine
 ):
     payload = citizen.event("user_send_text", text="cach cai vneid")
+    async with session_factory(engine).begin() as session:  # stored before records existed
+        await InboxRepository(session).receive(
+            "zalo", delivery_key(payload), payload, runtime.bot.clock()
+        )
     await runtime.replay(payload)  # the worker that stored it died; maintenance replays
     replies = zalo.texts_to(USER)
     assert replies

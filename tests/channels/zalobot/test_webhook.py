@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -180,20 +181,20 @@ async def test_an_error_sends_no_apology_and_the_delivery_is_answered_on_replay(
 ) -> None:
     """A failure while the message is stored will be retried: asking the citizen to send it
     again would only make a duplicate, so the bot stays quiet and answers it later."""
-    accept = bot.accept
+    working = bot.answer
 
-    async def broken(message: object) -> int:
+    async def broken(message: object, **options: object) -> int:
         raise RuntimeError("database went away")
 
     async with harness(bot) as channel:
-        monkeypatch.setattr(bot, "accept", broken)
+        monkeypatch.setattr(bot, "answer", broken)
         response = await channel.person().post(text_event("cach cai vneid"))
         assert response.status_code == 200
         await channel.runtime.queue.drain()
         assert channel.api.sent(CHAT) == []  # no "please send it again"
         [stored] = await stored_events(bot)
         assert stored.handled_at is None  # the maintenance loop will replay it
-        monkeypatch.setattr(bot, "accept", accept)
+        monkeypatch.setattr(bot, "answer", working)
         clock.advance(minutes=2)
         assert (await Maintenance(bot, [channel.runtime]).tick())["replayed"] == 1
         [answer] = channel.api.sent(CHAT)
@@ -204,24 +205,24 @@ async def test_an_error_sends_no_apology_and_the_delivery_is_answered_on_replay(
 async def test_polling_has_no_inbox_so_a_failure_is_apologised_for(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(message: object) -> int:
+    async def broken(message: object, **options: object) -> int:
         raise RuntimeError("database went away")
 
     async with harness(bot) as channel:
-        monkeypatch.setattr(bot, "accept", broken)
+        monkeypatch.setattr(bot, "answer", broken)
         await channel.runtime._consume(text_event("cach cai vneid", envelope=False))
         assert channel.api.sent(CHAT) == [bot.assistant.t("error_apology")]
 
 
 async def test_slow_answers_show_typing(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
-    accept = bot.accept
+    answer = bot.answer
 
-    async def slow(message: IncomingMessage) -> int:
+    async def slow(message: IncomingMessage, **options: Any) -> Any:
         await asyncio.sleep(0.1)
-        return await accept(message)
+        return await answer(message, **options)
 
     async with harness(bot, typing_after=0.01) as channel:
-        monkeypatch.setattr(bot, "accept", slow)
+        monkeypatch.setattr(bot, "answer", slow)
         await channel.person().say("cach cai vneid")
         [typing] = channel.api.calls_to("sendChatAction")
         assert typing.body == {"chat_id": CHAT, "action": "typing"}

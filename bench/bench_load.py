@@ -1,0 +1,214 @@
+"""Benchmark a 10/10 burst against the real server: acknowledgements, answers, memory.
+
+Starts `trolyso serve` as one or more subprocesses (each its own worker, as behind a load
+balancer: posts go round-robin, so one chat's messages reach different workers) on SQLite or
+PostgreSQL, with the Zalo Bot channel pointed at a fake platform on loopback that answers at
+once. Posts a burst of FAQ questions (`--updates` from `--chats` chats, `--in-flight` posts at
+a time, each chat in order) and prints, side by side for each setting:
+
+- acknowledgement latency p50/p99 (the webhook's 200: what the platform waits for);
+- updates answered per second (an update is answered when the platform accepted its reply),
+  from the first post to the last reply;
+- peak memory (VmHWM) per worker, lost and duplicate replies.
+
+Loopback only, bounded in count and time. The machine is shared and noisy: read the order of
+magnitude, not the last digit.
+
+Usage: python bench/bench_load.py [--updates 3000] [--chats 300] [--in-flight 64]
+       [--workers 1 2] [--db sqlite postgres] [--url postgresql+asyncpg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the fault-test harness
+
+from content import load_content
+from tests.faults.harness import (
+    SECRET,
+    SECRET_HEADER,
+    TOKEN,
+    ServerProcess,
+    Update,
+    plan,
+    questions,
+    server_env,
+)
+from tests.faults.platform import FakeZaloPlatform
+from tests.faults.postgres import fresh_database
+
+WEBHOOK = "/zalobot/webhook"
+
+
+@dataclass
+class Result:
+    label: str
+    acks: list[float]  # seconds per acknowledged post
+    refused: int
+    answered_per_s: float
+    lost: int
+    duplicates: int
+    peak_mib: list[float]
+    seconds: float
+
+
+def peak_mib(pid: int) -> float:
+    """VmHWM: the most resident memory the process ever had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def burst(
+    urls: Sequence[str], streams: Sequence[Sequence[Update]], in_flight: int, deadline: float
+) -> tuple[list[float], int]:
+    """Post every update, each chat in order; returns ack latencies and refused posts."""
+    slots = asyncio.Semaphore(in_flight)
+    targets = itertools.cycle(urls)
+    acks: list[float] = []
+    refused = 0
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    async with httpx.AsyncClient(timeout=deadline, limits=limits) as client:
+
+        async def chat(stream: Sequence[Update]) -> None:
+            nonlocal refused
+            for update in stream:
+                for _ in range(20):  # a refused post is delivered again, as platforms do
+                    async with slots:
+                        started = time.perf_counter()
+                        try:
+                            response = await client.post(
+                                next(targets) + WEBHOOK,
+                                json=update.event(),
+                                headers={SECRET_HEADER: SECRET},
+                            )
+                            ok = response.status_code == 200
+                        except httpx.TransportError:
+                            ok = False
+                        elapsed = time.perf_counter() - started
+                    if ok:
+                        acks.append(elapsed)
+                        break
+                    refused += 1
+                    await asyncio.sleep(0.2)
+
+        await asyncio.gather(*(chat(stream) for stream in streams))
+    return acks, refused
+
+
+async def run(db: str, workers: int, args: argparse.Namespace, work: Path, label: str) -> Result:
+    content = load_content()
+    asked = questions(content)
+    streams = plan(args.updates, args.chats, asked)
+    expected = {(u.chat, u.question.marker) for stream in streams for u in stream}
+    async with contextlib.AsyncExitStack() as stack:
+        platform = stack.enter_context(FakeZaloPlatform(TOKEN))
+        data = work / f"{label}-data"
+        data.mkdir()
+        url = await stack.enter_async_context(fresh_database(args.url)) if db != "sqlite" else ""
+        env = server_env(platform.base_url, data, url)
+        env["TROLYSO_REPLAY_AFTER_SECONDS"] = "60"
+        servers = [
+            ServerProcess(env, args.port + n, work / f"{label}-server{n}.log")
+            for n in range(workers)
+        ]
+        await servers[0].start()  # the first one migrates the database
+        await asyncio.gather(*(server.start() for server in servers[1:]))
+        try:
+            started = time.perf_counter()
+            acks, refused = await burst(
+                [s.url for s in servers], streams, args.in_flight, args.deadline
+            )
+            while time.perf_counter() - started < args.deadline:
+                got = {(m.chat, m.text.splitlines()[0].strip()) for m in platform.sent()}
+                if expected <= got:
+                    break
+                await asyncio.sleep(0.05)
+            sent = platform.sent()
+            last = max((m.at for m in sent), default=time.monotonic())
+            elapsed = last - (time.monotonic() - (time.perf_counter() - started))
+            replies = Counter((m.chat, m.text.splitlines()[0].strip()) for m in sent)
+            peaks = [peak_mib(s.process.pid) for s in servers if s.process is not None]
+        finally:
+            await asyncio.gather(*(server.stop() for server in servers))
+    answered = sum(1 for key in expected if replies[key])
+    return Result(
+        label=label,
+        acks=sorted(acks),
+        refused=refused,
+        answered_per_s=answered / elapsed if elapsed > 0 else 0.0,
+        lost=len(expected) - answered,
+        duplicates=sum(n - 1 for key, n in replies.items() if key in expected and n > 1),
+        peak_mib=peaks,
+        seconds=elapsed,
+    )
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+def show(results: Sequence[Result], args: argparse.Namespace) -> None:
+    print(
+        f"{args.updates} updates from {args.chats} chats, {args.in_flight} posts in flight, "
+        "fake platform answering at once"
+    )
+    width = max(len(r.label) for r in results) + 2
+    print(
+        f"{'':{width}}{'ack p50':>9}{'ack p99':>9}{'answered/s':>12}{'lost':>6}"
+        f"{'dupl.':>7}{'refused':>9}{'MiB/worker':>12}{'s':>7}"
+    )
+    for r in results:
+        print(
+            f"{r.label:{width}}{quantile(r.acks, 0.5) * 1000:>7.1f}ms"
+            f"{quantile(r.acks, 0.99) * 1000:>7.1f}ms{r.answered_per_s:>12.0f}{r.lost:>6}"
+            f"{r.duplicates:>7}{r.refused:>9}{statistics.mean(r.peak_mib or [0]):>12.0f}"
+            f"{r.seconds:>7.1f}"
+        )
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="trolyso-load-") as folder:
+        for db in args.db:
+            if db == "postgres" and not args.url:
+                print("postgres: skipped (give --url or TROLYSO_TEST_POSTGRES_URL)")
+                continue
+            for workers in args.workers:
+                label = f"{db}, {workers} worker{'s' if workers > 1 else ''}"
+                results.append(await run(db, workers, args, Path(folder), label.replace(" ", "")))
+                results[-1].label = label
+    show(results, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=3000)
+    parser.add_argument("--chats", type=int, default=300)
+    parser.add_argument("--in-flight", type=int, default=64)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--db", nargs="+", choices=["sqlite", "postgres"], default=["sqlite"])
+    parser.add_argument("--url", default=os.environ.get("TROLYSO_TEST_POSTGRES_URL", ""))
+    parser.add_argument("--port", type=int, default=18780)
+    parser.add_argument("--deadline", type=float, default=120.0)
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
