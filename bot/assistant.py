@@ -338,6 +338,8 @@ class Assistant:
                 if any(reply.attachment for reply in replies):
                     await turn.audit.record("export", turn.now, person.id, "report", arg=arg[:60])
                 return replies, state
+            case "giaoxa":
+                return await self.team.assign_commune(turn, person, arg), state
             case "totruong":
                 return await self.team.make_leader(turn, person, arg), state
             case "thuhoi":

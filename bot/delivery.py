@@ -19,6 +19,8 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.chatqueue import ChatQueue
+from bot.chatqueue import Job as ChatJob
 from bot.logs import log_failure
 from bot.messages import Attachment, Button, Reply
 from bot.metrics import Metrics
@@ -87,7 +89,7 @@ Notice = Callable[[str], str]
 # How long rows taken for sending stay reserved: renewed every third of it while the sends
 # run, so a worker that dies (kill -9, a lost machine) frees its rows within this time.
 LEASE = timedelta(seconds=15)
-Job = tuple[int, Reply, int | None]  # outbox id, reply, id of the row it edits
+Item = tuple[int, Reply, int | None]  # outbox id, reply, id of the row it edits
 
 
 class Dispatcher:
@@ -111,8 +113,12 @@ class Dispatcher:
         self.undeliverable_notice = undeliverable_notice
         self.lease = lease
         self.max_attempts = max_attempts
-        self.limit = asyncio.Semaphore(concurrency)
+        # Sends run here, not in the job that answered: a slow platform holds up sends, never
+        # the answering of other messages. Each chat's rows go out in order.
+        self.sends = ChatQueue(concurrency, name=f"send {sender.channel}")
         self.wakeup = asyncio.Event()
+        self._holding: set[int] = set()  # rows leased by this worker and not yet settled
+        self._keeper: asyncio.Task[None] | None = None
         # Rows the platform accepted but the database could not mark sent (it was down):
         # marked at the next flush, long before their lease lets anyone send them again.
         self._unsettled: dict[int, str | None] = {}
@@ -142,70 +148,84 @@ class Dispatcher:
                 return sent
 
     async def deliver(self, rows: Sequence[OutboxRow]) -> int:
-        """Send rows already leased (by `lease` or `Bot.answer`): each chat in order."""
-        if not rows:
-            return 0
-        by_chat: dict[str, list[Job]] = defaultdict(list)
+        """Send rows already leased (by `lease` or `Bot.answer`) and wait; returns how many."""
+        counts: list[int] = []
+        waits = [
+            self.sends.run(chat, self._job(chat, items, counts))
+            for chat, items in self._hold(rows).items()
+        ]
+        await asyncio.gather(*waits)
+        return sum(counts)
+
+    def enqueue(self, rows: Sequence[OutboxRow]) -> None:
+        """Send rows already leased, in the background (after earlier rows of each chat)."""
+        for chat, items in self._hold(rows).items():
+            self.sends.submit(chat, self._job(chat, items, []))
+
+    async def drain(self) -> None:
+        """Finish the sends in hand and stop renewing leases (shutdown)."""
+        await self.sends.drain()
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
+
+    def _hold(self, rows: Sequence[OutboxRow]) -> dict[str, list[Item]]:
+        by_chat: dict[str, list[Item]] = defaultdict(list)
         for row in rows:
             by_chat[row.external_id].append((row.id, as_reply(row), row.edit_of))
-        holding = {row.id for row in rows}
-        keeper = asyncio.get_running_loop().create_task(self._keep_leased(holding))
-        try:
-            results = await asyncio.gather(
-                *(self._send_chat(chat, items, holding) for chat, items in by_chat.items())
-            )
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
-        return sum(results)
+            self._holding.add(row.id)
+        if rows and (self._keeper is None or self._keeper.done()):
+            self._keeper = asyncio.get_running_loop().create_task(self._keep_leased())
+        return by_chat
 
-    async def _keep_leased(self, holding: set[int]) -> None:
-        """Renew the lease of the rows still being sent, until cancelled."""
+    def _job(self, chat: str, items: list[Item], counts: list[int]) -> ChatJob:
+        async def job() -> None:
+            try:
+                counts.append(await self._send_in_order(chat, items))
+            finally:
+                self._holding.difference_update(item[0] for item in items)
+
+        return job
+
+    async def _keep_leased(self) -> None:
+        """Renew the lease of the rows still waiting or being sent, while there are any."""
         every = self.lease.total_seconds() / 3
-        while True:
+        while self._holding:
             await asyncio.sleep(every)
-            if not holding:
-                continue
+            if not self._holding:
+                return
             try:
                 async with self.sessions.begin() as session:
-                    await OutboxRepository(session).renew(list(holding), self.clock() + self.lease)
+                    await OutboxRepository(session).renew(
+                        list(self._holding), self.clock() + self.lease
+                    )
             except (SQLAlchemyError, OSError) as error:
                 log_failure(logger, "lease not renewed channel=%s", self.channel, error=error)
 
-    async def _send_chat(
-        self, external_id: str, items: list[tuple[int, Reply, int | None]], holding: set[int]
-    ) -> int:
+    async def _send_in_order(self, external_id: str, items: list[Item]) -> int:
         """One chat's rows in order; after a failure the rest wait, so order is kept."""
-        try:
-            return await self._send_in_order(external_id, items)
-        finally:
-            holding.difference_update(item[0] for item in items)
-
-    async def _send_in_order(
-        self, external_id: str, items: list[tuple[int, Reply, int | None]]
-    ) -> int:
         sent = 0
-        async with self.limit:
-            for position, (row_id, reply, edit_of) in enumerate(items):
-                try:
-                    platform_id = await self._deliver(external_id, reply, edit_of)
-                except SendError as error:
-                    await self._failed(row_id, error, [i[0] for i in items[position + 1 :]])
-                    return sent
-                except Exception as crash:  # a bug or an unexpected transport failure: retry
-                    log_failure(
-                        logger,
-                        "send crashed channel=%s outbox=%s",
-                        self.channel,
-                        row_id,
-                        error=crash,
-                    )
-                    later = [i[0] for i in items[position + 1 :]]
-                    await self._failed(row_id, SendError("unexpected error"), later)
-                    return sent
-                await self._settle(row_id, platform_id)
-                sent += 1
+        for position, (row_id, reply, edit_of) in enumerate(items):
+            try:
+                platform_id = await self._deliver(external_id, reply, edit_of)
+            except SendError as error:
+                await self._failed(row_id, error, [i[0] for i in items[position + 1 :]])
+                return sent
+            except Exception as crash:  # a bug or an unexpected transport failure: retry
+                log_failure(
+                    logger,
+                    "send crashed channel=%s outbox=%s",
+                    self.channel,
+                    row_id,
+                    error=crash,
+                )
+                later = [i[0] for i in items[position + 1 :]]
+                await self._failed(row_id, SendError("unexpected error"), later)
+                return sent
+            await self._settle(row_id, platform_id)
+            sent += 1
         return sent
 
     async def _deliver(self, external_id: str, reply: Reply, edit_of: int | None) -> str | None:

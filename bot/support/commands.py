@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "ghinhan": "volunteer",
     "moi": "leader",
     "baocao": "leader",
+    "giaoxa": "leader",
     "totruong": "operator",
     "thuhoi": "operator",
 }
@@ -77,8 +78,16 @@ _VOLUNTEER_MENU = (
 MENUS: dict[str, tuple[str, ...]] = {
     "citizen": _CITIZEN_MENU,
     "volunteer": _VOLUNTEER_MENU,
-    "leader": (*_VOLUNTEER_MENU[:7], "moi", "baocao", *_VOLUNTEER_MENU[7:]),
-    "operator": (*_VOLUNTEER_MENU[:7], "moi", "baocao", "totruong", "thuhoi", "trogiup"),
+    "leader": (*_VOLUNTEER_MENU[:7], "moi", "baocao", "giaoxa", *_VOLUNTEER_MENU[7:]),
+    "operator": (
+        *_VOLUNTEER_MENU[:7],
+        "moi",
+        "baocao",
+        "giaoxa",
+        "totruong",
+        "thuhoi",
+        "trogiup",
+    ),
 }
 # command -> the support.yaml key of its one-line description.
 MENU_TEXTS: dict[str, str] = {
@@ -100,6 +109,7 @@ MENU_TEXTS: dict[str, str] = {
     "xa": "menu_xa",
     "moi": "menu_moi",
     "baocao": "menu_baocao",
+    "giaoxa": "menu_giaoxa",
     "totruong": "menu_totruong",
     "thuhoi": "menu_thuhoi",
 }

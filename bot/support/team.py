@@ -255,6 +255,68 @@ class TeamDesk:
             Reply(self.t("invite_created", code=invite.code, uses=uses, days=days, team=team.name))
         ]
 
+    async def assign_commune(self, turn: Turn, actor: PersonRow, arg: str) -> list[Reply]:
+        """`/giaoxa MÃ xã` (or `/giaoxa MÃ bo MÃ_XÃ`): a volunteer serves one more commune.
+
+        Least privilege: a volunteer cannot choose (`/xa` refuses), their team leader can, for
+        a volunteer of their own team and a commune of the team's province; an operator can
+        for anyone. Every change and every refusal is audited; the volunteer is told.
+        """
+        words = arg.split(maxsplit=2)
+        if len(words) < 2:
+            return [Reply(self.t("assign_usage"))]
+        person = await turn.people.by_handle(words[0][:20])
+        if person is None or person.role != "volunteer":
+            return [Reply(self.t("assign_not_volunteer", handle=words[0][:20]))]
+        team = await turn.teams.get(actor.team_id) if actor.team_id else None
+        is_operator = actor.role == "operator"
+        if not is_operator and (team is None or person.team_id != team.id):
+            await turn.audit.record(
+                "commune_assign_refused", turn.now, actor.id, person.handle, reason="team"
+            )
+            return [Reply(self.t("assign_not_your_team", handle=person.handle))]
+        current = await turn.people.communes(person.id)
+        if words[1].lower() == "bo" and len(words) == 3:
+            code = words[2].strip()
+            if code not in current:
+                return [Reply(self.t("assign_usage"))]
+            await turn.people.set_communes(person.id, [c for c in current if c != code])
+            await turn.audit.record(
+                "commune_unassigned", turn.now, actor.id, person.handle, commune=code
+            )
+            return [Reply(self.t("commune_unassigned", handle=person.handle, code=code))]
+        wanted = arg.split(maxsplit=1)[1].strip()
+        commune = self.kit.places.commune(wanted)
+        if commune is None:
+            match = self.kit.places.search(wanted)
+            if match.status == "ambiguous":
+                buttons = tuple(
+                    command_button(c.label, "giaoxa", f"{person.handle} {c.code}")
+                    for c in match.candidates
+                )
+                return [Reply(self.t("commune_which"), buttons)]
+            if match.status != "found":
+                return [Reply(self.t("commune_unknown"))]
+            commune = match.candidates[0]
+        if not is_operator and team is not None and commune.province_code != team.province_code:
+            await turn.audit.record(
+                "commune_assign_refused",
+                turn.now,
+                actor.id,
+                person.handle,
+                reason="province",
+                commune=commune.code,
+            )
+            return [Reply(self.t("assign_other_province", commune=commune.label))]
+        if commune.code not in current:
+            await turn.people.set_communes(person.id, [*current, commune.code])
+            await turn.audit.record(
+                "commune_assigned", turn.now, actor.id, person.handle, commune=commune.code
+            )
+            notice = Reply(self.t("commune_assigned_notice", commune=commune.label))
+            await turn.notify_person(person.id, notice)
+        return [Reply(self.t("commune_assigned", handle=person.handle, commune=commune.label))]
+
     async def make_leader(self, turn: Turn, operator: PersonRow, arg: str) -> list[Reply]:
         """An operator makes someone team leader of a commune: `/totruong HANDLE commune`."""
         words = arg.split(maxsplit=1)

@@ -72,7 +72,7 @@ async def test_a_stored_delivery_is_a_masked_record_until_handled(
     async with harness(bot) as channel:
         monkeypatch.setattr(bot, "answer", broken(RuntimeError("worker died")))
         assert (await channel.person().post(text_event(PERSONAL))).status_code == 200
-        await channel.runtime.queue.drain()
+        await channel.runtime.drain()
         [row] = await inbox_rows(bot)
         assert row.handled_at is None
         assert row.chat == CHAT
@@ -129,7 +129,7 @@ async def test_a_failure_is_not_apologised_for_and_the_message_is_answered_later
     async with harness(bot) as channel:
         monkeypatch.setattr(bot, "answer", broken(OperationalError("SELECT", {}, OSError())))
         await channel.person().post(text_event("cach cai vneid"))
-        await channel.runtime.queue.drain()
+        await channel.runtime.drain()
         maintenance = Maintenance(bot, [channel.runtime])
         clock.advance(seconds=30)
         assert (await maintenance.tick())["replayed"] == 0  # too early: maybe still running
@@ -140,6 +140,7 @@ async def test_a_failure_is_not_apologised_for_and_the_message_is_answered_later
         monkeypatch.setattr(bot, "answer", working)  # the database is back
         clock.advance(seconds=70)
         assert (await maintenance.tick())["replayed"] == 1
+        await channel.runtime.drain()
         [answer] = channel.api.sent(CHAT)
         assert "VNeID" in answer
         [row] = await inbox_rows(bot)
@@ -153,12 +154,13 @@ async def test_a_message_that_always_fails_is_given_up_once_with_a_polite_reply(
     async with harness(bot) as channel:
         monkeypatch.setattr(bot, "answer", broken(RuntimeError("a bug")))
         await channel.person().post(text_event(PERSONAL))
-        await channel.runtime.queue.drain()
+        await channel.runtime.drain()
         maintenance = Maintenance(bot, [channel.runtime], max_replays=3)
         given_up = 0
         for _ in range(6):
             clock.advance(seconds=61)
             given_up += (await maintenance.tick())["given_up"]
+            await channel.runtime.drain()
         assert given_up == 1
         assert channel.api.sent(CHAT) == [bot.assistant.t("message_given_up")]
         [row] = await inbox_rows(bot)

@@ -94,7 +94,7 @@ async def test_the_app_starts_without_telegram_and_catches_up(bot: Bot, zalo) ->
             headers={ZALO_SECRET_HEADER: ZALO_SECRET},
         )
         assert posted.status_code == 200
-        await zalo_runtime.queue.drain()
+        await zalo_runtime.drain()
         assert "VNeID" in zalo_api.sent(ZALO_CHAT)[0]
         # A Telegram update meanwhile: stored and acknowledged, not answered yet.
         assert (await post_telegram(http, telegram_update())).status_code == 200

@@ -187,6 +187,7 @@ class TelegramRuntime:
         self._ready = False
         if self.application.running:
             await self.application.stop()
+        await self.dispatcher.drain()  # the replies of the updates just processed
         await self.application.shutdown()
         await self.application.bot.shutdown()  # its HTTP client, when getMe never succeeded
 
@@ -206,7 +207,7 @@ class TelegramRuntime:
     def busy(self) -> bool:
         """Updates are being processed right now (tests wait for the queue to settle)."""
         processor = self.application.update_processor
-        return processor.current_concurrent_updates > 0
+        return processor.current_concurrent_updates > 0 or self.dispatcher.sends.busy > 0
 
     async def tick(self) -> None:
         """Menus of people whose role changed (a leader named by an operator, say)."""
@@ -280,7 +281,7 @@ class TelegramRuntime:
         answered = await self.bot.answer(message, stored=not self.polling)
         chat = message.key.user_id
         if message.kind != "left":
-            await self.dispatcher.deliver(answered.leased)  # this chat's answer, now
+            self.dispatcher.enqueue(answered.leased)  # this chat's answer, in the background
             await self.menus.refresh(chat)
         self.dispatcher.wake()  # notifications for other people
 

@@ -312,8 +312,13 @@ class ZaloBotRuntime:
 
     async def stop(self) -> None:
         """Finish the messages in hand, then close the HTTP connections."""
-        await self.queue.drain()
+        await self.drain()
         await self.client.aclose()
+
+    async def drain(self) -> None:
+        """Wait until every accepted message was answered and its replies sent (or failed)."""
+        await self.queue.drain()
+        await self.dispatcher.drain()
 
     async def replay(self, payload: dict[str, Any]) -> None:
         """A stored delivery whose processing never finished (its worker died)."""
@@ -328,7 +333,9 @@ class ZaloBotRuntime:
                 await self.bot.settle_delivery(self.name, inbound.external_id)
                 return
             message = inbound.message
-        await self.queue.run(message.key.user_id, lambda: self.process(message))
+        # Queued, not awaited: the maintenance loop must not wait in line behind live
+        # traffic. A replay of a message still queued here changes nothing (it is settled).
+        self.queue.submit(message.key.user_id, lambda: self.process(message))
 
     # --- webhook -------------------------------------------------------------------------
 
@@ -423,7 +430,7 @@ class ZaloBotRuntime:
             typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await typing
-        await self.dispatcher.deliver(answered.leased)  # this chat's answer, now
+        self.dispatcher.enqueue(answered.leased)  # this chat's answer, sent in the background
         self.dispatcher.wake()  # notifications for other people
 
     async def _resolve_choice(

@@ -289,13 +289,14 @@ class ZaloOARuntime:
         """Nothing to open: the HTTP client connects on first use."""
 
     async def stop(self) -> None:
-        await self.queue.drain()
+        await self.drain()
         if self.client is not None:
             await self.client.aclose()
 
     async def drain(self) -> None:
-        """Wait until every accepted delivery was handled (tests, shutdown)."""
+        """Wait until every accepted delivery was handled and its replies sent (or failed)."""
         await self.queue.drain()
+        await self.dispatcher.drain()
 
     async def replay(self, payload: dict[str, Any]) -> None:
         """A stored delivery whose processing never finished: processed from its record."""
@@ -312,7 +313,9 @@ class ZaloOARuntime:
             logger.warning("zalo oa: stored record unreadable")
             return
         incoming = message
-        await self.queue.run(incoming.key.user_id, lambda: self._process(incoming))
+        # Queued, not awaited: the maintenance loop must not wait in line behind live
+        # traffic. A replay of a message still queued here changes nothing (it is settled).
+        self.queue.submit(incoming.key.user_id, lambda: self._process(incoming))
 
     async def webhook(self, request: Request) -> Response:
         """Verify, store, commit, answer 200; the handling happens after the answer."""
@@ -386,7 +389,7 @@ class ZaloOARuntime:
     async def _process(self, message: IncomingMessage) -> None:
         """Answer one stored delivery, then send what is waiting."""
         answered = await self.bot.answer(message, stored=True)
-        await self.dispatcher.deliver(answered.leased)  # this chat's answer, now
+        self.dispatcher.enqueue(answered.leased)  # this chat's answer, sent in the background
         self.dispatcher.wake()  # notifications for other people: the maintenance loop
 
 

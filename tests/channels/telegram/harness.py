@@ -69,6 +69,7 @@ class TelegramPerson:
                     chat=message.key.user_id if message is not None else None,
                 )
         await self.runtime.application.process_update(update)
+        await self.runtime.dispatcher.drain()  # the replies, sent in the background
         return self.new_texts()
 
     async def say(self, text: str) -> list[str]:

@@ -231,6 +231,7 @@ async def test_a_stalled_delivery_is_replayed_once(
             "zalo", delivery_key(payload), payload, runtime.bot.clock()
         )
     await runtime.replay(payload)  # the worker that stored it died; maintenance replays
+    await runtime.drain()
     replies = zalo.texts_to(USER)
     assert replies
     await runtime.replay(payload)  # replayed again after it was handled: nothing new

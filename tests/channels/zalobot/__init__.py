@@ -188,7 +188,7 @@ class ZaloPerson:
     async def post(self, payload: Any, secret: str | None = SECRET) -> httpx.Response:
         headers = {SECRET_HEADER: secret} if secret is not None else {}
         response = await self.http.post(WEBHOOK_PATH, json=payload, headers=headers)
-        await self.runtime.queue.drain()
+        await self.runtime.drain()
         return response
 
     async def say(self, text: str, *, envelope: bool = True) -> str:

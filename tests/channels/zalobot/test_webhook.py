@@ -170,6 +170,7 @@ async def test_a_delivery_whose_worker_died_is_replayed(bot: Bot, clock: FakeClo
         clock.advance(minutes=2)
         maintenance = Maintenance(bot, [channel.runtime])
         assert await maintenance.replay_stalled() == 1
+        await channel.runtime.drain()
         assert len(channel.api.sent(CHAT)) == 1
         [stored] = await stored_events(bot)
         assert stored.handled_at is not None
@@ -190,13 +191,14 @@ async def test_an_error_sends_no_apology_and_the_delivery_is_answered_on_replay(
         monkeypatch.setattr(bot, "answer", broken)
         response = await channel.person().post(text_event("cach cai vneid"))
         assert response.status_code == 200
-        await channel.runtime.queue.drain()
+        await channel.runtime.drain()
         assert channel.api.sent(CHAT) == []  # no "please send it again"
         [stored] = await stored_events(bot)
         assert stored.handled_at is None  # the maintenance loop will replay it
         monkeypatch.setattr(bot, "answer", working)
         clock.advance(minutes=2)
         assert (await Maintenance(bot, [channel.runtime]).tick())["replayed"] == 1
+        await channel.runtime.drain()
         [answer] = channel.api.sent(CHAT)
         assert answer != bot.assistant.t("error_apology")
         assert "VNeID" in answer
