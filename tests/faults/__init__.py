@@ -1,0 +1,1 @@
+"""Fault tests: what bad input, broken parts and overload do to the real application."""
