@@ -20,7 +20,14 @@ from bot.messages import IncomingMessage, Reply
 from bot.state import ConversationState
 from bot.support import fieldlog, intake
 from bot.support.commands import COMMANDS, Command, parse_command
-from bot.support.common import Toolkit, Turn, channel_name, command_button, same_ref
+from bot.support.common import (
+    Toolkit,
+    Turn,
+    channel_name,
+    command_button,
+    same_ref,
+    typed_number,
+)
 from bot.support.fieldlog import FieldLogDesk
 from bot.support.intake import Intake
 from bot.support.limits import CODE_GUESSES
@@ -174,7 +181,7 @@ class Assistant:
                 return await self.desk.record_outcome(turn, person, ref, outcome, state)
             case "rate":
                 ref, _, stars = payload.value.partition(":")
-                rating = int(stars) if stars.isdigit() else 0
+                rating = typed_number(stars) or 0
                 return await self.desk.rate(turn, person, ref, rating, state)
         handoff = _BoundHandoff(self.intake, turn, person)
         return await self.dialogue.respond(message, state, handoff)
@@ -302,7 +309,7 @@ class Assistant:
             case "goilai":
                 request = await turn.requests.by_ref(arg) if arg else None
                 if request is None:
-                    return [Reply(self.t("request_not_found", ref=arg))], state
+                    return [Reply(self.t("request_not_found", ref=arg[:20]))], state
                 return await self.desk.reopen_for_callback(turn, person, request), state
             case "thamgia":
                 return await self.team.join(turn, person, arg, state, chat), cleared

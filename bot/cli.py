@@ -201,8 +201,10 @@ def _cmd_fieldlog(settings: Settings, args: argparse.Namespace) -> int:
                     stored = await store_field_logs(
                         session, parsed.rows, team_id=team.id if team else None, created_by=None
                     )
-            print(format_import_summary(parsed, stored))
-            return EXIT_ERROR if parsed.file_error else EXIT_OK
+            print(format_import_summary(parsed, stored, path.name))
+            # Refused: the whole file, or every row of it (nothing could be imported).
+            refused = parsed.file_error is not None or (parsed.problems and not parsed.rows)
+            return EXIT_ERROR if refused else EXIT_OK
         finally:
             await engine.dispose()
 

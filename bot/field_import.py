@@ -936,13 +936,17 @@ def _lines_text(lines: Sequence[int], limit: int = SUMMARY_PROBLEMS) -> str:
     return shown
 
 
-def format_import_summary(parsed: ParsedImport, stored: StoreResult | None) -> str:
+def format_import_summary(
+    parsed: ParsedImport, stored: StoreResult | None, filename: str | None = None
+) -> str:
     """The leader's report: what was imported, what was skipped and why, what to fix.
 
-    `stored` is None for a dry run (checked, nothing stored).
+    `stored` is None for a dry run (checked, nothing stored). `filename`, when given, is named
+    first: a leader importing several files sees which one each problem belongs to.
     """
+    named = f" “{filename}”" if filename else ""
     if parsed.file_error is not None:
-        return f"Không nhập được tệp, chưa có dòng nào được nhập.\n{parsed.file_error}"
+        return f"Không nhập được tệp{named}, chưa có dòng nào được nhập.\n{parsed.file_error}"
     rejected = parsed.rejected
     if stored is None:
         head = (
@@ -956,7 +960,7 @@ def format_import_summary(parsed: ParsedImport, stored: StoreResult | None) -> s
         if rejected:
             parts.append(f"bỏ qua {_number(rejected)} dòng lỗi")
         head = ", ".join(parts) + "."
-    out = [head]
+    out = [f"Tệp{named}:", head] if named else [head]
     if parsed.problems:
         out.append("Các lỗi cần sửa:")
         out.extend(

@@ -135,6 +135,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "duty_needs_commune": frozenset(),
     "duty_now_on": frozenset({"waiting"}),
     "duty_now_off": frozenset(),
+    "duty_usage": frozenset(),
     "skills_list": frozenset(),
     "skills_none": frozenset(),
     "skills_unknown": frozenset(),

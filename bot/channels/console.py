@@ -70,7 +70,7 @@ class ConsoleChannel:
         """A number that names a shown button presses it; anything else is typed text."""
         stripped = line.strip()
         now = datetime.now(UTC)
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
+        if stripped.isdecimal() and len(stripped) < 4 and 1 <= int(stripped) <= len(self.buttons):
             button = self.buttons[int(stripped) - 1]
             return IncomingMessage(
                 self.key, payload=button.payload, kind="button", received_at=now

@@ -35,6 +35,7 @@ __all__ = [
     "same_ref",
     "show_ref",
     "toggled",
+    "typed_number",
 ]
 
 
@@ -136,6 +137,18 @@ class Toolkit:
         if with_phone and request.phone:
             lines.append(self.texts("request_summary_phone", phone=request.phone))
         return "\n".join(lines)
+
+
+def typed_number(text: str) -> int | None:
+    """A plain whole number as typed ("12"); None for "-1", "2.5", "²" or 5,000 digits.
+
+    `str.isdigit` accepts "²", which `int` refuses, and `int` refuses more than 4,300 digits:
+    both once crashed a command.
+    """
+    text = text.strip()
+    if not text.isdecimal() or len(text) > 9:
+        return None
+    return int(text)
 
 
 def show_ref(ref: str) -> str:

@@ -21,6 +21,7 @@ from bot.support.common import (
     command_button,
     form_button,
     toggled,
+    typed_number,
 )
 from storage.masking import mask
 from storage.models import FieldLogRow, PersonRow
@@ -107,11 +108,7 @@ class FieldLogDesk:
                     return [self._ask_count()], replace(state, step="count", form=form)
                 return [self._ask_services(selected, again=choice == "done")], state
             case "count":
-                count = (
-                    int(text)
-                    if text.isdigit()
-                    else (int(choice) if choice and choice.isdigit() else 0)
-                )
+                count = typed_number(text) or typed_number(choice or "") or 0
                 if not 1 <= count <= 1000:
                     return [self._ask_count(again=True)], state
                 form["count"] = count

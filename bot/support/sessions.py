@@ -189,7 +189,7 @@ class SessionDesk:
     ) -> tuple[list[Reply], ConversationState]:
         request = await turn.requests.by_ref(ref)
         if request is None:
-            return [Reply(self.t("request_not_found", ref=ref))], state
+            return [Reply(self.t("request_not_found", ref=ref[:20]))], state
         if not await self.may_serve(turn, volunteer, request):
             await turn.audit.record("denied", turn.now, volunteer.id, request.ref, command="claim")
             return [Reply(self.t("claim_not_your_commune"))], state

@@ -12,8 +12,17 @@ from datetime import timedelta
 from bot import payloads
 from bot.messages import Button, Reply
 from bot.state import ConversationState
-from bot.support.common import Toolkit, Turn, command_button, same_ref, show_ref, toggled
+from bot.support.common import (
+    Toolkit,
+    Turn,
+    command_button,
+    same_ref,
+    show_ref,
+    toggled,
+    typed_number,
+)
 from bot.support.limits import CODE_GUESSES
+from intents.normalize import fold
 from storage.models import PersonRow, TeamRow
 from storage.vocabulary import ROLE_RANK, ROLES, TOPICS
 
@@ -105,7 +114,9 @@ class TeamDesk:
 
     async def duty(self, turn: Turn, person: PersonRow, arg: str) -> list[Reply]:
         profile = await turn.people.profile(person.id)
-        wanted = {"bat": True, "on": True, "tat": False, "off": False}.get(arg.lower())
+        wanted = {"bat": True, "on": True, "tat": False, "off": False}.get(fold(arg))
+        if arg and wanted is None:  # "/truc maybe" once switched duty off without a word
+            return [Reply(self.t("duty_usage"))]
         profile.on_duty = (not profile.on_duty) if wanted is None else wanted
         if profile.on_duty:
             if not await turn.people.communes(person.id):
@@ -141,10 +152,11 @@ class TeamDesk:
         return [Reply(self.t(key), buttons)]
 
     async def max_sessions(self, turn: Turn, person: PersonRow, arg: str) -> list[Reply]:
-        if not arg.isdigit() or not 1 <= int(arg) <= MAX_SESSIONS_LIMIT:
+        limit = typed_number(arg)
+        if limit is None or not 1 <= limit <= MAX_SESSIONS_LIMIT:
             return [Reply(self.t("max_sessions_usage", limit=MAX_SESSIONS_LIMIT))]
         profile = await turn.people.profile(person.id)
-        profile.max_sessions = int(arg)
+        profile.max_sessions = limit
         return [Reply(self.t("max_sessions_set", limit=profile.max_sessions))]
 
     async def communes(self, turn: Turn, person: PersonRow, arg: str) -> list[Reply]:
@@ -239,9 +251,9 @@ class TeamDesk:
         words = arg.split()
         # Every argument must be a plain number: "/moi -1 -5" or "/moi nam" is refused with
         # the usage line, never read as the defaults.
-        if len(words) > 2 or not all(w.isascii() and w.isdigit() for w in words):
+        numbers = [n for n in map(typed_number, words) if n is not None]
+        if len(words) > 2 or len(numbers) != len(words):
             return [Reply(self.t("invite_usage", max_uses=self.kit.config.max_invite_uses))]
-        numbers = [int(w) for w in words]
         uses = numbers[0] if numbers else 1
         days = numbers[1] if len(numbers) > 1 else self.kit.config.invite_days
         if not 1 <= uses <= self.kit.config.max_invite_uses or not 1 <= days <= 90:
@@ -324,7 +336,7 @@ class TeamDesk:
             return [Reply(self.t("make_leader_usage"))]
         person = await turn.people.by_handle(words[0])
         if person is None:
-            return [Reply(self.t("transfer_unknown", handle=words[0]))]
+            return [Reply(self.t("transfer_unknown", handle=words[0][:20]))]
         commune = self.kit.places.commune(words[1].strip())
         if commune is None:
             match = self.kit.places.search(words[1])

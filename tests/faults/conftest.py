@@ -1,4 +1,5 @@
-"""Fixtures of the fault tests: PostgreSQL servers to run the real server on, or to stop."""
+"""Fixtures of the fault tests: the real core on a real database, PostgreSQL servers to run
+the real server on (or to stop)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 from tests.faults.postgres import LocalPostgres, free_port, fresh_database, postgres_bindir
 from tests.faults.scenarios import Load
+from tests.storage.conftest import database_url, engine  # noqa: F401  (fixtures)
+from tests.support.conftest import bot, clock, config, people  # noqa: F401  (fixtures)
 
 FIRST_OWN_PORT = 54351  # servers the fault tests start themselves (see .ci/with-postgres)
 

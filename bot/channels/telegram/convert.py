@@ -18,9 +18,15 @@ _LEFT = {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}
 
 
 def chat_of(update: Update) -> str | None:
-    """The private chat an update belongs to (its conversation key); None for groups."""
+    """The private chat an update belongs to (its conversation key); None for groups.
+
+    Only a positive integer is a private chat: a malformed id (the webhook refuses them, a
+    replayed or polled update might still carry one) must never become an outbox address.
+    """
     chat = update.effective_chat
     if chat is None or chat.type != ChatType.PRIVATE:
+        return None
+    if isinstance(chat.id, bool) or not isinstance(chat.id, int) or chat.id <= 0:
         return None
     return str(chat.id)
 
@@ -39,7 +45,7 @@ def to_incoming(update: Update) -> IncomingMessage | None:
         query = update.callback_query
         return IncomingMessage(
             key,
-            payload=query.data or "",
+            payload=query.data if isinstance(query.data, str) else "",
             kind="button",
             message_id=update_id,
             received_at=datetime.now(UTC),
@@ -56,12 +62,13 @@ def to_incoming(update: Update) -> IncomingMessage | None:
 
 def _from_message(key: ConversationKey, message: Message, update_id: str) -> IncomingMessage:
     at = message.date.astimezone(UTC) if message.date else datetime.now(UTC)
-    if message.text is not None:
+    if isinstance(message.text, str):
         return IncomingMessage(key, text=message.text, message_id=update_id, received_at=at)
     if message.contact is not None:
         contact = message.contact
         own = contact.user_id is not None and message.from_user is not None
         own = own and contact.user_id == message.from_user.id  # type: ignore[union-attr]
+        own = own and isinstance(contact.phone_number, str)
         if own:  # the "share my phone number" button, pressed by the person themself
             return IncomingMessage(
                 key, contact_phone=contact.phone_number, message_id=update_id, received_at=at

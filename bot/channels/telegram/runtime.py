@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -32,6 +31,7 @@ from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.request import BaseRequest
 
+from bot.channels.payloads import PayloadError, check_telegram, load_object
 from bot.channels.telegram.app import build_application
 from bot.channels.telegram.convert import ALLOWED_UPDATES, chat_of, to_incoming
 from bot.channels.telegram.menus import CommandMenus
@@ -225,15 +225,17 @@ class TelegramRuntime:
         if len(body) > MAX_BODY_BYTES:
             return PlainTextResponse("too large", status_code=413)
         try:
-            data = json.loads(body)
-        except ValueError:
-            return PlainTextResponse("malformed JSON", status_code=400)
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            data = load_object(body)
+            check_telegram(data)
+        except PayloadError as error:
+            logger.warning("telegram webhook refused: %s", error)
             return PlainTextResponse("not a Telegram update", status_code=400)
-        try:
+        try:  # PTB reads the kinds the bot does not use too (an edited message, a poll)
             update = Update.de_json(data, self.application.bot)
-        except (KeyError, TypeError, ValueError):
-            logger.warning("unreadable update update_id=%s", data["update_id"])
+        except Exception as error:
+            logger.warning(
+                "unreadable update update_id=%s: %s", data["update_id"], type(error).__name__
+            )
             return PlainTextResponse("not a Telegram update", status_code=400)
         try:
             message = to_incoming(update)

@@ -10,6 +10,7 @@ from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyKeyboar
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.channels.payloads import TELEGRAM_CHAT_ID
 from bot.channels.telegram.render import MAX_TEXT, keyboard, to_html
 from bot.channels.text import split_text
 from bot.delivery import SendError
@@ -33,7 +34,7 @@ class TelegramSender:
         self.bot = bot
 
     async def send(self, external_id: str, reply: Reply) -> str | None:
-        chat_id = int(external_id)
+        chat_id = _chat_id(external_id)
         parts = split_text(reply.text, MAX_TEXT) or [reply.text]
         last: Message | None = None
         for number, part in enumerate(parts, start=1):
@@ -66,7 +67,7 @@ class TelegramSender:
             await _call(
                 lambda: self.bot.edit_message_text(
                     to_html((split_text(reply.text, MAX_TEXT) or [reply.text])[0]),
-                    chat_id=int(external_id),
+                    chat_id=_chat_id(external_id),
                     message_id=int(platform_message_id),
                     parse_mode=ParseMode.HTML,
                     reply_markup=inline,
@@ -79,6 +80,13 @@ class TelegramSender:
                 return await self.send(external_id, reply)
             raise
         return platform_message_id
+
+
+def _chat_id(external_id: str) -> int:
+    """Telegram's chat id; a row addressed to anything else can never be sent (not retried)."""
+    if not TELEGRAM_CHAT_ID.fullmatch(external_id):
+        raise SendError("telegram: not a chat id", final=True)
+    return int(external_id)
 
 
 async def _call(action: Callable[[], Awaitable[T]]) -> T:

@@ -26,6 +26,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChatQueue
+from bot.channels.payloads import ZALO_BOT_CHAT_ID, PayloadError, check_zalobot, load_object
 from bot.channels.zalo.bot_client import ZaloBotClient, ZaloBotError
 from bot.channels.zalo.bot_render import RenderTexts, parse_choice_number, render
 from bot.delivery import Dispatcher, SendError
@@ -69,6 +70,7 @@ OTHER_EVENTS = frozenset(
         "message.unsupported.received",
     }
 )
+ANSWERED_EVENTS = frozenset({TEXT_EVENT, *OTHER_EVENTS})
 TYPING_REPEAT = 4.0  # the indicator lasts about 5 seconds
 UPKEEP_GRACE = 30.0  # seconds a round of timers and sends may take to finish at stop
 
@@ -94,7 +96,7 @@ class Inbound:
     ignored: str = ""  # log-safe reason when `message` is None
 
 
-def unwrap(data: Mapping[str, Any]) -> dict[str, Any] | None:
+def unwrap(data: Mapping[str, Any]) -> dict[str, Any]:
     """The event, whether Zalo wrapped it as `{"ok": true, "result": {...}}` or not."""
     result = data.get("result")
     if "event_name" not in data and isinstance(result, dict):
@@ -140,9 +142,9 @@ def to_incoming(event: Mapping[str, Any], now: datetime) -> Inbound:
         return Inbound(external_id, name, None, "unknown event")
     message = _part(event, "message")
     sender, chat = _part(message, "from"), _part(message, "chat")
-    chat_id = str(chat.get("id") or "").strip()
-    if not chat_id:
-        return Inbound(external_id, name, None, "no chat id")
+    chat_id = chat.get("id")
+    if not isinstance(chat_id, str) or not ZALO_BOT_CHAT_ID.fullmatch(chat_id):
+        return Inbound(external_id, name, None, "no chat id")  # nothing could be sent to it
     if sender.get("is_bot") in (True, "true", "True", 1):
         return Inbound(external_id, name, None, "sent by a bot")
     if str(chat.get("chat_type") or "").upper() == "GROUP":
@@ -347,11 +349,10 @@ class ZaloBotRuntime:
         if body is None:
             return PlainTextResponse("too large", status_code=413)
         try:
-            data = json.loads(body)
-        except ValueError:
-            return PlainTextResponse("malformed JSON", status_code=400)
-        event = unwrap(data) if isinstance(data, dict) else None
-        if event is None:
+            event = unwrap(load_object(body))
+            check_zalobot(event, answered=ANSWERED_EVENTS, text_event=TEXT_EVENT)
+        except PayloadError as error:
+            logger.warning("zalobot webhook refused: %s", error)
             return PlainTextResponse("not a Zalo Bot event", status_code=400)
         now = self.bot.clock()
         inbound = to_incoming(event, now)
@@ -398,7 +399,7 @@ class ZaloBotRuntime:
     async def _body(self, request: Request) -> bytes | None:
         """The request body, or None once it grows past the cap (never read in full)."""
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared.isdecimal() and (len(declared) > 15 or int(declared) > self.max_body_bytes):
             return None
         body = bytearray()
         async for chunk in request.stream():

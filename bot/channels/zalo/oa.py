@@ -8,7 +8,6 @@ acknowledged without being handled twice.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChatQueue
+from bot.channels.payloads import ZALO_USER_ID, PayloadError, check_zalo_oa, load_object
 from bot.channels.zalo.oa_client import (
     BLOCKED_CODES,
     INVALID_TOKEN_CODES,
@@ -75,6 +75,10 @@ UNREADABLE_EVENTS = frozenset(
         "user_send_link",
         "user_send_business_card",
     }
+)
+# The events answered; the others are acknowledged and settled.
+ANSWERED_EVENTS = frozenset(
+    {"user_send_text", "follow", "unfollow", "user_send_location", *UNREADABLE_EVENTS}
 )
 # Status events: nothing to answer.
 STATUS_EVENTS = frozenset({"user_received_message", "user_seen_message"})
@@ -148,8 +152,8 @@ def to_incoming(payload: Mapping[str, Any], key: str) -> IncomingMessage | None:
     """
     name = _event_name(payload)
     user = user_of(payload)
-    if not user or name.startswith("oa_send_") or name in STATUS_EVENTS:
-        return None
+    if not ZALO_USER_ID.fullmatch(user) or name.startswith("oa_send_") or name in STATUS_EVENTS:
+        return None  # no person the bot could answer
     conversation = ConversationKey(CHANNEL, user)
     received_at = event_time(payload)
     message = payload.get("message")
@@ -323,11 +327,9 @@ class ZaloOARuntime:
         if body is None:
             return JSONResponse({"error": "too large"}, status_code=413)
         try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):  # not JSON, not UTF-8, absurdly nested
-            payload = None
-        if not isinstance(payload, dict):
-            logger.warning("zalo oa webhook: body is not a JSON object")
+            payload = load_object(body)
+        except PayloadError as error:  # not JSON, not UTF-8, absurdly nested, NaN
+            logger.warning("zalo oa webhook refused: %s", error)
             return JSONResponse({"error": "bad request"}, status_code=400)
         name = _event_name(payload)
         problem = check_signature(
@@ -342,6 +344,11 @@ class ZaloOARuntime:
         if problem is not None:
             logger.warning("zalo oa webhook refused: signature %s event=%s", problem, name)
             return JSONResponse({"error": "unauthorized"}, status_code=401)
+        try:  # signed by Zalo, but the fields the bot reads must still make sense
+            check_zalo_oa(payload, answered=ANSWERED_EVENTS, text_event="user_send_text")
+        except PayloadError as error:
+            logger.warning("zalo oa webhook refused: %s event=%s", error, name)
+            return JSONResponse({"error": "bad request"}, status_code=400)
         key = delivery_key(payload)
         message = to_incoming(payload, key)
         try:
@@ -372,7 +379,7 @@ class ZaloOARuntime:
     async def _read_body(self, request: Request) -> bytes | None:
         """The raw body, or None once it passes the cap (without reading the rest)."""
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body:
+        if declared.isdecimal() and (len(declared) > 15 or int(declared) > self.max_body):
             return None
         chunks: list[bytes] = []
         size = 0

@@ -152,3 +152,20 @@ async def test_in_polling_mode_a_failure_is_apologised_for(
         assert await farmer.say("cach cai vneid") == [bot.assistant.t("error_apology")]
     finally:
         await runtime.stop()
+
+
+async def test_a_row_for_a_chat_id_that_is_not_a_number_fails_once(
+    runtime, api: FakeBotAPI, engine, clock, caplog
+):
+    """A chat id "abc" (the webhook refuses it now) was retried six times, crashing each time."""
+    async with session_factory(engine).begin() as session:
+        row = await OutboxRepository(session).add("telegram", "abc", "Xin chào", now=clock())
+        row_id = row.id
+    await runtime.dispatcher.flush()
+    clock.advance(minutes=10)
+    await runtime.dispatcher.flush()
+    row = await _row(engine, row_id)
+    assert row.status == "undeliverable"
+    assert row.attempts == 1
+    assert api.sent() == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
