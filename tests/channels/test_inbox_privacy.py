@@ -116,8 +116,9 @@ async def test_debug_logs_carry_none_of_the_citizens_data(
 ) -> None:
     async with harness(bot) as channel:
         with caplog.at_level(logging.DEBUG):
+            assert logging.getLogger().isEnabledFor(logging.DEBUG)
             await channel.person().say(PERSONAL)
-    assert len(caplog.records) > 3  # DEBUG was really on
+    assert any("update handled" in r.getMessage() for r in caplog.records)
     assert leaked(caplog.text) == []
     assert "khong vao duoc" not in caplog.text
 

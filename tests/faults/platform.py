@@ -109,7 +109,12 @@ class FakeZaloPlatform:
         """Listen on a free loopback port; returns once it accepts connections."""
         app = Starlette(routes=[Route("/bot{token}/{method}", self._method, methods=["POST"])])
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
+            app,
+            host="127.0.0.1",
+            port=0,
+            access_log=False,
+            lifespan="off",
+            log_config=None,  # leave the test process's logging as it is
         )
         self._server = server = uvicorn.Server(config)
         self._thread = threading.Thread(target=server.run, name="fake-zalo", daemon=True)

@@ -158,7 +158,7 @@ async def open_webhook(channel: str, bot: Bot) -> AsyncIterator[Webhook]:
                     http,
                     _zalobot_headers,
                     lambda: True,
-                    zalobot.queue.drain,
+                    zalobot.drain,
                     lambda: [
                         str(c.body.get("chat_id"))
                         for c in platform.calls_to("sendMessage")
