@@ -153,16 +153,17 @@ async def _ranked_sqlite(
     seen: dict[str, int] = {}
     values: dict[str, dict[int, int]] = {}
     for name, (since, until) in SPANS.items():
-        key = _micros_sqlite(since, until)
-        ranked = (
-            select(
-                key.label("micros"),
-                func.row_number().over(order_by=key).label("place"),
-                func.count().over().label("n"),
-            )
+        # The key in a subquery of its own, so SQLite computes it once per row, not twice.
+        spans = (
+            select(_micros_sqlite(since, until).label("micros"))
             .where(*scope, measured(since, until))
             .subquery()
         )
+        ranked = select(
+            spans.c.micros,
+            func.row_number().over(order_by=spans.c.micros).label("place"),
+            func.count().over().label("n"),
+        ).subquery()
         places = [rank + 1 for rank in _ranks(counts[name])]
         rows = (
             await session.execute(
