@@ -164,7 +164,8 @@ async def _ranked_sqlite(
             func.row_number().over(order_by=spans.c.micros).label("place"),
             func.count().over().label("n"),
         ).subquery()
-        places = [rank + 1 for rank in _ranks(counts[name])]
+        # Place 1 as well: its row tells how many spans there are even when `counts` is stale.
+        places = sorted({1} | {rank + 1 for rank in _ranks(counts[name])})
         rows = (
             await session.execute(
                 select(ranked.c.place, ranked.c.micros, ranked.c.n).where(

@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import FieldLogRow, HelpRequestRow, PersonRow, RequestEventRow, TeamRow
-from storage.reports import Report, ReportFilter, build_report
+from storage.report_durations import span_durations
+from storage.reports import Report, ReportFilter, _request_scope, build_report
 from storage.vocabulary import OUTCOMES, REQUEST_STATUSES, SERVICES, TOPICS
 from tests.storage.conftest import POSTGRES_URL, _reset_postgres
 from tests.storage.report_oracle import old_build_report
@@ -263,3 +264,17 @@ def test_migration_0009_fills_the_first_times(url_at_0008: str) -> None:
         assert reports[0].handling.count > 20
 
     asyncio.run(check())
+
+
+async def test_stale_counts_are_corrected_before_ranking(engine: AsyncEngine) -> None:
+    """On PostgreSQL, requests may arrive between the count and the ranking: ask again."""
+    await fill_through_the_orm(engine, generate(5))
+    async with session_factory(engine)() as session:
+        report = await build_report(session, JUNE)
+        truth = {"wait": report.wait, "handling": report.handling}
+        scope = _request_scope(JUNE)
+        for stale in (
+            {"wait": report.wait.count + 1, "handling": report.handling.count - 1},
+            {"wait": 0, "handling": 3},
+        ):
+            assert await span_durations(session, scope, stale) == truth
