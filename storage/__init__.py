@@ -1,5 +1,8 @@
 """Where the bot keeps what it must not forget: conversation state (SQLite or PostgreSQL)."""
 
+# request_times keeps help_requests.first_*_at in step with request_events on every ORM
+# insert; imported with the package so that no code path writing events runs without it.
+from storage import request_times  # noqa: F401
 from storage.conversations import ConversationRepository
 from storage.db import create_engine, session_factory, sqlite_url
 from storage.memory import InMemoryStore

@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -194,6 +195,13 @@ class HelpRequestRow(Base):
     """
 
     __tablename__ = "help_requests"
+    # A report reads one place's or one team's requests of a period (`/baocao`: a team's
+    # month); an index per scope, ordered by time, serves it without reading the others.
+    __table_args__ = (
+        Index("ix_help_requests_team_created", "team_id", "created_at"),
+        Index("ix_help_requests_commune_created", "commune_code", "created_at"),
+        Index("ix_help_requests_province_created", "province_code", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ref: Mapped[str] = mapped_column(String(12), unique=True)
@@ -212,8 +220,8 @@ class HelpRequestRow(Base):
         ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
     )
     topic: Mapped[str] = mapped_column(String(32))
-    commune_code: Mapped[str] = mapped_column(String(16), index=True)
-    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    commune_code: Mapped[str] = mapped_column(String(16))
+    province_code: Mapped[str] = mapped_column(String(8))
     description: Mapped[str] = mapped_column(String(500), default="")
     mode: Mapped[str] = mapped_column(String(16), default="chat")
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -225,12 +233,28 @@ class HelpRequestRow(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the first `created`, `claimed` and end (`ended` or `idle_closed`) event happened:
+    # copies of request_events kept as each event is inserted (storage.request_times), so a
+    # report over a year reads one row per request instead of grouping every event.
+    first_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    first_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    first_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class RequestEventRow(Base):
     """One state change of a help request: who did what, when (actor None = the bot)."""
 
     __tablename__ = "request_events"
+    # Who claimed which request, read by reports without touching the other events.
+    __table_args__ = (
+        Index(
+            "ix_request_events_claims",
+            "request_id",
+            "actor_id",
+            postgresql_where=text("kind = 'claimed'"),
+            sqlite_where=text("kind = 'claimed'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(

@@ -30,27 +30,28 @@ Definitions (they are what the province reads, so they are fixed here once):
   (or handle when they have none or deleted their account), masked like any stored text;
   contact data (phones, channel ids, citizens) never enters a `Report`.
 
-Only portable SQL: filters, GROUP BY, MIN over CASE, UNION. Percentiles are computed in Python
-over the fetched timestamps (one row per request), so a period of 100,000 requests costs a
-handful of queries.
+Every figure is aggregated in the database, so a year of all provinces (over a million
+requests) returns a few thousand rows at most: counts by GROUP BY, the first event times from
+the request itself (`help_requests.first_*_at`, kept by storage.request_times), percentiles
+from the few ranks they need (storage.report_durations). Portable SQL except those ranks.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, func, select, union
+from sqlalchemy import ColumnElement, Text, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intents.normalize import fold
 from storage.masking import mask
 from storage.models import FieldLogRow, HelpRequestRow, PersonRow, RequestEventRow, TeamRow
+from storage.report_durations import SPANS, Durations, measured, percentile, span_durations
 from storage.vocabulary import OUTCOMES, REQUEST_STATUSES, SERVICES, TOPICS
 
 __all__ = [
@@ -68,7 +69,6 @@ __all__ = [
 ]
 
 VIETNAM = timezone(timedelta(hours=7))
-_END_KINDS = ("ended", "idle_closed")
 _TAKEN_STATUSES = ("active", "closed")
 _ID_CHUNK = 500  # ids per IN (...) list: far below SQLite's and asyncpg's parameter limits
 
@@ -86,22 +86,6 @@ class ReportFilter:
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
-
-
-@dataclass(frozen=True)
-class Durations:
-    """How long something took, in minutes, over `count` requests (None when count is 0)."""
-
-    count: int
-    median_minutes: float | None
-    p90_minutes: float | None
-
-    @classmethod
-    def of(cls, minutes: Iterable[float]) -> Durations:
-        values = sorted(minutes)
-        if not values:
-            return cls(0, None, None)
-        return cls(len(values), percentile(values, 0.5), percentile(values, 0.9))
 
 
 @dataclass(frozen=True)
@@ -182,18 +166,6 @@ class Report:
         return self.demo_requests + self.demo_field_logs
 
 
-def percentile(sorted_values: Sequence[float], p: float) -> float:
-    """The p-quantile (0 <= p <= 1) of non-empty sorted values, by linear interpolation."""
-    if not sorted_values:
-        raise ValueError("percentile of no values")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p must be within [0, 1], not {p}")
-    h = (len(sorted_values) - 1) * p
-    low = math.floor(h)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (h - low) * (sorted_values[high] - sorted_values[low])
-
-
 def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The UTC instants [from, until) covering local dates start..end in Vietnam time."""
     since = datetime.combine(start, time(0), tzinfo=VIETNAM)
@@ -230,13 +202,6 @@ def _rows(counts: Counter[str], vocabulary: Iterable[str]) -> tuple[tuple[str, i
     return tuple((code, counts.get(code, 0)) for code in [*known, *extra])
 
 
-def _minutes(since: datetime | None, until: datetime | None) -> float | None:
-    if since is None or until is None:
-        return None
-    seconds = (until - since).total_seconds()
-    return seconds / 60.0 if seconds >= 0 else None
-
-
 def _json(text: str | None) -> Any:
     if text is None:
         return None
@@ -259,10 +224,24 @@ async def build_report(session: AsyncSession, filter: ReportFilter) -> Report:
     scope = _request_scope(filter)
     in_scope = and_(*scope)
 
-    # 1. Counts by status, topic, outcome, rating and demo flag: few rows.
+    # 1. Counts by status, topic, outcome, rating and demo flag, and in the same pass how many
+    # requests were claimed and how many spans each duration figure has: few rows.
     hr = HelpRequestRow
+
+    def how_many(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
     grouped = await session.execute(
-        select(hr.status, hr.topic, hr.outcome, hr.rating, hr.is_demo, func.count())
+        select(
+            hr.status,
+            hr.topic,
+            hr.outcome,
+            hr.rating,
+            hr.is_demo,
+            func.count(),
+            how_many(hr.first_claimed_at.is_not(None)),
+            *(how_many(measured(since, until)) for since, until in SPANS.values()),
+        )
         .where(in_scope)
         .group_by(hr.status, hr.topic, hr.outcome, hr.rating, hr.is_demo)
     )
@@ -270,8 +249,9 @@ async def build_report(session: AsyncSession, filter: ReportFilter) -> Report:
     topics: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     stars: Counter[int] = Counter()
-    closed_without_outcome = demo_requests = 0
-    for status, topic, outcome, rating, is_demo, count in grouped:
+    spans: Counter[str] = Counter()
+    closed_without_outcome = demo_requests = claimed_requests = 0
+    for status, topic, outcome, rating, is_demo, count, claimed, *measured_spans in grouped:
         statuses[status] += count
         topics[topic] += count
         if status == "closed":
@@ -283,6 +263,8 @@ async def build_report(session: AsyncSession, filter: ReportFilter) -> Report:
             stars[rating] += count
         if is_demo:
             demo_requests += count
+        claimed_requests += int(claimed)
+        spans.update(dict(zip(SPANS, map(int, measured_spans), strict=True)))
     rating_count = sum(stars.values())
     ratings = Ratings(
         count=rating_count,
@@ -290,59 +272,41 @@ async def build_report(session: AsyncSession, filter: ReportFilter) -> Report:
         distribution=tuple((s, stars.get(s, 0)) for s in range(1, 6)),
     )
 
-    # 2. Per request, the first created, claimed and end event: one row per request.
-    # Requests never claimed are left out (HAVING): they have neither duration.
-    ev = RequestEventRow
-    first_claim = func.min(case((ev.kind == "claimed", ev.at)))
-    firsts = await session.execute(
-        select(
-            ev.request_id,
-            func.min(case((ev.kind == "created", ev.at))),
-            first_claim,
-            func.min(case((ev.kind.in_(_END_KINDS), ev.at))),
-        )
-        .join(hr, hr.id == ev.request_id)
-        .where(in_scope, ev.kind.in_(("created", "claimed", *_END_KINDS)))
-        .group_by(ev.request_id)
-        .having(first_claim.is_not(None))
-    )
-    waits: list[float] = []
-    handlings: list[float] = []
-    claimed_requests = 0
-    for _, created, claimed, ended in firsts:
-        if claimed is None:
-            continue
-        claimed_requests += 1
-        wait = _minutes(created, claimed)
-        if wait is not None:
-            waits.append(wait)
-        handling = _minutes(claimed, ended)
-        if handling is not None:
-            handlings.append(handling)
+    # 2. Waiting and handling times: the database ranks the spans, Python reads a few.
+    durations = await span_durations(session, scope, {name: spans[name] for name in SPANS})
 
     # 3. Requests each volunteer took: claim events, or being the volunteer of the request.
-    takers = union(
-        select(ev.request_id.label("request_id"), ev.actor_id.label("person_id"))
+    # Counted as the requests they are the volunteer of (status active or closed), plus the
+    # requests they claimed without being that volunteer (released, transferred, cancelled):
+    # the same as counting the union of both, without sorting a million pairs.
+    taken: Counter[int] = Counter()
+    closed_by: dict[int, int] = {}
+    for person_id, volunteered, closed in await session.execute(
+        select(
+            hr.volunteer_id,
+            how_many(hr.status.in_(_TAKEN_STATUSES)),
+            how_many(hr.status == "closed"),
+        )
+        .where(in_scope, hr.volunteer_id.is_not(None))
+        .group_by(hr.volunteer_id)
+    ):
+        if volunteered:
+            taken[int(person_id)] += int(volunteered)
+        if closed:
+            closed_by[int(person_id)] = int(closed)
+    ev = RequestEventRow
+    their_own = and_(
+        hr.status.in_(_TAKEN_STATUSES),
+        hr.volunteer_id.is_not(None),
+        hr.volunteer_id == ev.actor_id,
+    )
+    for person_id, count in await session.execute(
+        select(ev.actor_id, func.count(ev.request_id.distinct()))
         .join(hr, hr.id == ev.request_id)
-        .where(in_scope, ev.kind == "claimed", ev.actor_id.is_not(None)),
-        select(hr.id.label("request_id"), hr.volunteer_id.label("person_id")).where(
-            in_scope, hr.volunteer_id.is_not(None), hr.status.in_(_TAKEN_STATUSES)
-        ),
-    ).subquery()
-    taken: dict[int, int] = {
-        int(person_id): int(count)
-        for person_id, count in await session.execute(
-            select(takers.c.person_id, func.count()).group_by(takers.c.person_id)
-        )
-    }
-    closed_by: dict[int, int] = {
-        int(person_id): int(count)
-        for person_id, count in await session.execute(
-            select(hr.volunteer_id, func.count())
-            .where(in_scope, hr.status == "closed", hr.volunteer_id.is_not(None))
-            .group_by(hr.volunteer_id)
-        )
-    }
+        .where(in_scope, ev.kind == "claimed", ev.actor_id.is_not(None), ~their_own)
+        .group_by(ev.actor_id)
+    ):
+        taken[int(person_id)] += int(count)
 
     # 4. Services of closed chat sessions. JSON cannot be grouped on PostgreSQL, its text can:
     # each distinct list is decoded once and counted as many times as it occurs.
@@ -356,22 +320,28 @@ async def build_report(session: AsyncSession, filter: ReportFilter) -> Report:
         for code in _service_codes(_json(text)):
             chat_services[code] += count
 
-    # 5. Field logs of the period.
+    # 5. Field logs of the period, grouped by who logged them (names are masked after the
+    # grouping: two spellings that mask alike add up) and by their list of services.
     fl = FieldLogRow
+    field_scope = _field_scope(filter)
     field_services: Counter[str] = Counter()
     field_logs_total = field_citizens = demo_field_logs = 0
     field_logs_by: Counter[tuple[str, int | str | None]] = Counter()
     field_citizens_by: Counter[tuple[str, int | str | None]] = Counter()
-    for volunteer_id, volunteer_name, services, citizens, source in await session.execute(
-        select(fl.volunteer_id, fl.volunteer_name, fl.services, fl.citizens_helped, fl.source)
-        .where(*_field_scope(filter))
-        .order_by(fl.id)
+    for volunteer_id, volunteer_name, count, citizens, demo in await session.execute(
+        select(
+            fl.volunteer_id,
+            fl.volunteer_name,
+            func.count(),
+            func.sum(fl.citizens_helped),
+            how_many(fl.source == "demo"),
+        )
+        .where(*field_scope)
+        .group_by(fl.volunteer_id, fl.volunteer_name)
     ):
-        field_logs_total += 1
-        field_citizens += citizens
-        if source == "demo":
-            demo_field_logs += 1
-        field_services.update(_service_codes(services))
+        field_logs_total += count
+        field_citizens += int(citizens)
+        demo_field_logs += int(demo)
         key: tuple[str, int | str | None]
         if volunteer_id is not None:
             key = ("person", volunteer_id)
@@ -379,8 +349,14 @@ async def build_report(session: AsyncSession, filter: ReportFilter) -> Report:
             key = ("name", mask(volunteer_name.strip()).text)
         else:
             key = ("none", None)
-        field_logs_by[key] += 1
-        field_citizens_by[key] += citizens
+        field_logs_by[key] += count
+        field_citizens_by[key] += int(citizens)
+    logged_text = cast(fl.services, Text)
+    for text, count in await session.execute(
+        select(logged_text, func.count()).where(*field_scope).group_by(logged_text)
+    ):
+        for code in _service_codes(_json(text)):
+            field_services[code] += count
 
     # 6. Names of the volunteers involved, and of the team.
     person_ids = set(taken) | set(closed_by)
@@ -430,8 +406,8 @@ async def build_report(session: AsyncSession, filter: ReportFilter) -> Report:
             ServiceCount(code, chat_services.get(code, 0), field_services.get(code, 0))
             for code in service_codes
         ),
-        wait=Durations.of(waits),
-        handling=Durations.of(handlings),
+        wait=durations["wait"],
+        handling=durations["handling"],
         ratings=ratings,
         volunteers=tuple(volunteers),
     )

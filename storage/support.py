@@ -124,7 +124,10 @@ class HelpRequestRepository:
         actor_id: int | None = None,
         **detail: Any,
     ) -> None:
-        """Record a state change; durations in reports come from these rows."""
+        """Record a state change; durations in reports come from these rows.
+
+        Inserting it also moves the request's `first_*_at` copy (storage.request_times).
+        """
         self.session.add(
             RequestEventRow(
                 request_id=request.id, kind=kind, actor_id=actor_id, at=at, detail=detail
