@@ -29,7 +29,7 @@ from intents import Matcher, Thresholds
 __all__ = ["SHIPPED_INDEX", "build_matcher", "content_version", "thresholds_of", "write_index"]
 
 logger = logging.getLogger(__name__)
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 SHIPPED_INDEX = "matcher-index.json.gz"
 
 

@@ -94,14 +94,20 @@ def near_pairs(
     for number in by_length:
         for word in words[number]:
             holders.setdefault(word, []).append(number)
-    texts = {word: [keys[n] for n in found] for word, found in holders.items()}
-    lengths = {word: [len(keys[n]) for n in found] for word, found in holders.items()}
+    # Words from rarest to commonest (ties by spelling, so the choice never varies).
+    rank = {word: n for n, word in enumerate(sorted(holders, key=lambda w: (len(holders[w]), w)))}
+    # A word all of whose keys belong to one intent can pair no two intents: not searched
+    # (though still one of a key's rarest, so that a key is not searched by more words).
+    shared = {word for word, found in holders.items() if len({owners[n] for n in found}) > 1}
+    texts = {word: [keys[n] for n in holders[word]] for word in shared}
+    lengths = {word: [len(text) for text in texts[word]] for word in shared}
     scores: dict[tuple[int, int], float] = {}
     for i, key in enumerate(keys):
         size = len(key)
         shortest, longest = size / stretch - 1e-9, size * stretch + 1e-9
-        rarest = sorted(words[i], key=lambda word: (len(holders[word]), word))[:RARE_WORDS]
-        for word in rarest:
+        for word in sorted(words[i], key=rank.__getitem__)[:RARE_WORDS]:
+            if word not in shared:
+                continue
             start = bisect_left(lengths[word], shortest)
             end = bisect_right(lengths[word], longest)
             if end - start < 2:

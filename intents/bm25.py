@@ -11,10 +11,13 @@ the same sums, up to the order floats are added in, and the same rankings.
 
 from __future__ import annotations
 
+import array
+import base64
 import heapq
 import itertools
 import math
 import operator
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -34,6 +37,45 @@ Row = tuple[list[int], list[float]]
 def terms_of(words: Sequence[str]) -> list[str]:
     """Syllable unigrams plus adjacent bigrams ("mat khau" -> mat, khau, mat_khau)."""
     return [*words, *(f"{a}_{b}" for a, b in itertools.pairwise(words))]
+
+
+INTS, FLOATS = "i", "d"  # array typecodes: 32-bit integers, 64-bit floats
+if array.array(INTS).itemsize != 4:  # pragma: no cover - every CPython platform has 4-byte ints
+    raise ImportError("array('i') must hold 4-byte integers")
+
+
+def pack(kind: str, numbers: Iterable[Any]) -> str:
+    """Numbers as base64 of their little-endian bytes (`kind` an array typecode)."""
+    if hasattr(numbers, "astype"):  # a numpy array: its bytes directly
+        packed = numbers.astype("<i4" if kind == INTS else "<f8").tobytes()
+        return base64.b64encode(packed).decode("ascii")
+    found = array.array(kind, numbers)
+    if sys.byteorder == "big":  # pragma: no cover - the cache is little-endian everywhere
+        found.byteswap()
+    return base64.b64encode(found.tobytes()).decode("ascii")
+
+
+def unpack(kind: str, text: str) -> array.array[Any]:
+    """The numbers `pack` packed (raises ValueError on damaged text)."""
+    found = array.array(kind)
+    found.frombytes(base64.b64decode(text, validate=True))
+    if sys.byteorder == "big":  # pragma: no cover
+        found.byteswap()
+    return found
+
+
+def join_lines(strings: Sequence[str]) -> str | list[str]:
+    """Strings as one line each (a JSON string reads far faster than a list of them); a list
+    when one of them holds a line break."""
+    joined = "\n".join(strings)
+    return joined if joined.count("\n") == max(len(strings) - 1, 0) and strings else list(strings)
+
+
+def split_lines(found: str | Sequence[str]) -> list[str]:
+    """The strings `join_lines` joined."""
+    if isinstance(found, str):
+        return found.split("\n") if found else []
+    return [str(text) for text in found]
 
 
 def numpy_or_none() -> Any:
@@ -169,31 +211,39 @@ class TermRows:
         vector_from: int = VECTOR_FROM,
     ) -> None:
         self._number = dict(zip(terms, range(len(terms)), strict=True))
-        if len(self._number) != len(terms) or len(offsets) != len(terms) + 1:
-            raise ValueError("inconsistent rows")
-        if offsets[0] != 0 or offsets[-1] != len(columns) or len(columns) != len(values):
-            raise ValueError("inconsistent rows")
-        if any(a > b for a, b in itertools.pairwise(offsets)):
-            raise ValueError("inconsistent rows")
-        if columns and not 0 <= min(columns) <= max(columns) < width:
-            raise ValueError("a column out of range")
         self.width = width
         self.entries = len(columns)
-        # Every weight above 0 (BM25): a column is touched exactly when its total is above 0.
-        self.positive = not values or min(values) > 0.0
-        self._offsets = list(offsets)
         self.numpy: Any = numpy_or_none() if self.entries >= vector_from else None
         self._rows: dict[str, Row] = {}
         self._full: dict[str, list[float]] = {}  # long rows, spelled out over every column
         self._full_from = max(8, width // FULL_ROW_SHARE)
+        self._offsets = list(offsets)
         self._columns: Any  # a list, or a numpy array
         self._values: Any
         if self.numpy is None:
             self._columns, self._values = list(columns), list(values)
+            lowest, highest = min(columns, default=0), max(columns, default=0)
+            # Every weight above 0 (BM25): a column is touched exactly when its total is.
+            self.positive = min(values, default=1.0) > 0.0
         else:
             np = self.numpy
-            self._columns = np.array(columns, dtype=np.intp)
-            self._values = np.array(values, dtype=np.float64)
+            self._columns = np.asarray(columns, dtype=np.int32)
+            self._values = np.asarray(values, dtype=np.float64)
+            lowest = int(self._columns.min()) if self.entries else 0
+            highest = int(self._columns.max()) if self.entries else 0
+            self.positive = bool(self._values.min() > 0.0) if self.entries else True
+        if len(self._number) != len(terms) or len(self._offsets) != len(terms) + 1:
+            raise ValueError("inconsistent rows")
+        if (
+            self._offsets[0] != 0
+            or self._offsets[-1] != self.entries
+            or len(values) != len(columns)
+        ):
+            raise ValueError("inconsistent rows")
+        if any(a > b for a, b in itertools.pairwise(self._offsets)):
+            raise ValueError("inconsistent rows")
+        if self.entries and not 0 <= lowest <= highest < width:
+            raise ValueError("a column out of range")
 
     @classmethod
     def from_rows(
@@ -215,20 +265,28 @@ class TermRows:
     ) -> TermRows:
         """Rows from `state()` of earlier ones."""
         return cls(
-            state["terms"], state["offsets"], state["columns"], state["values"], width, vector_from
+            split_lines(state["terms"]),
+            unpack(INTS, state["offsets"]).tolist(),
+            unpack(INTS, state["columns"]),
+            unpack(FLOATS, state["values"]),
+            width,
+            vector_from,
         )
 
-    def state(self) -> dict[str, list[Any]]:
-        """The rows, flat, as JSON-ready data."""
-        columns, values = self._columns, self._values
-        if self.numpy is not None:
-            columns, values = columns.tolist(), values.tolist()
+    def state(self) -> dict[str, str | list[str]]:
+        """The rows, flat, as JSON-ready data: numbers packed in base64, terms one a line (a
+        JSON list of a million numbers takes a second to read; this, a few milliseconds)."""
         return {
-            "terms": list(self._number),
-            "offsets": self._offsets,
-            "columns": columns,
-            "values": values,
+            "terms": join_lines(list(self._number)),
+            "offsets": pack(INTS, self._offsets),
+            "columns": pack(INTS, self._columns),
+            "values": pack(FLOATS, self._values),
         }
+
+    def row_length(self, term: str) -> int | None:
+        """How many columns a term's row has weights for; None for an unknown term."""
+        number = self._number.get(term)
+        return None if number is None else self._offsets[number + 1] - self._offsets[number]
 
     def row(self, term: str) -> Row:
         """One term's row as lists (empty for an unknown term)."""
@@ -329,16 +387,14 @@ class BM25Index:
         df: Counter[str] = Counter()
         for counter in counts:
             df.update(counter.keys())
-        self.idf: dict[str, float] = {
-            term: math.log(1.0 + (self.size - n + 0.5) / (n + 0.5)) for term, n in df.items()
-        }
+        self._idf: dict[str, float] = {term: self._idf_of(n) for term, n in df.items()}
         self.max_idf = _max_idf(self.size)
         # Precompute each posting's saturated term weight: scoring is then a sum of lookups.
         postings: dict[str, Row] = {}
         for doc_id, counter in enumerate(counts):
             norm = k1 * (1.0 - b + b * lengths[doc_id] / average)
             for term, tf in counter.items():
-                weight = self.idf[term] * tf * (k1 + 1.0) / (tf + norm)
+                weight = self._idf[term] * tf * (k1 + 1.0) / (tf + norm)
                 row = postings.get(term)
                 if row is None:
                     postings[term] = row = ([], [])
@@ -352,14 +408,17 @@ class BM25Index:
         index = cls.__new__(cls)
         index.size = int(state["size"])
         index.rows = TermRows.from_state(state, index.size, vector_from)
-        index.idf = dict(zip(state["terms"], state["idf"], strict=True))
+        index._idf = {}  # worked out again from the rows' lengths, when a query asks
         index.max_idf = _max_idf(index.size)
         return index
 
     def state(self) -> dict[str, Any]:
         """Everything the index holds, as JSON-ready data."""
-        rows = self.rows.state()
-        return {"size": self.size, "idf": [self.idf[term] for term in rows["terms"]], **rows}
+        return {"size": self.size, **self.rows.state()}
+
+    def _idf_of(self, documents: int) -> float:
+        """The inverse document frequency of a term in `documents` of the documents."""
+        return math.log(1.0 + (self.size - documents + 0.5) / (documents + 0.5))
 
     def sums(self, terms: Iterable[str]) -> Sums:
         """Scores of every document that shares at least one term with the query."""
@@ -372,4 +431,10 @@ class BM25Index:
 
     def term_weight(self, term: str) -> float:
         """How informative a query term is; unknown terms weigh as the rarest possible term."""
-        return self.idf.get(term, self.max_idf)
+        idf = self._idf.get(term)
+        if idf is None:
+            documents = self.rows.row_length(term)  # a row has one weight per document
+            idf = self.max_idf if documents is None else self._idf_of(documents)
+            if documents is not None:
+                self._idf[term] = idf
+        return idf

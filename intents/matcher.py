@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
 
-from intents.bm25 import BM25Index, TermRows, terms_of
+from intents.bm25 import BM25Index, TermRows, join_lines, split_lines, terms_of
 from intents.lexicon import Lexicon
 from intents.normalize import normalize_tokens
 from intents.perceptron import Weights, train, weight_rows, weights_of
@@ -168,7 +168,8 @@ class Matcher:
         """A matcher from `state()` of an earlier one: nothing is normalized, counted, weighed
         or trained again. Raises KeyError, TypeError, ValueError... on a damaged state."""
         matcher = cls.__new__(cls)
-        matcher._setup(lexicon, thresholds, tuning, [(i, keys) for i, keys in state["intents"]])
+        keyed = [(str(intent), split_lines(keys)) for intent, keys in state["intents"]]
+        matcher._setup(lexicon, thresholds, tuning, keyed, split_lines(state["vocabulary"]))
         matcher.index = BM25Index.from_state(state["bm25"])
         if matcher.index.size != len(matcher.intent_ids):
             raise ValueError("the index does not fit the intents")
@@ -187,7 +188,8 @@ class Matcher:
     def state(self) -> dict[str, Any]:
         """Everything the matcher derived from its examples, as JSON-ready data."""
         return {
-            "intents": self.keys(),
+            "intents": [(intent, join_lines(keys)) for intent, keys in self.keys()],
+            "vocabulary": join_lines(self.vocabulary),
             "bm25": self.index.state(),
             "perceptron": {"names": self._learned_names, **self._learned.state()},
             "questions": self.question_shares,
@@ -210,6 +212,7 @@ class Matcher:
         thresholds: Thresholds | None,
         tuning: Tuning | None,
         keyed: Sequence[tuple[str, Sequence[str]]],
+        vocabulary: Sequence[str] | None = None,
     ) -> None:
         """What every matcher holds besides its index: settings and the examples' words."""
         self.lexicon = lexicon
@@ -218,10 +221,13 @@ class Matcher:
         self.pinned: dict[str, str] = {}
         self.intent_ids = [str(intent_id) for intent_id, _ in keyed]
         self.examples = [[str(key) for key in keys] for _, keys in keyed]
-        self.vocabularies = [frozenset(" ".join(keys).split()) for keys in self.examples]
         self.positions = {intent_id: doc_id for doc_id, intent_id in enumerate(self.intent_ids)}
-        self.vocabulary = sorted(frozenset().union(*self.vocabularies))
+        if vocabulary is None:
+            vocabulary = sorted({w for keys in self.examples for key in keys for w in key.split()})
+        self.vocabulary = list(vocabulary)  # every word of every example, sorted
         self._known = frozenset(self.vocabulary)
+        # Each intent's words, worked out the first time it is a candidate.
+        self._vocabularies: list[frozenset[str] | None] = [None] * len(self.intent_ids)
         self._corrections: dict[str, str] = {}
 
     def _build(
@@ -272,8 +278,15 @@ class Matcher:
             self._corrections[word] = corrected
         return corrected
 
+    def vocabulary_of(self, doc_id: int) -> frozenset[str]:
+        """The words of one intent's examples."""
+        found = self._vocabularies[doc_id]
+        if found is None:
+            found = self._vocabularies[doc_id] = frozenset(" ".join(self.examples[doc_id]).split())
+        return found
+
     def _coverage(self, words: Sequence[str], doc_id: int) -> float:
-        vocabulary = self.vocabularies[doc_id]
+        vocabulary = self.vocabulary_of(doc_id)
         total = known = 0.0
         for word in words:
             weight = self.index.term_weight(word)
