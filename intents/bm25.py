@@ -244,6 +244,22 @@ class TermRows:
             raise ValueError("inconsistent rows")
         if self.entries and not 0 <= lowest <= highest < width:
             raise ValueError("a column out of range")
+        self._spelled_rows: dict[int, int] = {}  # row number -> its line in `_spelled_matrix`
+        if self.numpy is not None:
+            self._spell_long_rows()
+
+    def _spell_long_rows(self) -> None:
+        """With numpy, rows over 1/FULL_ROW_SHARE of the columns also live as whole lines of a
+        matrix: adding a line is one contiguous pass, several times faster than scattering the
+        row (a few hundred rows at 2,000 intents, a few MB)."""
+        np = self.numpy
+        bounds = np.asarray(self._offsets, dtype=np.int64)
+        long = np.flatnonzero(np.diff(bounds) >= self._full_from).tolist()
+        self._spelled_matrix = np.zeros((len(long), self.width), dtype=np.float64)
+        for line, number in enumerate(long):
+            start, end = self._offsets[number], self._offsets[number + 1]
+            self._spelled_matrix[line, self._columns[start:end]] = self._values[start:end]
+            self._spelled_rows[number] = line
 
     @classmethod
     def from_rows(
@@ -360,12 +376,17 @@ class TermRows:
         totals = np.zeros(self.width, dtype=np.float64)
         offsets = self._offsets
         found: list[tuple[int, int]] = []
+        spelled = self._spelled_rows
         for term in sorted(set(terms)):
             number = self._number.get(term)
             if number is None:
                 continue
             start, end = offsets[number], offsets[number + 1]
-            totals[self._columns[start:end]] += self._values[start:end]  # each column once
+            line = spelled.get(number)
+            if line is None:
+                totals[self._columns[start:end]] += self._values[start:end]  # each column once
+            else:
+                totals += self._spelled_matrix[line]  # 0.0 where the row has no weight
             found.append((start, end))
         return _DenseSums(self, totals, found)
 

@@ -285,12 +285,11 @@ class Matcher:
             found = self._vocabularies[doc_id] = frozenset(" ".join(self.examples[doc_id]).split())
         return found
 
-    def _coverage(self, words: Sequence[str], doc_id: int) -> float:
+    def _coverage(self, weighted: Sequence[tuple[str, float]], total: float, doc_id: int) -> float:
+        """The share of the message's weight (words by idf) the intent's words cover."""
         vocabulary = self.vocabulary_of(doc_id)
-        total = known = 0.0
-        for word in words:
-            weight = self.index.term_weight(word)
-            total += weight
+        known = 0.0
+        for word, weight in weighted:
             if word in vocabulary:
                 known += weight
         return known / total if total else 0.0
@@ -323,6 +322,10 @@ class Matcher:
                 top.append((doc_id, raw_score))
         query = " ".join(words[: tuning.fuzzy_words])
         kinds = self.lexicon.question_kinds(words)
+        weighted = [(word, self.index.term_weight(word)) for word in words]
+        total = 0.0
+        for _, weight in weighted:
+            total += weight  # added up in order, as the coverage of each candidate was
         scored: list[Candidate] = []
         for doc_id, raw in top:
             best = process.extractOne(
@@ -331,7 +334,7 @@ class Matcher:
             fuzzy = best[1] / 100.0 if best else 0.0
             lexical = raw / (raw + tuning.bm25_saturation)
             combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * fuzzy
-            known = self._coverage(words, doc_id)
+            known = self._coverage(weighted, total, doc_id)
             coverage = known**tuning.coverage_power
             fit = 1.0
             if kinds:
