@@ -337,7 +337,8 @@ def _cmd_match(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     from bot.matching import build_matcher
     from content import load_content
 
-    matcher = build_matcher(load_content(settings.content_dir), settings.cache_dir)
+    content = load_content(settings.content_dir, settings.cache_dir)
+    matcher = build_matcher(content, settings.cache_dir)
     for raw in stdin:
         text = raw.rstrip("\r\n")
         stdout.write(_match_line(text, matcher.match(text)) + "\n")
@@ -367,7 +368,7 @@ def _cmd_content(settings: Settings, command: str) -> int:
     from content.checks import find_collisions, find_overdue_reviews
 
     try:
-        content = load_content(settings.content_dir)
+        content = load_content(settings.content_dir, settings.cache_dir)
     except ContentError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -25,12 +25,11 @@ from pathlib import Path
 
 from content import Content
 from intents import Matcher, Thresholds
-from intents.perceptron import Weights
 
 __all__ = ["SHIPPED_INDEX", "build_matcher", "content_version", "thresholds_of", "write_index"]
 
 logger = logging.getLogger(__name__)
-CACHE_FORMAT = 2
+CACHE_FORMAT = 4
 SHIPPED_INDEX = "matcher-index.json.gz"
 
 
@@ -68,58 +67,59 @@ def content_version(content: Content) -> str:
     return digest.hexdigest()[:24]
 
 
-Index = tuple[list[tuple[str, list[str]]], Weights]
+_DAMAGED = (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError)
 
 
-def _parse(data: object) -> Index:
-    if not isinstance(data, dict):
-        raise TypeError("not an index")
-    keyed = [(str(item[0]), [str(key) for key in item[1]]) for item in data["intents"]]
-    weights: Weights = {
-        str(feature): {str(intent): float(value) for intent, value in row.items()}
-        for feature, row in data["weights"].items()
-    }
-    return keyed, weights
-
-
-def _read(path: Path) -> Index | None:
+def _from_state(data: object, content: Content, version: str | None = None) -> Matcher | None:
+    """The matcher a cached state describes, or None when it is damaged or of another version."""
     try:
-        return _parse(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        if not isinstance(data, dict):
+            raise TypeError("not an index")
+        if version is not None and data.get("version") != version:
+            return None
+        return Matcher.from_state(data, content.lexicon, thresholds_of(content))
+    except _DAMAGED:
         return None
 
 
-def _read_shipped(content: Content, version: str) -> Index | None:
-    """The index shipped beside the content, if it was built from this very content."""
+def _read(path: Path, content: Content) -> Matcher | None:
+    try:
+        data = json.loads(path.read_bytes())
+    except _DAMAGED:
+        return None
+    return _from_state(data, content)
+
+
+def _read_shipped(content: Content, version: str) -> Matcher | None:
+    """The matcher from the index shipped beside the content, if built from this very content."""
     if content.root is None:
         return None
     try:
-        with gzip.open(content.root / SHIPPED_INDEX, "rt", encoding="utf-8") as stream:
-            data = json.load(stream)
-        if data.get("version") != version:
-            return None
-        return _parse(data)
-    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        data = json.loads(gzip.decompress((content.root / SHIPPED_INDEX).read_bytes()))
+    except _DAMAGED:
         return None
+    return _from_state(data, content, version)
+
+
+def _dumps(payload: dict[str, object]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def write_index(content: Content, path: Path) -> str:
     """Build the index of this content and write it, gzipped, to `path`; returns its version."""
     version = content_version(content)
     matcher = Matcher(_entries(content), content.lexicon, thresholds_of(content))
-    payload = {"version": version, "intents": matcher.keys(), "weights": matcher.weights}
-    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    path.write_bytes(gzip.compress(data.encode("utf-8"), compresslevel=9, mtime=0))
+    data = _dumps({"version": version, **matcher.state()})
+    path.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
     return version
 
 
-def _write(path: Path, index: Index) -> None:
-    keyed, weights = index
+def _write(path: Path, matcher: Matcher) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump({"intents": keyed, "weights": weights}, stream, ensure_ascii=False)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(_dumps(matcher.state()))
         os.replace(temporary, path)  # atomic: another worker never reads half a file
     except OSError as exc:  # a read-only disk only costs start-up time
         logger.warning("matcher index cache not written: %s", exc.__class__.__name__)
@@ -135,17 +135,15 @@ def build_matcher(content: Content, cache_dir: Path | None = None) -> Matcher:
 
 
 def _build(content: Content, cache_dir: Path | None) -> Matcher:
-    thresholds = thresholds_of(content)
     version = content_version(content)
     path = cache_dir / f"index-{version}.json" if cache_dir is not None else None
-    cached = (_read(path) if path else None) or _read_shipped(content, version)
+    cached = (_read(path, content) if path else None) or _read_shipped(content, version)
     if cached is not None:
-        keyed, weights = cached
-        return Matcher.from_keys(keyed, content.lexicon, thresholds, weights=weights)
-    matcher = Matcher(_entries(content), content.lexicon, thresholds)
+        return cached
+    matcher = Matcher(_entries(content), content.lexicon, thresholds_of(content))
     if path is None:
         return matcher
-    _write(path, (matcher.keys(), matcher.weights))
+    _write(path, matcher)
     for old in path.parent.glob("index-*.json"):
         if old != path:
             old.unlink(missing_ok=True)  # earlier versions are never read again

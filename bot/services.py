@@ -329,7 +329,7 @@ def compose(
     report_maker: ReportMaker | None = None,
 ) -> Services:
     """Build every service the bot needs from its settings (the schema must be up to date)."""
-    content = load_content(Path(settings.content_dir))
+    content = load_content(Path(settings.content_dir), settings.cache_dir)
     matcher = build_matcher(content, settings.cache_dir)
     places = Places.load(provinces=settings.province_list)
     engine = create_engine(settings.resolved_database_url())

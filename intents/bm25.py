@@ -1,17 +1,37 @@
-"""Okapi BM25 over syllable unigrams and bigrams, one document per intent.
+"""Okapi BM25 over syllable unigrams and bigrams, one document per intent; and the sparse sums
+both BM25 and the perceptron are made of.
 
-Pure Python with dict postings: at FAQ size (tens to a few thousand intents) a query touches a
-handful of short postings lists, which is faster than numpy set-up and needs no dependency.
+A query's score for every column (a document, or an intent) is the sum of the rows of its
+terms. At FAQ size (under a few hundred intents) that is a handful of short rows, summed fastest
+with dicts in pure Python, with no dependency to import at start-up. At a few thousand intents
+the rows of common terms ("la", "khong") span every column and dict sums take milliseconds per
+message; there numpy (imported here, and only for such sizes) adds whole rows at once. Both give
+the same sums, up to the order floats are added in, and the same rankings.
 """
 
 from __future__ import annotations
 
+import array
+import base64
+import heapq
 import itertools
 import math
+import operator
+import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
-__all__ = ["BM25Index", "terms_of"]
+__all__ = ["VECTOR_FROM", "BM25Index", "Sums", "TermRows", "numpy_or_none", "terms_of"]
+
+# Rows (term, column) from which numpy sums are used, when numpy is installed: about 300
+# intents of the shipped kind. Below, dict sums are as fast and numpy's import (~0.1 s) is not.
+VECTOR_FROM = 150_000
+
+# Without numpy, rows touching at least 1/FULL_ROW_SHARE of the columns are summed whole.
+FULL_ROW_SHARE = 6
+
+Row = tuple[list[int], list[float]]
 
 
 def terms_of(words: Sequence[str]) -> list[str]:
@@ -19,10 +39,368 @@ def terms_of(words: Sequence[str]) -> list[str]:
     return [*words, *(f"{a}_{b}" for a, b in itertools.pairwise(words))]
 
 
+INTS, FLOATS = "i", "d"  # array typecodes: 32-bit integers, 64-bit floats
+if array.array(INTS).itemsize != 4:  # pragma: no cover - every CPython platform has 4-byte ints
+    raise ImportError("array('i') must hold 4-byte integers")
+
+
+def pack(kind: str, numbers: Iterable[Any]) -> str:
+    """Numbers as base64 of their little-endian bytes (`kind` an array typecode)."""
+    if hasattr(numbers, "astype"):  # a numpy array: its bytes directly
+        packed = numbers.astype("<i4" if kind == INTS else "<f8").tobytes()
+        return base64.b64encode(packed).decode("ascii")
+    found = array.array(kind, numbers)
+    if sys.byteorder == "big":  # pragma: no cover - the cache is little-endian everywhere
+        found.byteswap()
+    return base64.b64encode(found.tobytes()).decode("ascii")
+
+
+def unpack(kind: str, text: str) -> array.array[Any]:
+    """The numbers `pack` packed (raises ValueError on damaged text)."""
+    found = array.array(kind)
+    found.frombytes(base64.b64decode(text, validate=True))
+    if sys.byteorder == "big":  # pragma: no cover
+        found.byteswap()
+    return found
+
+
+def join_lines(strings: Sequence[str]) -> str | list[str]:
+    """Strings as one line each (a JSON string reads far faster than a list of them); a list
+    when one of them holds a line break."""
+    joined = "\n".join(strings)
+    return joined if joined.count("\n") == max(len(strings) - 1, 0) and strings else list(strings)
+
+
+def split_lines(found: str | Sequence[str]) -> list[str]:
+    """The strings `join_lines` joined."""
+    if isinstance(found, str):
+        return found.split("\n") if found else []
+    return [str(text) for text in found]
+
+
+def numpy_or_none() -> Any:
+    """numpy, or None when it is not installed (the dict sums then serve every size)."""
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - numpy is a dependency; this guards a bare install
+        return None
+    return numpy
+
+
+class Sums:
+    """The summed rows of one query: each touched column's total.
+
+    A column is touched when one of the query's terms has it in its row; untouched columns
+    have no total (`get` returns None), which is not the same as a total of 0.
+    """
+
+    def __init__(self, totals: dict[int, float]) -> None:
+        self._totals = totals
+
+    def __bool__(self) -> bool:
+        return bool(self._totals)
+
+    def get(self, column: int) -> float | None:
+        """The column's total, None when no term touched it."""
+        return self._totals.get(column)
+
+    def best(self, count: int) -> list[tuple[int, float]]:
+        """The `count` highest totals, highest first; equal totals in column order."""
+        return heapq.nsmallest(count, self._totals.items(), key=lambda item: (-item[1], item[0]))
+
+    def largest_magnitude(self) -> float:
+        """The largest absolute total (0.0 when nothing is touched)."""
+        return max(map(abs, self._totals.values()), default=0.0)
+
+    def favourite(self, names: Sequence[str]) -> int | None:
+        """The touched column with the highest total; on a tie, the one whose name sorts last."""
+        if not self._totals:
+            return None
+        return max(self._totals.items(), key=lambda item: (item[1], names[item[0]]))[0]
+
+
+class _DenseSums(Sums):
+    """The same answers from a numpy vector of every column's total.
+
+    Which columns a term touched is only worked out when an answer depends on it: never for
+    rows of positive weights (BM25: touched is a total above 0), rarely for the perceptron.
+    """
+
+    def __init__(self, rows: TermRows, totals: Any, found: list[tuple[int, int]]) -> None:
+        super().__init__({})
+        self._rows = rows
+        self._np = rows.numpy
+        self._dense = totals
+        self._found = found  # (start, end) of each summed row
+        self._mask: Any = None
+
+    def _touched(self) -> Any:
+        if self._mask is None:
+            if self._rows.positive:
+                self._mask = self._dense > 0.0
+            else:
+                self._mask = self._np.zeros(len(self._dense), dtype=bool)
+                for start, end in self._found:
+                    self._mask[self._rows.columns_between(start, end)] = True
+        return self._mask
+
+    def __bool__(self) -> bool:
+        return bool(self._found)
+
+    def get(self, column: int) -> float | None:
+        value = float(self._dense[column])
+        if value == 0.0 and not self._touched()[column]:
+            return None
+        return value
+
+    def best(self, count: int) -> list[tuple[int, float]]:
+        if count <= 0 or not self._found:
+            return []
+        np = self._np
+        columns = np.flatnonzero(self._touched())
+        if len(columns) > count:
+            values = self._dense[columns]
+            # Every column at least as high as the count-th highest: ties kept, then ordered.
+            kth = np.partition(values, len(values) - count)[len(values) - count]
+            columns = columns[values >= kth]
+        ranked = sorted(((int(c), float(self._dense[c])) for c in columns), key=_high_first)
+        return ranked[:count]
+
+    def largest_magnitude(self) -> float:
+        # Untouched columns hold 0.0, which never raises the largest magnitude.
+        return float(self._np.abs(self._dense).max()) if self._found else 0.0
+
+    def favourite(self, names: Sequence[str]) -> int | None:
+        if not self._found:
+            return None
+        np = self._np
+        top = self._dense.max()
+        if top > 0.0:  # untouched columns hold 0.0: the highest total is a touched one
+            tied = np.flatnonzero(self._dense == top)
+        else:
+            touched = self._touched()
+            top = self._dense[touched].max()
+            tied = np.flatnonzero(touched & (self._dense == top))
+        return max((int(c) for c in tied), key=lambda c: names[c])
+
+
+def _max_idf(size: int) -> float:
+    """The idf of a term no document has: the weight of an unknown query term."""
+    return math.log(1.0 + (size + 0.5) / 0.5) if size else 1.0
+
+
+def _high_first(item: tuple[int, float]) -> tuple[float, int]:
+    return -item[1], item[0]
+
+
+class TermRows:
+    """Rows of weights by term over numbered columns, summed for a query's terms.
+
+    Stored flat (every row's columns and values one after another, and where each row starts),
+    which is also the form written to the index cache: loading it builds nothing per term; a
+    row is cut out of the flat lists the first time a query needs it.
+    """
+
+    def __init__(
+        self,
+        terms: Sequence[str],
+        offsets: Sequence[int],
+        columns: Sequence[int],
+        values: Sequence[float],
+        width: int,
+        vector_from: int = VECTOR_FROM,
+    ) -> None:
+        self._number = dict(zip(terms, range(len(terms)), strict=True))
+        self.width = width
+        self.entries = len(columns)
+        self.numpy: Any = numpy_or_none() if self.entries >= vector_from else None
+        self._rows: dict[str, Row] = {}
+        self._full: dict[str, list[float]] = {}  # long rows, spelled out over every column
+        self._full_from = max(8, width // FULL_ROW_SHARE)
+        self._offsets = list(offsets)
+        self._columns: Any  # a list, or a numpy array
+        self._values: Any
+        if self.numpy is None:
+            self._columns, self._values = list(columns), list(values)
+            lowest, highest = min(columns, default=0), max(columns, default=0)
+            # Every weight above 0 (BM25): a column is touched exactly when its total is.
+            self.positive = min(values, default=1.0) > 0.0
+        else:
+            np = self.numpy
+            self._columns = np.asarray(columns, dtype=np.int32)
+            self._values = np.asarray(values, dtype=np.float64)
+            lowest = int(self._columns.min()) if self.entries else 0
+            highest = int(self._columns.max()) if self.entries else 0
+            self.positive = bool(self._values.min() > 0.0) if self.entries else True
+        if len(self._number) != len(terms) or len(self._offsets) != len(terms) + 1:
+            raise ValueError("inconsistent rows")
+        if (
+            self._offsets[0] != 0
+            or self._offsets[-1] != self.entries
+            or len(values) != len(columns)
+        ):
+            raise ValueError("inconsistent rows")
+        if any(a > b for a, b in itertools.pairwise(self._offsets)):
+            raise ValueError("inconsistent rows")
+        if self.entries and not 0 <= lowest <= highest < width:
+            raise ValueError("a column out of range")
+        self._spelled_rows: dict[int, int] = {}  # row number -> its line in `_spelled_matrix`
+        if self.numpy is not None:
+            self._spell_long_rows()
+
+    def _spell_long_rows(self) -> None:
+        """With numpy, rows over 1/FULL_ROW_SHARE of the columns also live as whole lines of a
+        matrix: adding a line is one contiguous pass, several times faster than scattering the
+        row (a few hundred rows at 2,000 intents, a few MB)."""
+        np = self.numpy
+        bounds = np.asarray(self._offsets, dtype=np.int64)
+        long = np.flatnonzero(np.diff(bounds) >= self._full_from).tolist()
+        self._spelled_matrix = np.zeros((len(long), self.width), dtype=np.float64)
+        for line, number in enumerate(long):
+            start, end = self._offsets[number], self._offsets[number + 1]
+            self._spelled_matrix[line, self._columns[start:end]] = self._values[start:end]
+            self._spelled_rows[number] = line
+
+    @classmethod
+    def from_rows(
+        cls, rows: Mapping[str, Row], width: int, vector_from: int = VECTOR_FROM
+    ) -> TermRows:
+        """Rows given as term -> (columns, values), each column at most once per row."""
+        offsets = [0]
+        columns: list[int] = []
+        values: list[float] = []
+        for row_columns, row_values in rows.values():
+            columns.extend(row_columns)
+            values.extend(row_values)
+            offsets.append(len(columns))
+        return cls(list(rows), offsets, columns, values, width, vector_from)
+
+    @classmethod
+    def from_state(
+        cls, state: Mapping[str, Any], width: int, vector_from: int = VECTOR_FROM
+    ) -> TermRows:
+        """Rows from `state()` of earlier ones."""
+        return cls(
+            split_lines(state["terms"]),
+            unpack(INTS, state["offsets"]).tolist(),
+            unpack(INTS, state["columns"]),
+            unpack(FLOATS, state["values"]),
+            width,
+            vector_from,
+        )
+
+    def state(self) -> dict[str, str | list[str]]:
+        """The rows, flat, as JSON-ready data: numbers packed in base64, terms one a line (a
+        JSON list of a million numbers takes a second to read; this, a few milliseconds)."""
+        return {
+            "terms": join_lines(list(self._number)),
+            "offsets": pack(INTS, self._offsets),
+            "columns": pack(INTS, self._columns),
+            "values": pack(FLOATS, self._values),
+        }
+
+    def row_length(self, term: str) -> int | None:
+        """How many columns a term's row has weights for; None for an unknown term."""
+        number = self._number.get(term)
+        return None if number is None else self._offsets[number + 1] - self._offsets[number]
+
+    def row(self, term: str) -> Row:
+        """One term's row as lists (empty for an unknown term)."""
+        if self.numpy is None:
+            return self._row(term) or ([], [])
+        number = self._number.get(term)
+        if number is None:
+            return [], []
+        start, end = self._offsets[number], self._offsets[number + 1]
+        return self._columns[start:end].tolist(), self._values[start:end].tolist()
+
+    def _row(self, term: str) -> Row | None:
+        row = self._rows.get(term)
+        if row is None:
+            number = self._number.get(term)
+            if number is None:
+                return None
+            start, end = self._offsets[number], self._offsets[number + 1]
+            row = self._rows[term] = (self._columns[start:end], self._values[start:end])
+        return row
+
+    def columns_between(self, start: int, end: int) -> Any:
+        """The columns of the flat entries from `start` to `end` (one row's)."""
+        return self._columns[start:end]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._number)
+
+    @property
+    def vectorized(self) -> bool:
+        """Whether sums use numpy (a large table with numpy installed)."""
+        return self.numpy is not None
+
+    def sums(self, terms: Iterable[str]) -> Sums:
+        """Each touched column's total over the distinct terms given (in a fixed order, so
+        that the same query always adds its floats up the same way)."""
+        if self.numpy is not None:
+            return self._dense_sums(terms)
+        totals: dict[int, float] = {}
+        get = totals.get
+        full: list[float] | None = None  # the long rows' sum, over every column
+        held: set[int] = set()  # the columns the long rows touch
+        for term in sorted(set(terms)):
+            row = self._row(term)
+            if row is None:
+                continue
+            if len(row[0]) >= self._full_from:
+                spelled = self._spelled(term, row)
+                full = spelled if full is None else list(map(operator.add, full, spelled))
+                held.update(row[0])
+                continue
+            for column, value in zip(*row, strict=True):
+                totals[column] = get(column, 0.0) + value
+        if full is not None:
+            for column in held:
+                totals[column] = get(column, 0.0) + full[column]
+        return Sums(totals)
+
+    def _spelled(self, term: str, row: Row) -> list[float]:
+        """A long row over every column (0.0 where it has no weight): summed in one C loop."""
+        spelled = self._full.get(term)
+        if spelled is None:
+            spelled = [0.0] * self.width
+            for column, value in zip(*row, strict=True):
+                spelled[column] = value
+            self._full[term] = spelled
+        return spelled
+
+    def _dense_sums(self, terms: Iterable[str]) -> Sums:
+        np = self.numpy
+        totals = np.zeros(self.width, dtype=np.float64)
+        offsets = self._offsets
+        found: list[tuple[int, int]] = []
+        spelled = self._spelled_rows
+        for term in sorted(set(terms)):
+            number = self._number.get(term)
+            if number is None:
+                continue
+            start, end = offsets[number], offsets[number + 1]
+            line = spelled.get(number)
+            if line is None:
+                totals[self._columns[start:end]] += self._values[start:end]  # each column once
+            else:
+                totals += self._spelled_matrix[line]  # 0.0 where the row has no weight
+            found.append((start, end))
+        return _DenseSums(self, totals, found)
+
+
 class BM25Index:
     """BM25 scores of a query against a fixed set of documents (each a bag of terms)."""
 
-    def __init__(self, documents: Sequence[Iterable[str]], k1: float = 1.2, b: float = 0.75):
+    def __init__(
+        self,
+        documents: Sequence[Iterable[str]],
+        k1: float = 1.2,
+        b: float = 0.75,
+        vector_from: int = VECTOR_FROM,
+    ) -> None:
         counts = [Counter(doc) for doc in documents]
         self.size = len(counts)
         lengths = [sum(c.values()) for c in counts]
@@ -30,26 +408,54 @@ class BM25Index:
         df: Counter[str] = Counter()
         for counter in counts:
             df.update(counter.keys())
-        self.idf: dict[str, float] = {
-            term: math.log(1.0 + (self.size - n + 0.5) / (n + 0.5)) for term, n in df.items()
-        }
-        self.max_idf = math.log(1.0 + (self.size + 0.5) / 0.5) if self.size else 1.0
+        self._idf: dict[str, float] = {term: self._idf_of(n) for term, n in df.items()}
+        self.max_idf = _max_idf(self.size)
         # Precompute each posting's saturated term weight: scoring is then a sum of lookups.
-        self.postings: dict[str, list[tuple[int, float]]] = {}
+        postings: dict[str, Row] = {}
         for doc_id, counter in enumerate(counts):
             norm = k1 * (1.0 - b + b * lengths[doc_id] / average)
             for term, tf in counter.items():
-                weight = self.idf[term] * tf * (k1 + 1.0) / (tf + norm)
-                self.postings.setdefault(term, []).append((doc_id, weight))
+                weight = self._idf[term] * tf * (k1 + 1.0) / (tf + norm)
+                row = postings.get(term)
+                if row is None:
+                    postings[term] = row = ([], [])
+                row[0].append(doc_id)
+                row[1].append(weight)
+        self.rows = TermRows.from_rows(postings, self.size, vector_from)
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], vector_from: int = VECTOR_FROM) -> BM25Index:
+        """An index from `state()` of an earlier one: nothing is counted or weighed again."""
+        index = cls.__new__(cls)
+        index.size = int(state["size"])
+        index.rows = TermRows.from_state(state, index.size, vector_from)
+        index._idf = {}  # worked out again from the rows' lengths, when a query asks
+        index.max_idf = _max_idf(index.size)
+        return index
+
+    def state(self) -> dict[str, Any]:
+        """Everything the index holds, as JSON-ready data."""
+        return {"size": self.size, **self.rows.state()}
+
+    def _idf_of(self, documents: int) -> float:
+        """The inverse document frequency of a term in `documents` of the documents."""
+        return math.log(1.0 + (self.size - documents + 0.5) / (documents + 0.5))
+
+    def sums(self, terms: Iterable[str]) -> Sums:
+        """Scores of every document that shares at least one term with the query."""
+        return self.rows.sums(terms)
 
     def scores(self, terms: Iterable[str]) -> dict[int, float]:
-        """Scores of every document that shares at least one term with the query."""
-        result: dict[int, float] = {}
-        for term in set(terms):
-            for doc_id, weight in self.postings.get(term, ()):
-                result[doc_id] = result.get(doc_id, 0.0) + weight
-        return result
+        """Scores of every document that shares at least one term with the query, as a dict."""
+        found = self.sums(terms)
+        return {doc: score for doc in range(self.size) if (score := found.get(doc)) is not None}
 
     def term_weight(self, term: str) -> float:
         """How informative a query term is; unknown terms weigh as the rarest possible term."""
-        return self.idf.get(term, self.max_idf)
+        idf = self._idf.get(term)
+        if idf is None:
+            documents = self.rows.row_length(term)  # a row has one weight per document
+            idf = self.max_idf if documents is None else self._idf_of(documents)
+            if documents is not None:
+                self._idf[term] = idf
+        return idf

@@ -36,6 +36,15 @@ class Lexicon:
     _by_first_word: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = field(
         init=False, default_factory=dict
     )
+    # Synonym phrase lengths by first word, longest first: most words start no phrase.
+    _synonym_sizes: dict[str, tuple[int, ...]] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
+    # What each token normalizes to (intents.normalize fills it): a pure function of the token
+    # and these tables, worth remembering because citizens use the same few thousand words.
+    token_memo: dict[str, tuple[str, ...]] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         longest = max((len(phrase) for phrase in self.synonyms), default=1)
@@ -45,6 +54,15 @@ class Lexicon:
             by_first.setdefault(phrase[0], []).append((phrase, kind))
         object.__setattr__(
             self, "_by_first_word", {word: tuple(found) for word, found in by_first.items()}
+        )
+        sizes: dict[str, set[int]] = {}
+        for synonym in self.synonyms:
+            if synonym:
+                sizes.setdefault(synonym[0], set()).add(len(synonym))
+        object.__setattr__(
+            self,
+            "_synonym_sizes",
+            {word: tuple(sorted(found, reverse=True)) for word, found in sizes.items()},
         )
 
     def question_kinds(self, words: Sequence[str]) -> frozenset[str]:
@@ -60,18 +78,23 @@ class Lexicon:
         """Replace synonym phrases by their canonical form, longest match first, left to right."""
         if not self.synonyms:
             return list(words)
+        starts = self._synonym_sizes
         result: list[str] = []
-        index = 0
-        while index < len(words):
-            for size in range(min(self._longest, len(words) - index), 0, -1):
+        done = 0  # words before this one are in `result` (as typed or rewritten)
+        count = len(words)
+        for index in [n for n, word in enumerate(words) if word in starts]:
+            if index < done:
+                continue  # inside a phrase already rewritten
+            for size in starts[words[index]]:
+                if index + size > count:
+                    continue
                 canonical = self.synonyms.get(tuple(words[index : index + size]))
                 if canonical is not None:
+                    result.extend(words[done:index])
                     result.extend(canonical)
-                    index += size
+                    done = index + size
                     break
-            else:
-                result.append(words[index])
-                index += 1
+        result.extend(words[done:])
         return result
 
     @classmethod

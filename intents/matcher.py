@@ -10,16 +10,16 @@ syllable ("so") with "digital skills" does not borrow that intent's confidence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
 
-from intents.bm25 import BM25Index, terms_of
+from intents.bm25 import BM25Index, TermRows, join_lines, split_lines, terms_of
 from intents.lexicon import Lexicon
 from intents.normalize import normalize_tokens
-from intents.perceptron import Weights, scores, train
+from intents.perceptron import Weights, train, weight_rows, weights_of
 from intents.questions import split_questions
 
 __all__ = ["Action", "Candidate", "MatchResult", "Matcher", "Thresholds", "Tuning"]
@@ -123,6 +123,12 @@ class MatchResult:
 class Matcher:
     """An index over intents' example questions, built once at start-up."""
 
+    index: BM25Index
+    question_shares: list[dict[str, float]]
+    _learned: TermRows  # the perceptron's weights, as rows over intents
+    _learned_names: list[str]
+    _weights: Weights | None  # the same as a dict, made when asked for
+
     def __init__(
         self,
         intents: Sequence[tuple[str, Sequence[str]]],
@@ -151,9 +157,78 @@ class Matcher:
         matcher._build(keyed, lexicon, thresholds, tuning, weights)
         return matcher
 
+    @classmethod
+    def from_state(
+        cls,
+        state: Mapping[str, Any],
+        lexicon: Lexicon,
+        thresholds: Thresholds | None = None,
+        tuning: Tuning | None = None,
+    ) -> Matcher:
+        """A matcher from `state()` of an earlier one: nothing is normalized, counted, weighed
+        or trained again. Raises KeyError, TypeError, ValueError... on a damaged state."""
+        matcher = cls.__new__(cls)
+        keyed = [(str(intent), split_lines(keys)) for intent, keys in state["intents"]]
+        matcher._setup(lexicon, thresholds, tuning, keyed, split_lines(state["vocabulary"]))
+        matcher.index = BM25Index.from_state(state["bm25"])
+        if matcher.index.size != len(matcher.intent_ids):
+            raise ValueError("the index does not fit the intents")
+        learned = state["perceptron"]
+        matcher._learned = TermRows.from_state(learned, len(learned["names"]))
+        matcher._learned_names = [str(name) for name in learned["names"]]
+        if matcher._learned_names[: len(matcher.intent_ids)] != matcher.intent_ids:
+            raise ValueError("the perceptron does not fit the intents")
+        matcher._weights = None
+        shares = state["questions"]
+        if len(shares) != len(matcher.intent_ids):
+            raise ValueError("the question kinds do not fit the intents")
+        matcher.question_shares = [{str(k): float(v) for k, v in row.items()} for row in shares]
+        return matcher
+
+    def state(self) -> dict[str, Any]:
+        """Everything the matcher derived from its examples, as JSON-ready data."""
+        return {
+            "intents": [(intent, join_lines(keys)) for intent, keys in self.keys()],
+            "vocabulary": join_lines(self.vocabulary),
+            "bm25": self.index.state(),
+            "perceptron": {"names": self._learned_names, **self._learned.state()},
+            "questions": self.question_shares,
+        }
+
     def keys(self) -> list[tuple[str, list[str]]]:
         """Every intent's normalized example keys: all a matcher needs to be built again."""
         return [(i, list(keys)) for i, keys in zip(self.intent_ids, self.examples, strict=True)]
+
+    @property
+    def weights(self) -> Weights:
+        """The perceptron's weights (feature -> intent -> weight); empty when switched off."""
+        if self._weights is None:
+            self._weights = weights_of(self._learned, self._learned_names)
+        return self._weights
+
+    def _setup(
+        self,
+        lexicon: Lexicon,
+        thresholds: Thresholds | None,
+        tuning: Tuning | None,
+        keyed: Sequence[tuple[str, Sequence[str]]],
+        vocabulary: Sequence[str] | None = None,
+    ) -> None:
+        """What every matcher holds besides its index: settings and the examples' words."""
+        self.lexicon = lexicon
+        self.thresholds = thresholds or Thresholds()
+        self.tuning = tuning or Tuning()
+        self.pinned: dict[str, str] = {}
+        self.intent_ids = [str(intent_id) for intent_id, _ in keyed]
+        self.examples = [[str(key) for key in keys] for _, keys in keyed]
+        self.positions = {intent_id: doc_id for doc_id, intent_id in enumerate(self.intent_ids)}
+        if vocabulary is None:
+            vocabulary = sorted({w for keys in self.examples for key in keys for w in key.split()})
+        self.vocabulary = list(vocabulary)  # every word of every example, sorted
+        self._known = frozenset(self.vocabulary)
+        # Each intent's words, worked out the first time it is a candidate.
+        self._vocabularies: list[frozenset[str] | None] = [None] * len(self.intent_ids)
+        self._corrections: dict[str, str] = {}
 
     def _build(
         self,
@@ -163,27 +238,17 @@ class Matcher:
         tuning: Tuning | None,
         weights: Weights | None = None,
     ) -> None:
-        self.lexicon = lexicon
-        self.thresholds = thresholds or Thresholds()
-        self.tuning = tuning or Tuning()
-        self.pinned: dict[str, str] = {}
-        self.intent_ids: list[str] = []
-        self.examples: list[list[str]] = []
-        self.vocabularies: list[frozenset[str]] = []
-        documents: list[list[str]] = []
-        for intent_id, keys in keyed:
-            self.intent_ids.append(intent_id)
-            self.examples.append(list(keys))
-            words = [key.split() for key in keys]
-            documents.append([term for example in words for term in terms_of(example)])
-            self.vocabularies.append(frozenset(w for example in words for w in example))
+        self._setup(lexicon, thresholds, tuning, keyed)
+        documents = [
+            [term for key in keys for term in terms_of(key.split())] for keys in self.examples
+        ]
         self.index = BM25Index(documents)
-        self.positions = {intent_id: doc_id for doc_id, intent_id in enumerate(self.intent_ids)}
         if weights is None and self.tuning.perceptron_weight > 0:
             weights = train(keyed)
-        self.weights: Weights = weights or {}
+        self._weights = weights or {}
+        self._learned, self._learned_names = weight_rows(self._weights, self.intent_ids)
         # Which kinds of question each intent's examples ask, as a share of the most asked one.
-        self.question_shares: list[dict[str, float]] = []
+        self.question_shares = []
         for keys in self.examples:
             counts: dict[str, int] = {}
             for key in keys:
@@ -193,9 +258,6 @@ class Matcher:
             self.question_shares.append(
                 {kind: (n + 0.5) / (top + 0.5) for kind, n in counts.items()}
             )
-        self.vocabulary = sorted(frozenset().union(*self.vocabularies))
-        self._known = frozenset(self.vocabulary)
-        self._corrections: dict[str, str] = {}
 
     def _correct(self, word: str) -> str:
         """Replace an unknown word by the closest known one ("mony" -> "money"), if close enough.
@@ -216,12 +278,18 @@ class Matcher:
             self._corrections[word] = corrected
         return corrected
 
-    def _coverage(self, words: Sequence[str], doc_id: int) -> float:
-        vocabulary = self.vocabularies[doc_id]
-        total = known = 0.0
-        for word in words:
-            weight = self.index.term_weight(word)
-            total += weight
+    def vocabulary_of(self, doc_id: int) -> frozenset[str]:
+        """The words of one intent's examples."""
+        found = self._vocabularies[doc_id]
+        if found is None:
+            found = self._vocabularies[doc_id] = frozenset(" ".join(self.examples[doc_id]).split())
+        return found
+
+    def _coverage(self, weighted: Sequence[tuple[str, float]], total: float, doc_id: int) -> float:
+        """The share of the message's weight (words by idf) the intent's words cover."""
+        vocabulary = self.vocabulary_of(doc_id)
+        known = 0.0
+        for word, weight in weighted:
             if word in vocabulary:
                 known += weight
         return known / total if total else 0.0
@@ -236,21 +304,28 @@ class Matcher:
         words = [self._correct(word) for word in words]
         if not words:
             return []
-        bm25 = self.index.scores(terms_of(words))
+        terms = terms_of(words)
+        bm25 = self.index.sums(terms)
         if not bm25:
             return []
         tuning = self.tuning
-        top = sorted(bm25.items(), key=lambda item: item[1], reverse=True)[: tuning.rescore_top]
-        learned = scores(self.weights, set(terms_of(words))) if self.weights else {}
-        strongest = max((abs(value) for value in learned.values()), default=0.0) or 1.0
-        if learned:
+        # Only the best few are re-scored: a partial selection, not a sort of every candidate.
+        top = bm25.best(tuning.rescore_top)
+        learned = self._learned.sums(terms)
+        strongest = learned.largest_magnitude() or 1.0
+        favourite = learned.favourite(self._learned_names)
+        if favourite is not None:
             # The perceptron's favourite joins the candidates when BM25 ranked it lower.
-            favourite = max(learned.items(), key=lambda item: (item[1], item[0]))[0]
-            doc_id = self.positions.get(favourite)
-            if doc_id is not None and doc_id in bm25 and all(d != doc_id for d, _ in top):
-                top.append((doc_id, bm25[doc_id]))
+            doc_id = self.positions.get(self._learned_names[favourite])
+            raw_score = bm25.get(doc_id) if doc_id is not None else None
+            if doc_id is not None and raw_score is not None and all(d != doc_id for d, _ in top):
+                top.append((doc_id, raw_score))
         query = " ".join(words[: tuning.fuzzy_words])
         kinds = self.lexicon.question_kinds(words)
+        weighted = [(word, self.index.term_weight(word)) for word in words]
+        total = 0.0
+        for _, weight in weighted:
+            total += weight  # added up in order, as the coverage of each candidate was
         scored: list[Candidate] = []
         for doc_id, raw in top:
             best = process.extractOne(
@@ -259,7 +334,7 @@ class Matcher:
             fuzzy = best[1] / 100.0 if best else 0.0
             lexical = raw / (raw + tuning.bm25_saturation)
             combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * fuzzy
-            known = self._coverage(words, doc_id)
+            known = self._coverage(weighted, total, doc_id)
             coverage = known**tuning.coverage_power
             fit = 1.0
             if kinds:
@@ -267,7 +342,7 @@ class Matcher:
                 share = max(shares.get(kind, 0.0) for kind in kinds)
                 fit = 1.0 - tuning.question_weight * (1.0 - min(share, 1.0))
             intent_id = self.intent_ids[doc_id]
-            nudge = tuning.perceptron_weight * learned.get(intent_id, 0.0) / strongest
+            nudge = tuning.perceptron_weight * (learned.get(doc_id) or 0.0) / strongest
             score = min(1.0, max(0.0, combined * coverage * fit + nudge))
             scored.append(
                 Candidate(
@@ -330,12 +405,11 @@ class Matcher:
         if pinned is not None:
             best = Candidate(pinned, 1.0, lexical=1.0, fuzzy=1.0, coverage=1.0)
             return MatchResult(text=text, intent=pinned, score=1.0, ranked=(best,))
-        whole = self.decide(text, self.rank_words(words))
         parts = split_questions(clipped, self.lexicon)
-        if len(parts) < 2:
-            return whole
         found: list[MatchResult] = []  # each question's answer, or its "did you mean"
-        for part in parts:
+        for number, part in enumerate(parts if len(parts) > 1 else ()):
+            if len(found) + len(parts) - number < 2:
+                break  # too few questions left to find two: the whole message decides
             result = self.decide(text, self.rank_words(part))
             if result.action == "fallback" or _is_small_talk(result.intent):
                 continue
@@ -344,7 +418,8 @@ class Matcher:
             found.append(result)
         answers = [r for r in found if r.action == "answer"]
         if not answers or len(found) < 2:
-            return whole
+            # One question (or one the bot can tell): ranked whole, only now that it is needed.
+            return self.decide(text, self.rank_words(words))
         # Answered in the order the citizen asked; a second question the bot is unsure of is
         # asked about ("did you mean"), never dropped.
         first = answers[0]

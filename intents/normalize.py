@@ -37,6 +37,7 @@ _SPACES = frozenset("\u200b\u00a0\u2028\u2029\u3000")
 _REMOVED = frozenset("\u200c\u200d\ufeff\u00ad")
 _LONG_RUN = re.compile(r"([a-z])\1{2,}")
 _DOUBLE = re.compile(r"([a-np-z])\1")  # "oo" is legitimate (xoong, boong); other doubles are typos
+_REPEAT = re.compile(r"([a-z])\1")  # what both patterns above need to change a word
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +67,71 @@ def _fold_char(char: str) -> tuple[str, bool]:
     return " ", False
 
 
+class _FoldTable(dict[int, str]):
+    """`str.translate` table from `_fold_char`, filled on first sight of each character.
+
+    `raw=False` maps a character to its folded letter, '' (dropped) or ' ' (a word break);
+    `raw=True` keeps letters as typed and maps the rest the same way, so the two translations
+    of a text break into words at the same places and their words align letter by letter.
+    """
+
+    def __init__(self, raw: bool) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded, has_mark = _fold_char(char)
+        if not folded and has_mark:
+            _COMBINING.add(char)
+        value = char if self.raw and folded not in ("", " ") else folded
+        if len(self) < _TABLE_LIMIT:  # bounded: junk input must not grow memory
+            self[code] = value
+        return value
+
+
+_TABLE_LIMIT = 20_000
+_COMBINING: set[str] = set()  # combining marks seen (NFC could not compose them)
+_FOLDED = _FoldTable(raw=False)
+_RAW = _FoldTable(raw=True)
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
 def tokenize(text: str) -> list[Token]:
     """Split a message into folded tokens, remembering which tokens were typed with diacritics."""
+    return [Token(folded, marked, raw) for folded, marked, raw in _scan(text)]
+
+
+def _scan(text: str) -> list[tuple[str, bool, str]]:
+    """The tokens of `tokenize` as plain tuples (folded, marked, raw): cheaper to make and hash.
+
+    Two `str.translate` passes (folded and as typed) instead of a loop over characters: the
+    same tokens as `_tokenize_chars`, several times faster.
+    """
+    lowered = unicodedata.normalize("NFC", text).lower()
+    if lowered.isascii():
+        return [(word, False, word) for word in _ASCII_WORD.findall(lowered)]
+    folded_words = lowered.translate(_FOLDED).split(" ")
+    if not _COMBINING.isdisjoint(lowered):
+        # A stray combining mark marks its word: rare, read one character at a time.
+        return [(t.text, t.marked, t.raw) for t in _tokenize_chars(lowered)]
+    raw_words = lowered.translate(_RAW).split(" ")
+    tokens: list[tuple[str, bool, str]] = []
+    for folded, raw in zip(folded_words, raw_words, strict=True):
+        if folded:
+            # A word is marked when folding changed a letter other than đ (a letter, no mark).
+            marked = folded != raw and folded != raw.replace("đ", "d").replace("ð", "d")
+            tokens.append((folded, marked, raw))
+    return tokens
+
+
+def _tokenize_chars(lowered: str) -> list[Token]:
+    """Tokenize a lowercased NFC text one character at a time (the reference for `tokenize`)."""
     tokens: list[Token] = []
     letters: list[str] = []
     raw: list[str] = []
     marked = False
-    for char in unicodedata.normalize("NFC", text).lower():
+    for char in lowered:
         folded, has_mark = _fold_char(char)
         if folded == " ":
             if letters:
@@ -90,15 +149,15 @@ def tokenize(text: str) -> list[Token]:
 
 def _squeeze(word: str, protected: frozenset[str]) -> str:
     """Undo elongations ("khongggg", "dcc") except in known abbreviations such as "cccd"."""
-    if word in protected or word.isdigit():
-        return word
+    if word in protected or word.isdigit() or not _REPEAT.search(word):
+        return word  # nothing to squeeze: most words, and the cheap test
     return _DOUBLE.sub(r"\1", _LONG_RUN.sub(r"\1", word))
 
 
 def fold(text: str, protected: Iterable[str] = ()) -> str:
     """Fold a message to lowercase ASCII words: no marks, đ→d, no punctuation, no elongations."""
     keep = frozenset(protected)
-    return " ".join(_squeeze(token.text, keep) for token in tokenize(text))
+    return " ".join(_squeeze(folded, keep) for folded, _, _ in _scan(text))
 
 
 def normalize_tokens(text: str, lexicon: Lexicon) -> list[str]:
@@ -109,25 +168,37 @@ def normalize_tokens(text: str, lexicon: Lexicon) -> list[str]:
     on unmarked tokens, then rewrite synonym phrases to their canonical form.
     """
     words: list[str] = []
-    for token in tokenize(text):
-        if (
-            len(token.text) >= 3
-            and len(set(token.text)) == 1
-            and token.text not in lexicon.protected
-        ):
-            continue  # "jjjjjjj", "????" leftovers, "1111": keyboard noise, not a word
-        word = _squeeze(token.text, lexicon.protected)
-        if (token.raw if token.marked else word) in lexicon.fillers:
-            continue
-        if not token.marked:
-            expansion = lexicon.teencode.get(word)
-            if expansion is None and word != token.text:
-                expansion = lexicon.teencode.get(token.text)
-            if expansion is not None:
-                words.extend(expansion)
-                continue
-        words.append(word)
+    memo = lexicon.token_memo
+    for folded, marked, raw in _scan(text):
+        # What a token becomes depends on its folded form alone, or, typed with marks, on
+        # how it was typed (the folded form follows from it).
+        key = "\x01" + raw if marked else folded
+        found = memo.get(key)
+        if found is None:
+            found = _token_words(folded, marked, raw, lexicon)
+            if len(memo) < _MEMO_LIMIT:  # bounded: junk input must not grow memory
+                memo[key] = found
+        words.extend(found)
     return lexicon.rewrite_synonyms(words)
+
+
+_MEMO_LIMIT = 50_000
+
+
+def _token_words(text: str, marked: bool, raw: str, lexicon: Lexicon) -> tuple[str, ...]:
+    """What one token becomes: nothing (noise, a filler), its teencode expansion, or itself."""
+    if len(text) >= 3 and len(set(text)) == 1 and text not in lexicon.protected:
+        return ()  # "jjjjjjj", "????" leftovers, "1111": keyboard noise, not a word
+    word = _squeeze(text, lexicon.protected)
+    if (raw if marked else word) in lexicon.fillers:
+        return ()
+    if not marked:
+        expansion = lexicon.teencode.get(word)
+        if expansion is None and word != text:
+            expansion = lexicon.teencode.get(text)
+        if expansion is not None:
+            return tuple(expansion)
+    return (word,)
 
 
 def normalize(text: str, lexicon: Lexicon) -> str:

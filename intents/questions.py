@@ -48,12 +48,23 @@ MIN_WORDS = 3
 MAX_PARTS = 3
 
 
+def _index_connectors() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Connectors by their first word, in CONNECTORS order: most words start none."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for connector in CONNECTORS:
+        found.setdefault(connector[0], []).append(connector)
+    return {word: tuple(connectors) for word, connectors in found.items()}
+
+
+_BY_FIRST_WORD = _index_connectors()
+
+
 def _cut_at_connectors(tokens: list[Token]) -> list[list[Token]]:
     folded = [token.text for token in tokens]
     parts: list[list[Token]] = [[]]
     index = 0
     while index < len(tokens):
-        for connector in CONNECTORS:
+        for connector in _BY_FIRST_WORD.get(folded[index], ()):
             size = len(connector)
             if tuple(folded[index : index + size]) == connector:
                 parts.append([])

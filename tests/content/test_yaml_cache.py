@@ -1,0 +1,86 @@
+"""FAQ files read through their JSON copies: the same content, and never a stale copy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from content import Content, load_content
+from content.yaml_cache import load_yaml
+
+
+@pytest.fixture
+def folder(content: Content, tmp_path: Path) -> Path:
+    assert content.root is not None
+    return Path(shutil.copytree(content.root, tmp_path / "content"))
+
+
+def _refuse_faq_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail if a FAQ file's YAML is parsed (the small config files are parsed every time)."""
+    parse = yaml.load
+
+    def refuse(text: str, *args: Any, **kwargs: Any) -> Any:
+        if "\nintents:" in text or text.startswith("intents:"):
+            raise AssertionError("a FAQ file was parsed again")
+        return parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(yaml, "load", refuse)
+
+
+def test_the_content_read_through_the_cache_is_the_same(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    plain = load_content(folder)
+    first = load_content(folder, cache)
+    copies = sorted(cache.glob("yaml-*.json"))
+    assert len(copies) == len(list((folder / "faq").glob("*.yaml")))
+    _refuse_faq_yaml(monkeypatch)
+    again = load_content(folder, cache)
+    assert first.intents == plain.intents
+    assert again.intents == plain.intents
+    some = next(iter(again.intents.values()))
+    assert type(some.reviewed).__name__ == "date"
+
+
+def test_an_edited_file_is_parsed_again_and_its_old_copy_removed(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    load_content(folder, cache)
+    path = sorted((folder / "faq").glob("*.yaml"))[0]
+    before = {p.name for p in cache.glob("yaml-*.json")}
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("examples:\n", "examples:\n      - cau hoi moi them vao\n", 1))
+    edited = load_content(folder, cache)
+    after = {p.name for p in cache.glob("yaml-*.json")}
+    assert len(after) == len(before)
+    assert len(after - before) == 1
+    assert any("cau hoi moi them vao" in i.examples for i in edited.intents.values())
+
+
+def test_data_json_cannot_hold_is_parsed_every_time(tmp_path: Path) -> None:
+    text = "1: one\nwhen: 2026-01-02T03:04:05\n"
+    assert load_yaml(text, "odd.yaml", tmp_path) == yaml.safe_load(text)
+    assert list(tmp_path.glob("yaml-*.json")) == []  # a number key, a time: not kept
+    dated = "reviewed: 2026-01-02\nalso: {'$date': '2026-01-02'}\n"
+    assert load_yaml(dated, "dated.yaml", tmp_path) == yaml.safe_load(dated)
+    assert list(tmp_path.glob("yaml-*.json")) == []  # a map that looks like a tagged date
+
+
+def test_a_damaged_copy_is_never_trusted(tmp_path: Path) -> None:
+    text = "intents: [a, b]\n"
+    assert load_yaml(text, "x.yaml", tmp_path) == {"intents": ["a", "b"]}
+    [copy] = tmp_path.glob("yaml-*.json")
+    copy.write_text("{broken", encoding="utf-8")
+    assert load_yaml(text, "x.yaml", tmp_path) == {"intents": ["a", "b"]}
+    assert copy.read_text(encoding="utf-8").startswith("{")
+
+
+def test_invalid_yaml_still_raises(tmp_path: Path) -> None:
+    with pytest.raises(yaml.YAMLError):
+        load_yaml("a: [unclosed\n", "bad.yaml", tmp_path)

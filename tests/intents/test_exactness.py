@@ -1,0 +1,234 @@
+"""The faster matcher decides exactly as the plain code it replaced.
+
+Each fast path is checked against a plain reference kept here (or in the module): the character
+loop of tokenize, the word loop of synonym rewriting, dict sums of BM25 and perceptron rows,
+dict-only perceptron training, the whole-message-first order of `Matcher.match`, and the
+matcher rebuilt from its cached state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import intents.perceptron as perceptron
+from content import Content
+from intents import Lexicon, Matcher, normalize, normalize_tokens
+from intents.bm25 import BM25Index, TermRows
+from intents.evaluation import load_cases
+from intents.matcher import MatchResult, _is_small_talk, _related
+from intents.normalize import _tokenize_chars, tokenize
+from intents.questions import split_questions
+from tests.conftest import DATA
+
+mixed_text = st.text(
+    alphabet=st.sampled_from(
+        "aăâbcdđeêioôơuưy AĐÊÔ àáảãạầấậềếệồốộờớợừứựỳýđð019.,?!\n\t"
+        "\u0300\u0301\u0303\u0309\u0323\u0307\u200b\u200c\u200d\ufeff\u00ad\u00a0İ😀<>"
+    ),
+    max_size=60,
+)
+
+
+@given(st.one_of(mixed_text, st.text(max_size=60)))
+@settings(max_examples=400)
+def test_tokenize_gives_the_tokens_of_the_character_loop(text: str) -> None:
+    lowered = unicodedata.normalize("NFC", text).lower()
+    assert tokenize(text) == _tokenize_chars(lowered)
+
+
+def _rewrite_reference(lexicon: Lexicon, words: Sequence[str]) -> list[str]:
+    """Synonym rewriting as it was written first: every length at every word."""
+    longest = max((len(p) for p in lexicon.synonyms), default=1)
+    result: list[str] = []
+    index = 0
+    while index < len(words):
+        for size in range(min(longest, len(words) - index), 0, -1):
+            canonical = lexicon.synonyms.get(tuple(words[index : index + size]))
+            if canonical is not None:
+                result.extend(canonical)
+                index += size
+                break
+        else:
+            result.append(words[index])
+            index += 1
+    return result
+
+
+SYNONYM_WORDS = ["o", "dau", "mo", "lam", "can", "cuoc", "cmnd", "the", "nao", "x"]
+
+
+@given(st.lists(st.sampled_from(SYNONYM_WORDS), max_size=12))
+def test_synonyms_are_rewritten_as_by_the_word_loop(words: list[str]) -> None:
+    lexicon = Lexicon(
+        synonyms={
+            ("o", "mo"): ("o", "dau"),
+            ("o", "dau"): ("o", "dau"),
+            ("cmnd",): ("can", "cuoc"),
+            ("lam", "the", "nao"): ("cach",),
+            ("the", "nao"): ("nhu", "the", "nao"),
+            ("o",): (),
+        }
+    )
+    assert lexicon.rewrite_synonyms(words) == _rewrite_reference(lexicon, words)
+
+
+def test_the_shipped_lexicon_rewrites_as_the_word_loop(content: Content) -> None:
+    for case in load_cases(DATA / "eval_set.jsonl"):
+        words = tokenize(case.text)
+        folded = [token.text for token in words]
+        lexicon = content.lexicon
+        assert lexicon.rewrite_synonyms(folded) == _rewrite_reference(lexicon, folded)
+
+
+rows_strategy = st.dictionaries(
+    st.sampled_from([f"t{n}" for n in range(12)]),
+    st.dictionaries(
+        st.integers(0, 19),
+        st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.25, 1.0, 3.0]),
+        min_size=1,
+        max_size=20,
+    ),
+    max_size=12,
+)
+
+
+def _dict_sums(rows: dict[str, dict[int, float]], terms: Sequence[str]) -> dict[int, float]:
+    totals: dict[int, float] = {}
+    for term in set(terms):
+        for column, value in rows.get(term, {}).items():
+            totals[column] = totals.get(column, 0.0) + value
+    return totals
+
+
+@given(rows_strategy, st.lists(st.sampled_from([f"t{n}" for n in range(14)]), max_size=8))
+@settings(max_examples=200)
+def test_row_sums_agree_with_dict_sums_in_every_form(
+    rows: dict[str, dict[int, float]], terms: list[str]
+) -> None:
+    """Dict sums, long rows summed whole, numpy vectors: the same answers to every question."""
+    pytest.importorskip("numpy")
+    expected = _dict_sums(rows, terms)
+    names = [f"intent{c:02d}" for c in range(20)]
+    pairs = {t: (list(r), list(r.values())) for t, r in rows.items()}
+    forms = [
+        TermRows.from_rows(pairs, 20, vector_from=10**9),  # dict sums
+        TermRows.from_rows(pairs, 20, vector_from=0),  # numpy
+    ]
+    forms.append(TermRows.from_state(json.loads(json.dumps(forms[0].state())), 20, 10**9))
+    for rows_form in forms:
+        found = rows_form.sums(terms)
+        assert bool(found) == bool(expected)
+        for column in range(20):
+            if column in expected:
+                assert found.get(column) == pytest.approx(expected[column], abs=1e-9)
+            else:
+                assert found.get(column) is None
+        assert [c for c, _ in found.best(3)] == [
+            c for c, _ in sorted(expected.items(), key=lambda i: (-i[1], i[0]))[:3]
+        ]
+        assert found.largest_magnitude() == max(map(abs, expected.values()), default=0.0)
+        favourite = max(expected.items(), key=lambda i: (i[1], names[i[0]]), default=None)
+        assert found.favourite(names) == (favourite[0] if favourite else None)
+
+
+def test_bm25_from_its_state_scores_the_same() -> None:
+    documents = [["quen", "mat", "khau", "mat_khau"], ["mat", "dien"], ["lam", "can", "cuoc"]]
+    index = BM25Index(documents)
+    again = BM25Index.from_state(json.loads(json.dumps(index.state())))
+    query = ["quen", "mat", "khau", "dien", "xyz"]
+    assert again.scores(query) == index.scores(query)
+    for term in query:
+        assert again.term_weight(term) == index.term_weight(term)
+    assert index.term_weight("xyz") == pytest.approx(math.log(1 + 3.5 / 0.5))
+
+
+def test_damaged_rows_are_refused() -> None:
+    state = TermRows.from_rows({"a": ([0, 1], [1.0, 2.0])}, 2).state()
+    with pytest.raises(ValueError, match="out of range"):
+        TermRows.from_state(state, 1)
+    with pytest.raises(ValueError, match=r"base64"):
+        TermRows.from_state({**state, "columns": "not base64!"}, 2)
+    with pytest.raises(ValueError, match="inconsistent"):
+        TermRows.from_state({**state, "terms": "a\nb"}, 2)
+
+
+def test_training_with_numpy_mirrors_gives_the_same_weights(
+    content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("numpy")
+    keyed = [
+        (intent.id, sorted({normalize(e, content.lexicon) for e in intent.examples}))
+        for intent in list(content.intents.values())[:30]
+    ]
+    plain = perceptron.train(keyed)
+    monkeypatch.setattr(perceptron, "DENSE_FROM_INTENTS", 1)
+    monkeypatch.setattr(perceptron, "DENSE_ROW", 4)
+    assert perceptron.train(keyed) == plain
+
+
+def _match_whole_first(matcher: Matcher, text: str) -> MatchResult:
+    """`Matcher.match` as it was first written: the whole message, then every part."""
+    clipped = text[: matcher.thresholds.max_message_chars]
+    words = normalize_tokens(clipped, matcher.lexicon)
+    pinned = matcher.pinned.get(" ".join(words))
+    if pinned is not None:
+        return matcher.match(text)
+    whole = matcher.decide(text, matcher.rank_words(words))
+    parts = split_questions(clipped, matcher.lexicon)
+    if len(parts) < 2:
+        return whole
+    found: list[MatchResult] = []
+    for part in parts:
+        result = matcher.decide(text, matcher.rank_words(part))
+        if result.action == "fallback" or _is_small_talk(result.intent):
+            continue
+        if any(_related(result.intent, seen.intent) for seen in found):
+            continue
+        found.append(result)
+    answers = [r for r in found if r.action == "answer"]
+    if not answers or len(found) < 2:
+        return whole
+    first = answers[0]
+    return replace(first, also=next(r for r in found if r is not first))
+
+
+def test_match_decides_as_the_whole_message_first_order(matcher: Matcher) -> None:
+    """Ranking parts first and the whole only when needed changes no result, on every
+    message of the evaluation set (2 questions in one included)."""
+    cases = load_cases(DATA / "eval_set.jsonl")
+    two = 0
+    for case in cases:
+        expected = _match_whole_first(matcher, case.text)
+        assert matcher.match(case.text) == expected, case.text
+        two += expected.also is not None
+    assert two >= 20  # the set exercises the two-question path
+
+
+def test_a_matcher_from_its_state_is_the_same_matcher(matcher: Matcher) -> None:
+    state = json.loads(json.dumps(matcher.state()))
+    again = Matcher.from_state(state, matcher.lexicon, matcher.thresholds)
+    again.pinned = matcher.pinned
+    assert again.keys() == matcher.keys()
+    assert again.weights == matcher.weights
+    assert again.vocabulary == matcher.vocabulary
+    assert again.question_shares == matcher.question_shares
+    for case in load_cases(DATA / "eval_set.jsonl")[::7]:
+        assert again.match(case.text) == matcher.match(case.text)
+
+
+def test_a_damaged_state_is_refused(matcher: Matcher) -> None:
+    state = json.loads(json.dumps(matcher.state()))
+    with pytest.raises(ValueError, match="question kinds"):
+        Matcher.from_state({**state, "questions": []}, matcher.lexicon)
+    names = state["perceptron"]["names"]
+    state["perceptron"]["names"] = names[1:] + names[:1]
+    with pytest.raises(ValueError, match="perceptron"):
+        Matcher.from_state(state, matcher.lexicon)
