@@ -111,7 +111,11 @@ async def test_network_errors_back_off_instead_of_spinning(bot: Bot) -> None:
     runtime = make_runtime(bot, api)
     stop = asyncio.Event()
     loop = asyncio.create_task(runtime.run_polling(stop, backoff=(0.2, 1.0), tick_seconds=1))
-    await asyncio.sleep(0.3)
+    for _ in range(500):  # the second call comes after the first pause (0.2 s)
+        if len(api.calls_to("getUpdates")) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)  # the next pause is 0.4 s: no third call meanwhile
     stop.set()
     await asyncio.wait_for(loop, 2)  # the pause is cut short by the stop event
     await runtime.stop()
