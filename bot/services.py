@@ -132,10 +132,6 @@ class Bot:
                 message, session, conversation_store(session), self.clock()
             )
 
-    async def accept(self, message: IncomingMessage) -> int:
-        """`answer`, for callers that send later (the maintenance loop): the reply count."""
-        return (await self.answer(message, lease=None)).replies
-
     @observed
     async def answer(
         self,

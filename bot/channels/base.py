@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -12,8 +11,6 @@ from bot.chatqueue import ChatQueue
 from bot.delivery import Dispatcher
 
 __all__ = ["ChannelRuntime", "ChatQueue"]
-
-logger = logging.getLogger(__name__)
 
 
 class ChannelRuntime(Protocol):
