@@ -418,6 +418,9 @@ class ZaloBotRuntime:
         a failure is final and gets the apology (`polled`).
         """
         chat = message.key.user_id
+        # A typed number names a choice of the last menu: the menus still being sent to
+        # this chat (and remembered once sent) come first.
+        await self.dispatcher.sends.run(chat, _nothing)
         typing = asyncio.get_running_loop().create_task(self._typing(chat))
         try:
             answered = await self.bot.answer(
@@ -543,6 +546,10 @@ class ZaloBotRuntime:
                 for waiter in waiters:
                     waiter.cancel()
             wakeup.clear()
+
+
+async def _nothing() -> None:
+    """A job that only waits its turn."""
 
 
 async def _unless_stopped(work: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
