@@ -86,16 +86,20 @@ def _clauses(text: str, lexicon: Lexicon) -> list[str]:
     clauses: list[str] = []
     for piece in _BREAKS.split(text):
         pending = ""
-        asked = False  # whether the last clause of `pending` asked a question
+        previous = ""  # the last clause of `pending`
         for clause in _COMMAS.split(piece):
-            opener = tuple(fold(clause).split()[:2])
-            opens = opener[:1] in _COMMA_CONNECTORS or opener in _COMMA_CONNECTORS
-            if pending and (opens or asked):
-                clauses.append(pending)
-                pending = clause
+            if pending:
+                opener = tuple(fold(clause).split()[:2])
+                opens = opener[:1] in _COMMA_CONNECTORS or opener in _COMMA_CONNECTORS
+                # Whether the clause before asked a question: only worked out when it matters.
+                if opens or lexicon.question_kinds(normalize_tokens(previous, lexicon)):
+                    clauses.append(pending)
+                    pending = clause
+                else:
+                    pending = f"{pending}, {clause}"
             else:
-                pending = f"{pending}, {clause}" if pending else clause
-            asked = bool(lexicon.question_kinds(normalize_tokens(clause, lexicon)))
+                pending = clause
+            previous = clause
         clauses.append(pending)
     return clauses
 
