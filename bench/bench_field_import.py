@@ -26,15 +26,12 @@ from typing import TypeVar
 
 from sqlalchemy import func, select
 
-from bot.field_import import (
-    COLUMNS,
-    FieldLogDraft,
-    ParsedImport,
-    parse_field_logs,
-    store_field_logs,
-)
+from bot.features.fieldlogs.cells import COLUMNS
+from bot.features.fieldlogs.parsing import ParsedImport
+from bot.features.fieldlogs.pipeline import parse_field_logs
 from intents import fold
 from storage import create_engine, session_factory
+from storage.fieldlogs import FieldLogDraft, store_field_logs
 from storage.migrate import upgrade
 from storage.models import FieldLogRow
 from storage.vocabulary import SERVICES

@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import payloads
 from bot.dialogue import Dialogue
+from bot.features.fieldlogs import form as fieldlog
+from bot.features.fieldlogs.form import FieldLogDesk
 from bot.messages import IncomingMessage, Reply
 from bot.state import ConversationState
-from bot.support import fieldlog, intake
+from bot.support import intake
 from bot.support.commands import COMMANDS, Command, parse_command
 from bot.support.common import (
     Toolkit,
@@ -28,7 +30,6 @@ from bot.support.common import (
     same_ref,
     typed_number,
 )
-from bot.support.fieldlog import FieldLogDesk
 from bot.support.intake import Intake
 from bot.support.limits import CODE_GUESSES
 from bot.support.privacy import PrivacyDesk

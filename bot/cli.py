@@ -11,7 +11,7 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -22,6 +22,7 @@ from bot.channels.cli import (
     run_telegram,
     run_zalo_command,
 )
+from bot.features.fieldlogs.cli import add_fieldlog_parser, run_fieldlog
 from bot.logs import configure_logging
 from bot.messages import Reply
 from bot.report_cli import add_report_parser
@@ -68,15 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="create or migrate the database schema")
 
-    fieldlog = sub.add_parser("fieldlog", help="field logs of in-person help")
-    fieldlog_sub = fieldlog.add_subparsers(dest="fieldlog_command", required=True)
-    importing = fieldlog_sub.add_parser(
-        "import", help="import paper logs from a CSV or XLSX file (see content/FIELD_LOGS.md)"
-    )
-    importing.add_argument("path", type=Path, help="the CSV or XLSX file")
-    importing.add_argument("--team", type=int, default=None, help="the team id the logs belong to")
-    importing.add_argument("--dry-run", action="store_true", help="check the file, store nothing")
-    fieldlog_sub.add_parser("template", help="print a CSV template to start from")
+    add_fieldlog_parser(sub)
 
     sub.add_parser("purge", help="apply the retention period to stored messages")
 
@@ -138,77 +131,6 @@ def _cmd_chat(settings: Settings, user: str) -> int:
     except KeyboardInterrupt:
         print("\nTạm biệt anh/chị!")
     return EXIT_OK
-
-
-def _local_today() -> date:
-    from bot.support.fieldlog import LOCAL_TIME
-
-    return datetime.now(UTC).astimezone(LOCAL_TIME).date()
-
-
-def _cmd_fieldlog(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.field_import import format_import_summary, parse_field_logs, store_field_logs
-    from intents.places import Places
-    from storage import create_engine, session_factory
-    from storage.migrate import upgrade
-    from storage.teams import TeamRepository
-
-    if args.fieldlog_command == "template":
-        from bot.field_import import template_csv
-
-        sys.stdout.write(template_csv())
-        return EXIT_OK
-    path: Path = args.path
-    if not path.is_file():
-        print(f"trolyso fieldlog import: no file at {path}", file=sys.stderr)
-        return EXIT_USAGE
-    places = Places.load(provinces=settings.province_list)
-
-    def resolve(text: str) -> str | None:
-        match = places.search(text)
-        return match.candidates[0].code if match.status == "found" else None
-
-    def province_of(code: str) -> str | None:
-        commune = places.commune(code)
-        return commune.province_code if commune else None
-
-    url = settings.resolved_database_url()
-    upgrade(url)
-    data = path.read_bytes()
-
-    async def run() -> int:
-        engine = create_engine(url)
-        try:
-            sessions = session_factory(engine)
-            team = None
-            if args.team is not None:
-                async with sessions() as session:
-                    team = await TeamRepository(session).get(args.team)
-                if team is None:
-                    print(f"trolyso fieldlog import: no team with id {args.team}", file=sys.stderr)
-                    return EXIT_USAGE
-            parsed = parse_field_logs(
-                data,
-                path.name,
-                today=_local_today(),
-                default_commune=team.commune_code if team else None,
-                resolve_commune=resolve,
-                province_of=province_of,
-            )
-            stored = None
-            if not args.dry_run and parsed.file_error is None and parsed.rows:
-                async with sessions.begin() as session:
-                    stored = await store_field_logs(
-                        session, parsed.rows, team_id=team.id if team else None, created_by=None
-                    )
-            print(format_import_summary(parsed, stored, path.name))
-            # Refused: the whole file, or every row of it (nothing could be imported).
-            refused = parsed.file_error is not None or (parsed.problems and not parsed.rows)
-            return EXIT_ERROR if refused else EXIT_OK
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def _cmd_purge(settings: Settings) -> int:
@@ -427,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return _cmd_db(settings)
     if args.command == "fieldlog":
-        return _cmd_fieldlog(settings, args)
+        return run_fieldlog(settings, args)
     if args.command == "purge":
         return _cmd_purge(settings)
     if args.command == "demo":

@@ -12,10 +12,10 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.fieldlogs.form import LOCAL_TIME, parse_day
 from bot.messages import Attachment, Reply
 from bot.reporting import render_xlsx
 from bot.support.common import Toolkit
-from bot.support.fieldlog import LOCAL_TIME, parse_day
 from storage.models import PersonRow
 from storage.reports import ReportFilter, build_report
 from storage.teams import TeamRepository

@@ -7,16 +7,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.field_import import (
-    AUDIT_ACTION,
-    FieldLogDraft,
-    ParsedImport,
-    format_import_summary,
-    parse_field_logs,
-    store_field_logs,
-)
+from bot.features.fieldlogs.parsing import ParsedImport
+from bot.features.fieldlogs.pipeline import parse_field_logs
+from bot.features.fieldlogs.summary import format_import_summary
 from intents.normalize import fold
 from storage import session_factory
+from storage.fieldlogs import AUDIT_ACTION, FieldLogDraft, store_field_logs
 from storage.models import AuditRow, FieldLogRow, PersonRow, TeamRow
 
 NOW = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)

@@ -1,7 +1,8 @@
 """Volunteers log in-person help from the chat in a few taps: /ghinhan.
 
 Date (today by default), commune, place, services (multi-choice), citizens helped, duration,
-notes. Every answer has a button for the usual case, so a log takes under a minute.
+notes. Every answer has a button for the usual case, so a log takes under a minute. The bounds
+are the file import's (`limits`): a log typed here and a row of a spreadsheet say the same.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import replace
 from datetime import date, timedelta, timezone
 from typing import Any
 
+from bot.features.fieldlogs import limits
 from bot.messages import IncomingMessage, Reply
 from bot.state import ConversationState
 from bot.support.common import (
@@ -31,7 +33,6 @@ __all__ = ["FLOW", "LOCAL_TIME", "FieldLogDesk", "parse_day"]
 
 FLOW = "field_log"
 LOCAL_TIME = timezone(timedelta(hours=7))  # Vietnam, no daylight saving
-EARLIEST = date(2025, 7, 1)  # the two-tier administrative units start here
 _DAY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})(?:[/\-.](\d{2,4}))?$")
 DURATIONS = (("30", "30 phút"), ("60", "1 giờ"), ("120", "2 giờ"), ("240", "Nửa ngày"))
 
@@ -82,7 +83,7 @@ class FieldLogDesk:
                     day: date | None = today - timedelta(days=1 if choice == "yesterday" else 0)
                 else:
                     day = parse_day(text, today)
-                if day is None or day > today or day < EARLIEST:
+                if day is None or day > today or day < limits.FIRST_DAY:
                     return [self._ask_day(again=True)], state
                 form["day"] = day.isoformat()
                 communes = list(form["communes"])
@@ -96,7 +97,7 @@ class FieldLogDesk:
                 form["commune"] = choice
                 return [self._ask_place()], replace(state, step="place", form=form)
             case "place":
-                form["place"] = "" if choice == "skip" else mask(text, limit=200).text
+                form["place"] = "" if choice == "skip" else mask(text, limit=limits.MAX_PLACE).text
                 return [self._ask_services([])], replace(state, step="services", form=form)
             case "services":
                 selected = [str(s) for s in form.get("services", [])]
@@ -109,18 +110,20 @@ class FieldLogDesk:
                 return [self._ask_services(selected, again=choice == "done")], state
             case "count":
                 count = typed_number(text) or typed_number(choice or "") or 0
-                if not 1 <= count <= 1000:
+                if not 1 <= count <= limits.MAX_CITIZENS:
                     return [self._ask_count(again=True)], state
                 form["count"] = count
                 return [self._ask_duration()], replace(state, step="duration", form=form)
             case "duration":
                 value = choice if choice is not None else re.sub(r"\D", "", text)
-                if choice != "skip" and (not value.isdigit() or not 1 <= int(value) <= 1440):
+                if choice != "skip" and (
+                    not value.isdigit() or not 1 <= int(value) <= limits.MAX_MINUTES
+                ):
                     return [self._ask_duration(again=True)], state
                 form["duration"] = None if choice == "skip" else int(value)
                 return [self._ask_notes()], replace(state, step="notes", form=form)
             case "notes":
-                form["notes"] = "" if choice == "skip" else mask(text, limit=1000).text
+                form["notes"] = "" if choice == "skip" else mask(text, limit=limits.MAX_NOTES).text
                 return await self._save(turn, person, form), replace(
                     state, flow=None, step=None, form={}
                 )
@@ -160,8 +163,13 @@ class FieldLogDesk:
 
     def _ask_day(self, again: bool = False) -> Reply:
         options = (("today", self.t("today_button")), ("yesterday", self.t("yesterday_button")))
-        key = "field_log_day_again" if again else "field_log_day"
-        return Reply(self.t(key), choices("day", options, *self._cancel()))
+        first = limits.FIRST_DAY
+        text = (
+            self.t("field_log_day_again", first=f"{first.day}/{first.month}/{first.year}")
+            if again
+            else self.t("field_log_day")
+        )
+        return Reply(text, choices("day", options, *self._cancel()))
 
     def _ask_commune(self, communes: list[str]) -> Reply:
         options = []
@@ -183,13 +191,18 @@ class FieldLogDesk:
     def _ask_count(self, again: bool = False) -> Reply:
         """Typed, without buttons: where buttons are numbered (console, Zalo Bot), a typed
         "3" would otherwise press the third button instead of meaning three people."""
-        key = "field_log_count_again" if again else "field_log_count"
-        return Reply(self.t(key))
+        if again:
+            return Reply(self.t("field_log_count_again", most=limits.MAX_CITIZENS))
+        return Reply(self.t("field_log_count"))
 
     def _ask_duration(self, again: bool = False) -> Reply:
         skip = form_button(self.t("skip_button"), "duration", "skip")
-        key = "field_log_duration_again" if again else "field_log_duration"
-        return Reply(self.t(key), choices("duration", DURATIONS, skip, *self._cancel()))
+        text = (
+            self.t("field_log_duration_again", most=limits.MAX_MINUTES)
+            if again
+            else self.t("field_log_duration")
+        )
+        return Reply(text, choices("duration", DURATIONS, skip, *self._cancel()))
 
     def _ask_notes(self) -> Reply:
         skip = form_button(self.t("skip_button"), "notes", "skip")
