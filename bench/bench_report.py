@@ -39,10 +39,15 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from bot.reporting import render_csv, render_png, render_table, render_xlsx
+from bot.features.reports.build import build_report
+from bot.features.reports.charts import render_png
+from bot.features.reports.csv_export import render_csv
+from bot.features.reports.model import Report
+from bot.features.reports.table import render_table
+from bot.features.reports.xlsx_export import render_xlsx
 from storage import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.reports import VIETNAM, Report, ReportFilter, build_report
+from storage.report_queries import VIETNAM, ReportFilter
 from storage.vocabulary import OUTCOMES, SERVICES, TOPICS
 
 CHUNK = 20_000  # requests generated and written at a time
@@ -335,7 +340,7 @@ async def measure(url: str, shape: Shape, repeat: int) -> Report:
             for _ in range(repeat):
                 async with session_factory(engine)() as session:
                     started = time.perf_counter()
-                    report = await build_report(session, report_filter)
+                    report = await build_report(session, report_filter, now=datetime.now(UTC))
                     times.append(time.perf_counter() - started)
             whole = whole or report
             print(

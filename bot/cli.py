@@ -23,9 +23,9 @@ from bot.channels.cli import (
     run_zalo_command,
 )
 from bot.features.fieldlogs.cli import add_fieldlog_parser, run_fieldlog
+from bot.features.reports.cli import add_report_parser
 from bot.logs import configure_logging
 from bot.messages import Reply
-from bot.report_cli import add_report_parser
 from bot.settings import Settings
 from intents import MatchResult
 
@@ -153,39 +153,6 @@ def _cmd_purge(settings: Settings) -> int:
         f"{settings.retention_days} days; {counts['update_ids']} old update ids."
     )
     return EXIT_OK
-
-
-def _cmd_report(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.report_cli import run_report
-    from intents.places import Places
-    from storage import create_engine, session_factory
-    from storage.audit import AuditRepository
-    from storage.migrate import upgrade
-
-    url = settings.resolved_database_url()
-    upgrade(url)
-    places = Places.load(provinces=settings.province_list)
-
-    async def run() -> int:
-        engine = create_engine(url)
-        try:
-            status = await run_report(args, engine, places)
-            if status == EXIT_OK:  # exports are audited, whoever runs them
-                async with session_factory(engine).begin() as session:
-                    await AuditRepository(session).record(
-                        "export",
-                        datetime.now(UTC),
-                        target="report",
-                        by="cli",
-                        format=args.format,
-                        start=args.start.isoformat(),
-                        end=args.end.isoformat(),
-                    )
-            return status
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def _cmd_demo(settings: Settings, seed: int) -> int:
@@ -355,7 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         return _cmd_demo(settings, args.seed)
     if args.command == "report":
-        return _cmd_report(settings, args)
+        from bot.features.reports.cli import report_command
+
+        return report_command(settings, args)
     if args.command == "serve":
         return run_serve(settings, args)
     if args.command == "telegram":

@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.assistant import Assistant, ReportMaker
 from bot.delivery import LEASE, Dispatcher, Sender, as_reply
 from bot.dialogue import Dialogue
+from bot.features.reports.chat import ChatReports
 from bot.matching import build_matcher, thresholds_of
 from bot.messages import IncomingMessage, Reply
 from bot.metrics import Metrics, observed
 from bot.settings import Settings
 from bot.state import ConversationState
 from bot.support.common import SupportConfig, Toolkit, Turn
-from bot.support.reports import ChatReports
 from content import Content, load_content
 from intents import Matcher
 from intents.places import Places

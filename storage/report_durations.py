@@ -1,9 +1,9 @@
 """Waiting and handling times of a report: exact percentiles, ranked in the database.
 
-The figures are defined in `storage.reports`: waiting runs from a request's first `created`
-event to its first `claimed` event, handling from the first `claimed` to the first end event
-(the `first_*_at` columns of `help_requests` hold those times), a negative span is left out,
-and percentiles interpolate linearly between closest ranks (PERCENTILE.INC).
+The figures are defined in `bot.features.reports.model`: waiting runs from a request's first
+`created` event to its first `claimed` event, handling from the first `claimed` to the first
+end event (the `first_*_at` columns of `help_requests` hold those times), a negative span is
+left out, and percentiles interpolate linearly between closest ranks (PERCENTILE.INC).
 
 A year holds about a million spans. Instead of fetching them all, the database sorts them and
 returns only the few at the ranks the interpolation needs (two per percentile), as whole

@@ -1,10 +1,11 @@
 """The report as computed before the figures moved into the database: the oracle.
 
-This is `storage.reports.build_report` as it was up to migration 0008, kept word for word
-(only renamed and given the old percentile): one row per claimed request and per field log
-fetched into Python, durations read from `request_events` by MIN over CASE, and medians and
-90th percentiles computed over the fetched values. Tests compare the new computation with it;
-it reads only the events, never the `help_requests.first_*_at` copies.
+This is `build_report` (then in storage/reports.py) as it was up to migration 0008, kept word
+for word (only renamed, given the old percentile, its helpers imported from where they live
+now): one row per claimed request and per field log fetched into Python, durations read from
+`request_events` by MIN over CASE, and medians and 90th percentiles computed over the fetched
+values. Tests compare the new computation with it; it reads only the events, never the
+`help_requests.first_*_at` copies.
 """
 
 from __future__ import annotations
@@ -17,25 +18,22 @@ from datetime import UTC, datetime
 from sqlalchemy import Text, and_, case, cast, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.reports.model import (
+    CitizensHelped,
+    Ratings,
+    Report,
+    ServiceCount,
+    VolunteerStats,
+)
+from bot.features.reports.requests import by_code
+from bot.features.reports.services import decode
+from bot.features.reports.services import service_codes as codes_of
+from bot.features.reports.volunteers import display_names, volunteer_label
 from intents.normalize import fold
 from storage.masking import mask
 from storage.models import FieldLogRow, HelpRequestRow, RequestEventRow, TeamRow
-from storage.reports import (
-    CitizensHelped,
-    Durations,
-    Ratings,
-    Report,
-    ReportFilter,
-    ServiceCount,
-    VolunteerStats,
-    _field_scope,
-    _json,
-    _label,
-    _request_scope,
-    _rows,
-    _service_codes,
-    _volunteer_names,
-)
+from storage.report_durations import Durations
+from storage.report_queries import ReportFilter, field_scope, people, request_scope
 from storage.vocabulary import OUTCOMES, REQUEST_STATUSES, SERVICES, TOPICS
 
 __all__ = ["old_build_report", "old_percentile"]
@@ -68,7 +66,7 @@ def _minutes(since: datetime | None, until: datetime | None) -> float | None:
 async def old_build_report(session: AsyncSession, filter: ReportFilter) -> Report:
     """Compute every figure of the report for `filter`, in a handful of queries."""
     generated_at = datetime.now(UTC)
-    scope = _request_scope(filter)
+    scope = request_scope(filter)
     in_scope = and_(*scope)
 
     # 1. Counts by status, topic, outcome, rating and demo flag: few rows.
@@ -165,7 +163,7 @@ async def old_build_report(session: AsyncSession, filter: ReportFilter) -> Repor
         .where(in_scope, hr.status == "closed")
         .group_by(services_text)
     ):
-        for code in _service_codes(_json(text)):
+        for code in codes_of(decode(text)):
             chat_services[code] += count
 
     # 5. Field logs of the period.
@@ -176,14 +174,14 @@ async def old_build_report(session: AsyncSession, filter: ReportFilter) -> Repor
     field_citizens_by: Counter[tuple[str, int | str | None]] = Counter()
     for volunteer_id, volunteer_name, services, citizens, source in await session.execute(
         select(fl.volunteer_id, fl.volunteer_name, fl.services, fl.citizens_helped, fl.source)
-        .where(*_field_scope(filter))
+        .where(*field_scope(filter))
         .order_by(fl.id)
     ):
         field_logs_total += 1
         field_citizens += citizens
         if source == "demo":
             demo_field_logs += 1
-        field_services.update(_service_codes(services))
+        field_services.update(codes_of(services))
         key: tuple[str, int | str | None]
         if volunteer_id is not None:
             key = ("person", volunteer_id)
@@ -197,7 +195,7 @@ async def old_build_report(session: AsyncSession, filter: ReportFilter) -> Repor
     # 6. Names of the volunteers involved, and of the team.
     person_ids = set(taken) | set(closed_by)
     person_ids |= {int(v) for kind, v in field_logs_by if kind == "person" and v is not None}
-    names = await _volunteer_names(session, person_ids)
+    names = display_names(await people(session, person_ids))
     team_name = None
     if filter.team_id is not None:
         team_name = await session.scalar(select(TeamRow.name).where(TeamRow.id == filter.team_id))
@@ -206,7 +204,7 @@ async def old_build_report(session: AsyncSession, filter: ReportFilter) -> Repor
     keys |= set(field_logs_by)
     volunteers = [
         VolunteerStats(
-            name=_label(kind, value, names),
+            name=volunteer_label(kind, value, names),
             sessions_claimed=taken.get(value, 0) if isinstance(value, int) else 0,
             sessions_closed=closed_by.get(value, 0) if isinstance(value, int) else 0,
             field_logs=field_logs_by[(kind, value)],
@@ -232,9 +230,9 @@ async def old_build_report(session: AsyncSession, filter: ReportFilter) -> Repor
         requests_total=sum(statuses.values()),
         demo_requests=demo_requests,
         demo_field_logs=demo_field_logs,
-        by_status=_rows(statuses, REQUEST_STATUSES),
-        by_topic=_rows(topics, TOPICS),
-        by_outcome=_rows(outcomes, OUTCOMES),
+        by_status=by_code(statuses, REQUEST_STATUSES),
+        by_topic=by_code(topics, TOPICS),
+        by_outcome=by_code(outcomes, OUTCOMES),
         closed_without_outcome=closed_without_outcome,
         citizens=CitizensHelped(chat=claimed_requests, field=field_citizens),
         field_logs_total=field_logs_total,

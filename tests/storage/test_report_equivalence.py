@@ -22,16 +22,19 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.features.reports.build import build_report
+from bot.features.reports.model import Report
 from storage import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import FieldLogRow, HelpRequestRow, PersonRow, RequestEventRow, TeamRow
 from storage.report_durations import span_durations
-from storage.reports import Report, ReportFilter, _request_scope, build_report
+from storage.report_queries import ReportFilter, request_scope
 from storage.vocabulary import OUTCOMES, REQUEST_STATUSES, SERVICES, TOPICS
 from tests.storage.conftest import POSTGRES_URL, _reset_postgres
 from tests.storage.report_oracle import old_build_report
 
 JUNE = ReportFilter(date(2025, 6, 1), date(2025, 6, 30))
+NOW = datetime(2025, 7, 2, 1, 30, tzinfo=UTC)  # the clock the reports are made at
 PLACES = [("00004", "01"), ("00008", "01"), ("27031", "79")]
 NAMES = ["Lan", "Lan", None, "Minh", "Tú", "Anh 0912345678", "  ", "Đào", "Dũng", "Bình"]
 LOG_NAMES = [None, "", "  ", "Cô Ba", " Cô Ba ", "Anh 0912345678", "Anh 0987654321", "Ông Tư"]
@@ -185,7 +188,7 @@ async def compare(engine: AsyncEngine) -> list[Report]:
     reports = []
     for report_filter in filters():
         async with session_factory(engine)() as session:
-            new = await build_report(session, report_filter)
+            new = await build_report(session, report_filter, now=NOW)
         async with session_factory(engine)() as session:
             old = await old_build_report(session, report_filter)
         assert replace(new, generated_at=old.generated_at) == old, report_filter
@@ -270,9 +273,9 @@ async def test_stale_counts_are_corrected_before_ranking(engine: AsyncEngine) ->
     """On PostgreSQL, requests may arrive between the count and the ranking: ask again."""
     await fill_through_the_orm(engine, generate(5))
     async with session_factory(engine)() as session:
-        report = await build_report(session, JUNE)
+        report = await build_report(session, JUNE, now=NOW)
         truth = {"wait": report.wait, "handling": report.handling}
-        scope = _request_scope(JUNE)
+        scope = request_scope(JUNE)
         for stale in (
             {"wait": report.wait.count + 1, "handling": report.handling.count - 1},
             {"wait": 0, "handling": 3},

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import payloads
 from bot.assistant import Assistant
 from bot.dialogue import Dialogue
+from bot.features.reports.chat import ChatReports
 from bot.messages import Button, ConversationKey, IncomingMessage, Reply
 from bot.services import Bot
 from bot.support.common import SupportConfig, Toolkit
-from bot.support.reports import ChatReports
 from content import Content
 from intents import Matcher
 from intents.places import Places

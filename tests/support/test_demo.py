@@ -19,6 +19,7 @@ from bot.demo import (
     render_summary,
     seed_demo,
 )
+from bot.features.reports.build import build_report
 from bot.services import Bot
 from intents.places import Places
 from storage import session_factory
@@ -37,7 +38,7 @@ from storage.models import (
     VolunteerRow,
 )
 from storage.people import PeopleRepository
-from storage.reports import ReportFilter, build_report
+from storage.report_queries import ReportFilter
 from storage.vocabulary import EVENT_KINDS, OUTCOMES, SERVICES, TOPICS
 from tests.support.conftest import START, FakeClock, texts
 
@@ -313,6 +314,7 @@ async def test_the_report_shows_the_demo_month(seeded: AsyncSession):
     report = await build_report(
         seeded,
         ReportFilter(start=TODAY - timedelta(days=29), end=TODAY, province_code="52"),
+        now=START,
     )
     assert (report.requests_total, report.demo_requests) == (120, 120)
     assert (report.field_logs_total, report.demo_field_logs) == (25, 25)

@@ -8,10 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.features.reports.build import build_report
 from bot.services import Bot
 from storage import session_factory
 from storage.models import HelpRequestRow, RequestEventRow
-from storage.reports import ReportFilter, build_report
+from storage.report_queries import ReportFilter
 from storage.support import HelpRequestRepository
 from tests.storage.report_oracle import old_build_report
 from tests.support.conftest import START, FakeClock, claim_payload, texts
@@ -54,7 +55,7 @@ async def test_a_released_and_reclaimed_session_keeps_its_first_times(
 
     day = (START + timedelta(hours=7)).date()
     async with session_factory(engine)() as session:
-        report = await build_report(session, ReportFilter(day, day))
+        report = await build_report(session, ReportFilter(day, day), now=clock.now)
     async with session_factory(engine)() as session:
         oracle = await old_build_report(session, ReportFilter(day, day))
     assert replace(report, generated_at=oracle.generated_at) == oracle

@@ -1,7 +1,8 @@
 """/baocao: a team leader (or operator) gets the team's report as an XLSX file in the chat.
 
-Leaders see their own team; operators see everything (or one team: /baocao ... nhom ID).
-The period defaults to the current month up to today, in Vietnam time.
+Leaders see their own team; operators see everything. The period defaults to the current
+month up to today, in Vietnam time; "today" and the report's time are the turn's `now`, read
+from the Bot's clock, so a fixed clock gives a fixed report.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.fieldlogs.form import LOCAL_TIME, parse_day
+from bot.features.fieldlogs.form import parse_day
+from bot.features.reports.build import build_report
+from bot.features.reports.xlsx_export import XLSX_TYPE, render_xlsx
 from bot.messages import Attachment, Reply
-from bot.reporting import render_xlsx
 from bot.support.common import Toolkit
 from storage.models import PersonRow
-from storage.reports import ReportFilter, build_report
+from storage.report_queries import VIETNAM, ReportFilter
 from storage.teams import TeamRepository
 
 __all__ = ["ChatReports"]
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _DATE = re.compile(r"\d{1,2}[/\-.]\d{1,2}(?:[/\-.]\d{2,4})?")
 
 
@@ -49,7 +50,7 @@ class ChatReports:
     async def __call__(
         self, session: AsyncSession, person: PersonRow, arg: str, now: datetime
     ) -> list[Reply]:
-        today = now.astimezone(LOCAL_TIME).date()
+        today = now.astimezone(VIETNAM).date()
         period = self.period(arg, today)
         if period is None:
             return [Reply(self.t("report_usage"))]
@@ -62,7 +63,7 @@ class ChatReports:
             if person.role != "operator" and team
             else (ReportFilter(start, end))
         )
-        report = await build_report(session, scope)
+        report = await build_report(session, scope, now=now)
         if team is not None and person.role != "operator":
             commune = self.kit.places.commune(team.commune_code)
             report = replace(report, commune_name=commune.label if commune else None)
@@ -75,4 +76,4 @@ class ChatReports:
             requests=report.requests_total,
             citizens=report.citizens.total,
         )
-        return [Reply(text, attachment=Attachment(name, data, XLSX))]
+        return [Reply(text, attachment=Attachment(name, data, XLSX_TYPE))]

@@ -1,38 +1,32 @@
-"""Report renderers (table, CSV, XLSX, PNG) and the `trolyso report` command."""
+"""Report renderers: table, CSV, XLSX, PNG; no contact data and no formula in any of them."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import zipfile
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.report_cli import add_report_parser, run_report
-from bot.reporting import render_csv, render_png, render_table, render_xlsx
-from intents.places import Places
-from storage import create_engine, session_factory
-from storage.models import Base, HelpRequestRow, PersonRow
-from storage.reports import (
-    VIETNAM,
+from bot.features.reports.build import build_report
+from bot.features.reports.charts import render_png
+from bot.features.reports.csv_export import render_csv
+from bot.features.reports.model import (
     CitizensHelped,
-    Durations,
     Ratings,
     Report,
-    ReportFilter,
     ServiceCount,
     VolunteerStats,
-    build_report,
 )
-from tests.storage.test_reports import JUNE, seed
+from bot.features.reports.table import render_table
+from bot.features.reports.xlsx_export import render_xlsx
+from storage import session_factory
+from storage.report_durations import Durations
+from storage.report_queries import VIETNAM, ReportFilter
+from tests.features.reports.test_figures import JUNE, NOW
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SECRETS = ("0912345678", "9988776655", "5550001", "0987654321", "0909123456")
@@ -194,32 +188,14 @@ def test_an_empty_report_renders() -> None:
 # --- From a database holding contact data ---------------------------------------------------
 
 
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """The storage suite's example database (phones and channel ids included), on SQLite."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'report.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    async with session_factory(engine).begin() as session:
-        await seed(session)
-        session.add(PersonRow(handle="PH7", role="volunteer", display_name="Anh 0987654321"))
-        await session.execute(
-            update(HelpRequestRow).values(
-                description="gọi tôi 0909123456", rating_comment="số tôi 0909123456"
-            )
-        )
-    yield engine
-    await engine.dispose()
-
-
 def xlsx_text(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return "".join(archive.read(name).decode("utf-8") for name in archive.namelist())
 
 
-async def test_no_contact_data_in_any_output(engine: AsyncEngine) -> None:
-    async with session_factory(engine)() as session:
-        report = await build_report(session, JUNE)
+async def test_no_contact_data_in_any_output(contact_db: AsyncEngine) -> None:
+    async with session_factory(contact_db)() as session:
+        report = await build_report(session, JUNE, now=NOW)
     outputs = {
         "table": render_table(report),
         "csv": render_csv(report),
@@ -232,120 +208,6 @@ async def test_no_contact_data_in_any_output(engine: AsyncEngine) -> None:
             assert secret not in text, (name, secret)
     for secret in SECRETS:
         assert secret.encode() not in png
-
-
-# --- The command ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def places() -> Places:
-    """The shipped administrative units (34 provinces, 3,321 communes)."""
-    return Places.load()
-
-
-def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="trolyso")
-    add_report_parser(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(["report", *argv])
-
-
-PERIOD = ("--from", "2025-06-01", "--to", "2025-06-30")
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("2025-02-30", "tháng 2/2025 không có ngày 30"),
-        ("2025-13-01", "không có tháng 13"),
-        ("2025/06/01", "không đúng dạng YYYY-MM-DD"),
-        ("hôm qua", "không đúng dạng YYYY-MM-DD"),
-    ],
-)
-def test_bad_dates_are_argparse_errors(
-    value: str, message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        parse("--from", value, "--to", "2025-06-30")
-    assert exit_info.value.code == 2
-    error = capsys.readouterr().err
-    assert "argument --from" in error
-    assert message in error
-
-
-async def test_table_to_stdout_for_a_commune_named_with_its_province(
-    engine: AsyncEngine, places: Places, capsys: pytest.CaptureFixture[str]
-) -> None:
-    args = parse(*PERIOD, "--commune", "ngoc ha", "--province", "Hà Nội")
-    assert await run_report(args, engine, places) == 0
-    out = capsys.readouterr().out
-    assert "Phường Ngọc Hà, Hà Nội (mã 00008)" in out
-    assert "Hà Nội (mã 01)" in out
-    assert "MINH6" in out  # R9 is the only request of Ngọc Hà
-    assert "Lan" not in out
-
-
-async def test_an_ambiguous_commune_lists_the_candidates(
-    engine: AsyncEngine, places: Places, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert await run_report(parse(*PERIOD, "--commune", "Tân Phú"), engine, places) == 2
-    error = capsys.readouterr().err
-    assert "Có nhiều xã/phường ứng với 'Tân Phú'" in error
-    for label in ("Xã Tân Phú, Nghệ An (mã 17272)", "Phường Tân Phú, Hồ Chí Minh (mã 27031)"):
-        assert label in error
-    assert error.count("  - ") == 6  # every province that has one, not only the first five
-    assert "--province" in error
-
-    capsys.readouterr()
-    args = parse(*PERIOD, "--commune", "Tân Phú", "--province", "tphcm")
-    assert await run_report(args, engine, places) == 0
-    assert "Phường Tân Phú, Hồ Chí Minh (mã 27031)" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (("--province", "Atlantis"), "Không tìm thấy tỉnh/thành phố 'Atlantis'"),
-        (("--commune", "Ngọc Hà", "--province", "79"), "'Ngọc Hà' trong tỉnh/thành phố đã"),
-        (("--commune", "Ba Đình", "--province", "79"), "Phường Gia Định, Hồ Chí Minh"),
-        (("--commune", "zzzzzz qqqq"), "Không tìm thấy xã/phường 'zzzzzz qqqq'"),
-        (("--commune", "00004", "--province", "79"), "không thuộc tỉnh/thành phố"),
-        (("--team", "999"), "không có tổ số 999"),
-        (("--format", "png"), "định dạng png cần --output"),
-    ],
-)
-async def test_unusable_arguments_exit_2(
-    engine: AsyncEngine,
-    places: Places,
-    capsys: pytest.CaptureFixture[str],
-    argv: tuple[str, ...],
-    message: str,
-) -> None:
-    assert await run_report(parse(*PERIOD, *argv), engine, places) == 2
-    assert message in capsys.readouterr().err
-
-
-async def test_period_ending_before_it_starts(
-    engine: AsyncEngine, places: Places, capsys: pytest.CaptureFixture[str]
-) -> None:
-    args = parse("--from", "2025-06-30", "--to", "2025-06-01")
-    assert await run_report(args, engine, places) == 2
-    assert "--to 2025-06-01 đứng trước --from 2025-06-30" in capsys.readouterr().err
-
-
-async def test_files_by_code(engine: AsyncEngine, places: Places, tmp_path: Path) -> None:
-    xlsx, table, png = tmp_path / "bao-cao.xlsx", tmp_path / "bao-cao.txt", tmp_path / "b.png"
-    args = parse(*PERIOD, "--province", "01", "--output", str(table))
-    assert await run_report(args, engine, places) == 0
-    assert "Hà Nội (mã 01)" in table.read_text(encoding="utf-8")
-    args = parse(*PERIOD, "--commune", "00004", "--format", "xlsx", "--output", str(xlsx))
-    assert await run_report(args, engine, places) == 0
-    workbook = load_workbook(xlsx)
-    overview = {row[0]: row[1] for row in workbook["Tổng quan"].iter_rows(values_only=True)}
-    assert overview["Xã/phường/đặc khu"] == "Phường Ba Đình, Hà Nội (mã 00004)"
-    assert overview["Tổng số yêu cầu hỗ trợ"] == 7
-    args = parse(*PERIOD, "--format", "png", "--output", str(tmp_path / "missing" / "b.png"))
-    assert await run_report(args, engine, places) == 1  # the folder does not exist
-    assert not png.exists()
 
 
 # --- Formula injection (issue 11 §7) -------------------------------------------------------
@@ -390,26 +252,3 @@ def test_xlsx_cells_that_look_like_formulas_are_text_not_formulas() -> None:
     with zipfile.ZipFile(io.BytesIO(render_xlsx(hostile_sample()))) as archive:
         xml = b"".join(archive.read(n) for n in archive.namelist() if n.endswith(".xml"))
     assert b"<f>" not in xml  # no formula element anywhere in the file
-
-
-async def test_png_without_the_charts_extra_says_what_to_install(
-    engine: AsyncEngine,
-    places: Places,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Issue 11 §17: without matplotlib, `--format png` ended in a traceback."""
-    import importlib.util
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name)
-    )
-    png = tmp_path / "b.png"
-    args = parse(*PERIOD, "--format", "png", "--output", str(png))
-    assert await run_report(args, engine, places) == 1
-    err = capsys.readouterr().err
-    assert "trolyso[charts]" in err
-    assert "Traceback" not in err
-    assert not png.exists()

@@ -9,6 +9,7 @@ found in several provinces stops with exit status 2 and lists the candidates, so
 can add --province; with --province the commune is searched in that province only.
 Messages are Vietnamese: the commune officer reads them (argparse's own words stay English).
 Importing this module is cheap (argparse only): the database and renderers load when it runs.
+`bot/cli.py` only wires it in: `add_report_parser` and `report_command`.
 """
 
 from __future__ import annotations
@@ -26,10 +27,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from bot.features.reports.model import Report
+    from bot.services import Clock
+    from bot.settings import Settings
     from intents.places import Commune, Places
-    from storage.reports import Report
 
-__all__ = ["FORMATS", "add_report_parser", "parse_local_date", "resolve_scope", "run_report"]
+__all__ = [
+    "FORMATS",
+    "add_report_parser",
+    "parse_local_date",
+    "report_command",
+    "resolve_scope",
+    "run_report",
+]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 FORMATS = ("table", "csv", "xlsx", "png")
@@ -194,14 +204,20 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
 
 
 def _render(report: Report, output_format: str) -> str | bytes:
-    from bot.reporting import render_csv, render_png, render_table, render_xlsx
-
     if output_format == "csv":
+        from bot.features.reports.csv_export import render_csv
+
         return render_csv(report)
     if output_format == "xlsx":
+        from bot.features.reports.xlsx_export import render_xlsx
+
         return render_xlsx(report)
     if output_format == "png":
+        from bot.features.reports.charts import render_png
+
         return render_png(report)
+    from bot.features.reports.table import render_table
+
     return render_table(report)
 
 
@@ -215,14 +231,17 @@ def _write(path: Path, rendered: str | bytes) -> int:
     return path.stat().st_size
 
 
-async def run_report(args: argparse.Namespace, engine: AsyncEngine, places: Places) -> int:
+async def run_report(
+    args: argparse.Namespace, engine: AsyncEngine, places: Places, clock: Clock
+) -> int:
     """Build the report and write it: stdout for text formats without --output, else the file.
 
-    Exit status: 0 done, 2 wrong arguments (period, place, team, missing --output), 1 the
-    file could not be written.
+    The report is made at `clock()`. Exit status: 0 done, 2 wrong arguments (period, place,
+    team, missing --output), 1 the file could not be written.
     """
+    from bot.features.reports.build import build_report
     from storage.db import session_factory
-    from storage.reports import ReportFilter, build_report
+    from storage.report_queries import ReportFilter
 
     if args.end < args.start:
         return _fail(
@@ -251,7 +270,7 @@ async def run_report(args: argparse.Namespace, engine: AsyncEngine, places: Plac
         team_id=args.team,
     )
     async with session_factory(engine)() as session:
-        report = await build_report(session, report_filter)
+        report = await build_report(session, report_filter, now=clock())
     if args.team is not None and report.team_name is None:
         return _fail(f"không có tổ số {args.team}")
     report = replace(report, province_name=scope.province_name, commune_name=scope.commune_name)
@@ -270,3 +289,44 @@ async def run_report(args: argparse.Namespace, engine: AsyncEngine, places: Plac
     shown = f"{size:,}".replace(",", ".")
     sys.stdout.write(f"Đã ghi báo cáo vào {path} ({shown} byte).\n")
     return EXIT_OK
+
+
+def report_command(
+    settings: Settings, args: argparse.Namespace, clock: Clock | None = None
+) -> int:
+    """`trolyso report`: migrate, build and write the report, and audit the export.
+
+    `clock` defaults to the system clock the bot's services use; the export is audited at the
+    clock's time, whoever runs it.
+    """
+    from bot.services import system_clock
+    from intents.places import Places
+    from storage import create_engine, session_factory
+    from storage.audit import AuditRepository
+    from storage.migrate import upgrade
+
+    now = clock or system_clock
+    url = settings.resolved_database_url()
+    upgrade(url)
+    places = Places.load(provinces=settings.province_list)
+
+    async def run() -> int:
+        engine = create_engine(url)
+        try:
+            status = await run_report(args, engine, places, now)
+            if status == EXIT_OK:
+                async with session_factory(engine).begin() as session:
+                    await AuditRepository(session).record(
+                        "export",
+                        now(),
+                        target="report",
+                        by="cli",
+                        format=args.format,
+                        start=args.start.isoformat(),
+                        end=args.end.isoformat(),
+                    )
+            return status
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

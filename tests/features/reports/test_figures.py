@@ -1,5 +1,7 @@
 """Report figures computed by hand from a small database, on SQLite and on PostgreSQL.
 
+The queries are storage.report_queries; the figures are folded by bot.features.reports.
+
 Times are written in Vietnam time (UTC+7) and stored in UTC, as the bot stores them. Places
 are real (content/places): teams T1 and T2 in Hà Nội (01), wards Ba Đình (00004) and Ngọc Hà
 (00008); T3 in Hồ Chí Minh (79), ward Tân Phú (27031).
@@ -8,12 +10,14 @@ are real (content/places): teams T1 and T2 in Hà Nội (01), wards Ba Đình (0
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.features.reports.build import build_report
+from bot.features.reports.model import CitizensHelped, Report, VolunteerStats
 from storage import session_factory
 from storage.models import (
     FieldLogRow,
@@ -23,19 +27,11 @@ from storage.models import (
     RequestEventRow,
     TeamRow,
 )
-from storage.reports import (
-    VIETNAM,
-    CitizensHelped,
-    Durations,
-    Report,
-    ReportFilter,
-    VolunteerStats,
-    build_report,
-    percentile,
-    utc_bounds,
-)
+from storage.report_durations import Durations, percentile
+from storage.report_queries import VIETNAM, ReportFilter, utc_bounds
 
 JUNE = ReportFilter(date(2025, 6, 1), date(2025, 6, 30))
+NOW = datetime(2025, 7, 2, 1, 30, tzinfo=UTC)  # the clock of these reports
 
 
 def local(day: int, hour: int, minute: int = 0, month: int = 6) -> datetime:
@@ -232,7 +228,7 @@ async def seeded(engine: AsyncEngine) -> dict[str, int]:
 
 async def build(engine: AsyncEngine, report_filter: ReportFilter) -> Report:
     async with session_factory(engine)() as session:
-        return await build_report(session, report_filter)
+        return await build_report(session, report_filter, now=NOW)
 
 
 def counts(rows: Sequence[tuple[str, int]]) -> dict[str, int]:
@@ -420,3 +416,19 @@ async def test_namesakes_get_their_handle_and_deleted_people_only_a_handle(
             )
     names = [v.name for v in (await build(engine, JUNE)).volunteers]
     assert names == ["Lan (LAN4)", "MINH6", "Tú", "Cô Ba", "GONE3", "Lan (LAN8)"]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [datetime(1999, 12, 31, 17, 0, tzinfo=UTC), datetime(2041, 2, 28, 23, 59, tzinfo=UTC)],
+    ids=["past", "future"],
+)
+async def test_the_report_is_made_at_the_callers_clock(engine: AsyncEngine, now: datetime) -> None:
+    """The clock gives the report's time; the filter alone gives its period and figures."""
+    await seeded(engine)
+    async with session_factory(engine)() as session:
+        report = await build_report(session, JUNE, now=now)
+        with pytest.raises(ValueError, match="timezone-aware"):
+            await build_report(session, JUNE, now=now.replace(tzinfo=None))
+    assert report.generated_at == now
+    assert report == replace(await build(engine, JUNE), generated_at=now)
