@@ -7,6 +7,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.telegram.runtime import TelegramRuntime
+from bot.logs import hashed_id
 from bot.services import Bot
 from storage import session_factory
 from storage.models import OutboxRow
@@ -127,11 +128,13 @@ async def test_an_error_logs_no_text_sends_no_apology_and_keeps_running(
     assert replies == []
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "update failed" in logged
-    assert "chat_id=5550001" in logged
+    assert f"chat_id={hashed_id(CHAT)} error=RuntimeError" in logged  # never the raw id
+    assert str(CHAT) not in logged
     assert "012345678901" not in logged
     assert "cccd" not in logged
     monkeypatch.setattr(Bot, "answer", original)
-    assert await farmer.say("cach kich hoat tai khoan dinh danh dien tu muc 2")  # still alive
+    [answer] = await farmer.say("cach kich hoat tai khoan dinh danh dien tu muc 2")
+    assert "VNeID" in answer  # still alive
 
 
 async def test_in_polling_mode_a_failure_is_apologised_for(
