@@ -195,7 +195,9 @@ PERIOD = ["--from", "2025-07-01", "--to", "2030-12-31", "--province", "gia lai"]
 
 
 @pytest.fixture
-def demo_data(tmp_path, monkeypatch, capsys) -> Path:
+def demo_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Path:
     """A data folder with the demo's records (120 requests in Gia Lai)."""
     monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
     assert main(["demo"]) == 0
