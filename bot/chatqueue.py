@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from bot.logs import log_failure
+from bot.logs import hashed_id, log_failure
 
 __all__ = ["ChatQueue", "Job"]
 
@@ -77,7 +77,7 @@ class ChatQueue:
             try:
                 await job()
             except Exception as error:
-                log_failure(logger, "%s failed chat=%s", self.name, chat, error=error)
+                log_failure(logger, "%s failed chat=%s", self.name, hashed_id(chat), error=error)
             finally:
                 self._queued -= 1
                 if waiting:

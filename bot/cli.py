@@ -297,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `trolyso` console script."""
     args = _parser().parse_args(argv)
     settings = _settings(args)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, key=settings.log_hash_key())
     # Citizens' messages arrive on stdin; read them leniently so junk bytes cannot crash us.
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")

@@ -4,17 +4,25 @@ An exception's message can carry what was being stored or sent (a database drive
 query's arguments, a platform error echoes the text). Failures are logged with the exception's
 type and the stack, never its message: enough to find the bug, nothing a citizen wrote. The
 formatters below apply the same rule to every `logger.exception(...)`, in both log formats.
+
+Chat and user ids are personal data too (Law 91/2025): a log line names a chat by
+`hashed_id(chat)`, a keyed hash that is stable within a deployment (lines about one chat can be
+followed) and useless outside it (without the key, a hash cannot be matched to an id, nor an id
+enumerated into it). The key is set once by `configure_logging` from `Settings.log_hash_key()`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 import traceback
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-__all__ = ["JsonFormatter", "TextFormatter", "configure_logging", "log_failure"]
+__all__ = ["JsonFormatter", "TextFormatter", "configure_logging", "hashed_id", "log_failure"]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Fields a log call may add with `extra=`; the JSON format writes them when present.
@@ -31,6 +39,24 @@ QUIET_LIBRARIES = {
     "aiosqlite": logging.INFO,
     "telegram": logging.INFO,
 }
+
+
+HASH_CHARS = 10  # 40 bits: enough to tell a deployment's chats apart in its logs
+
+
+class _LogKey:
+    """The key of `hashed_id`. Logging is process-wide, so is its key: until an entry point
+    sets it, a random one (hashes stable only within this process, never the raw id)."""
+
+    value: bytes = secrets.token_bytes(32)
+
+
+def hashed_id(value: object) -> str:
+    """A chat, user or platform id as it may appear in a log line: a short keyed hash."""
+    if value is None or value == "":
+        return "none"
+    digest = hmac.new(_LogKey.value, str(value).encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return digest.hexdigest()[:HASH_CHARS]
 
 
 def log_failure(logger: logging.Logger, message: str, *args: object, error: BaseException) -> None:
@@ -118,12 +144,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str, log_format: str = "text", stream: TextIO | None = None) -> bool:
+def configure_logging(
+    level: str, log_format: str = "text", stream: TextIO | None = None, *, key: bytes | None = None
+) -> bool:
     """Set up logging once for any entry point (`trolyso ...`, uvicorn's app factory).
 
     Like `logging.basicConfig`, it leaves an already configured root logger alone (a test
     runner, an application embedding the bot) and says whether it configured anything.
+    `key` (the deployment's, from `Settings.log_hash_key()`) is used by `hashed_id` either way.
     """
+    if key is not None:
+        _LogKey.value = key
     root = logging.getLogger()
     configured = not root.handlers
     if configured:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Sized
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
+from bot.logs import hashed_id
 from bot.messages import IncomingMessage
 
 __all__ = ["Metrics", "Recorder", "observed"]
@@ -81,9 +82,9 @@ Answer = Callable[Concatenate[S, IncomingMessage, P], Awaitable[R]]
 def observed(answer: Answer[S, P, R]) -> Answer[S, P, R]:
     """Time `Bot.answer`, count its outcome and log one line per handled message.
 
-    The line carries the channel, the delivery's id and the latency (as `extra` fields for
-    the JSON log format too), never the message text. A failure is logged by the channel
-    adapter that catches it; here it is only counted.
+    The line carries the channel, the chat's `hashed_id`, the delivery's id and the latency
+    (as `extra` fields for the JSON log format too), never the message text or the chat id.
+    A failure is logged by the channel adapter that catches it; here it is only counted.
     """
 
     @functools.wraps(answer)
@@ -99,8 +100,9 @@ def observed(answer: Answer[S, P, R]) -> Answer[S, P, R]:
         self.metrics.handled(channel, seconds)
         latency_ms = round(seconds * 1000, 1)
         logger.info(
-            "update handled channel=%s update_id=%s replies=%d latency_ms=%.1f",
+            "update handled channel=%s chat=%s update_id=%s replies=%d latency_ms=%.1f",
             channel,
+            hashed_id(message.key.user_id),
             message.message_id,
             len(replies),
             latency_ms,

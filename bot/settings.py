@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +32,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # "json": one object per line (time, level, logger, message, update id, channel, latency).
     log_format: Literal["text", "json"] = "text"
+    # Key of the hashes that stand for chat and user ids in log lines (see `log_hash_key`).
+    log_key: SecretStr | None = None
     # When set, GET /metrics asks for it as a bearer token (Authorization: Bearer <token>).
     metrics_token: SecretStr | None = None
     # PostgreSQL in production (postgresql+asyncpg://...); empty means the embedded SQLite file.
@@ -95,6 +101,37 @@ class Settings(BaseSettings):
     def cache_dir(self) -> Path:
         """Files the bot can rebuild at any time (the matcher's normalized index)."""
         return Path(self.data_dir) / "cache"
+
+    def log_hash_key(self) -> bytes:
+        """The key for `bot.logs.hashed_id`: TROLYSO_LOG_KEY, else derived from the secrets.
+
+        Derived, it stays the same as long as the deployment's secrets do (every replica and
+        restart agrees) and nobody without them can compute it. With no secret configured at
+        all (the console on SQLite) it is random, so hashes hold only until the next start.
+        """
+        own = Settings.secret(self.log_key)
+        if own:
+            return hashlib.sha256(own.encode()).digest()
+        configured = {
+            name: Settings.secret(getattr(self, name))
+            for name in (
+                "telegram_bot_token",
+                "telegram_webhook_secret",
+                "zalo_app_secret",
+                "zalo_oa_secret_key",
+                "zalo_bot_token",
+                "zalo_bot_webhook_secret",
+                "metrics_token",
+            )
+        }
+        # The database URL is a secret only when it has a password in it.
+        database = Settings.secret(self.database_url)
+        if urlsplit(database).password:
+            configured["database_url"] = database
+        material = "\n".join(f"{name}={value}" for name, value in configured.items() if value)
+        if not material:
+            return secrets.token_bytes(32)
+        return hmac.new(b"trolyso log key", material.encode(), hashlib.sha256).digest()
 
     def resolved_database_url(self) -> str:
         """The database to use: DATABASE_URL, or a SQLite file under the data folder."""

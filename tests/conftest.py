@@ -1,11 +1,19 @@
 """Shared fixtures: the real shipped content, a matcher built from it, a dialogue on a fresh store.
 
 Tests never touch the network: any attempt to open a connection fails the test loudly.
+
+Two rules about what may be skipped. Under CI (`CI=true`, set by .ci/run) a PostgreSQL test
+that would skip (no TROLYSO_TEST_POSTGRES_URL, no server binaries) fails instead: a green CI
+run has run them. Tests marked `charts` need the optional `charts` extra (matplotlib) and skip
+with a message saying how to install it when it is missing.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import socket
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -21,6 +29,43 @@ from intents.places import Places
 from storage import InMemoryStore
 
 DATA = Path(__file__).parent / "data"
+
+
+CHARTS_MISSING = "the charts extra is not installed: `.venv/bin/pip install -e '.[charts]'`"
+
+
+def under_ci() -> bool:
+    """CI sets CI=true (GitHub Actions, GitLab and .ci/run all do)."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def charts_installed() -> bool:
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip the `charts` tests, with a message, when matplotlib is not installed."""
+    if charts_installed():
+        return
+    for item in items:
+        if item.get_closest_marker("charts") is not None:
+            item.add_marker(pytest.mark.skip(reason=CHARTS_MISSING))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Under CI, a PostgreSQL test that skipped has failed: nothing was tested."""
+    report = yield
+    longrepr = report.longrepr
+    xfailed = hasattr(report, "wasxfail")
+    if report.skipped and not xfailed and under_ci() and isinstance(longrepr, tuple):
+        reason = str(longrepr[2])
+        if "PostgreSQL" in reason:
+            report.outcome = "failed"
+            report.longrepr = f"CI=true: PostgreSQL tests must run, not skip ({reason})"
+    return report
 
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})

@@ -106,6 +106,10 @@ def test_eval_text_report(capsys) -> None:
 
 def test_eval_missing_set_is_a_usage_error(tmp_path, capsys) -> None:
     assert main(["eval", str(tmp_path / "nope.jsonl")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"trolyso eval: no evaluation set at {tmp_path / 'nope.jsonl'}\n"
+    )
 
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"]])
@@ -169,8 +173,12 @@ def test_fieldlog_import_of_a_missing_file_is_a_usage_error(tmp_path, capsys):
 
 def test_purge_reports_what_it_removed(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TROLYSO_RETENTION_DAYS", "30")
     assert main(["purge"]) == 0
-    assert "older than 180 days" in capsys.readouterr().out
+    assert capsys.readouterr().out == (
+        "Purged 0 relayed messages, 0 sent notifications, 0 request descriptions older than "
+        "30 days; 0 old update ids.\n"
+    )
 
 
 def test_demo_fills_a_fresh_database_once(tmp_path, monkeypatch, capsys):
@@ -183,21 +191,46 @@ def test_demo_fills_a_fresh_database_once(tmp_path, monkeypatch, capsys):
     assert "đã có dữ liệu" in capsys.readouterr().err
 
 
-def test_report_on_the_demo_in_every_format(tmp_path, monkeypatch, capsys):
+PERIOD = ["--from", "2025-07-01", "--to", "2030-12-31", "--province", "gia lai"]
+
+
+@pytest.fixture
+def demo_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    """A data folder with the demo's records (120 requests in Gia Lai)."""
     monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
     assert main(["demo"]) == 0
     capsys.readouterr()
-    period = ["--from", "2025-07-01", "--to", "2030-12-31", "--province", "gia lai"]
-    assert main(["report", *period, "--format", "table"]) == 0
+    return tmp_path
+
+
+def test_report_on_the_demo_in_every_format(demo_data, capsys):
+    assert main(["report", *PERIOD, "--format", "table"]) == 0
     table = capsys.readouterr().out
     assert "Gia Lai" in table
     assert "0900000" not in table  # never a phone number
-    for fmt in ("csv", "xlsx", "png"):
-        out = tmp_path / f"bao-cao.{fmt}"
-        assert main(["report", *period, "--format", fmt, "--output", str(out)]) == 0
-        assert out.stat().st_size > 500
-    assert main(["report", *period, "--format", "xlsx"]) == 2  # a binary needs --output
+    csv, xlsx = demo_data / "bao-cao.csv", demo_data / "bao-cao.xlsx"
+    for out in (csv, xlsx):
+        assert main(["report", *PERIOD, "--format", out.suffix[1:], "--output", str(out)]) == 0
+        assert capsys.readouterr().out.startswith(f"Đã ghi báo cáo vào {out} (")
+    rows = csv.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "Phần,Mã,Mục,Chỉ số,Giá trị"
+    assert "Tổng quan,,Phạm vi,Tỉnh/thành phố,Gia Lai (mã 52)" in rows
+    assert "Tổng quan,,Tổng số yêu cầu hỗ trợ,,120" in rows
+    assert xlsx.read_bytes()[:4] == b"PK\x03\x04"  # a zip: the Office Open XML container
+    assert main(["report", *PERIOD, "--format", "xlsx"]) == 2  # a binary needs --output
+    assert "định dạng xlsx cần --output" in capsys.readouterr().err
     assert main(["report", "--from", "2026-10-31", "--to", "2026-10-01"]) == 2
+    assert "--to 2026-10-01 đứng trước --from 2026-10-31" in capsys.readouterr().err
+
+
+@pytest.mark.charts
+def test_report_on_the_demo_as_png_charts(demo_data, capsys):
+    out = demo_data / "bao-cao.png"
+    assert main(["report", *PERIOD, "--format", "png", "--output", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.stat().st_size > 10_000  # four charts, not an empty canvas
 
 
 def test_run_without_a_telegram_token_opens_the_console_chat(tmp_path) -> None:

@@ -79,5 +79,5 @@ def build_web_app(settings: Settings, services: Services) -> Starlette:
 def app_factory() -> Starlette:
     """For uvicorn's --factory: settings from the environment, schema already migrated."""
     settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, key=settings.log_hash_key())
     return build_web_app(settings, compose(settings))

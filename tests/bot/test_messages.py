@@ -28,6 +28,7 @@ async def test_a_failed_job_is_logged_without_its_message(caplog) -> None:
     import logging
 
     from bot.channels.base import ChatQueue
+    from bot.logs import hashed_id
 
     said = "toi ten Lan, sdt " + "0912" + "345678"
 
@@ -39,6 +40,7 @@ async def test_a_failed_job_is_logged_without_its_message(caplog) -> None:
         await queue.run("chat-1", job)
     logged = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
     assert "ValueError" in logged
-    assert "chat-1" in logged
+    assert f"job failed chat={hashed_id('chat-1')} error=ValueError" in logged
+    assert "chat-1" not in logged  # a chat is named by its keyed hash only
     assert "0912345678" not in logged
     assert "toi ten Lan" not in logged

@@ -26,7 +26,7 @@ def test_vendored_taxonomy_matches_shared_copy_when_present() -> None:
 
 def test_every_taxonomy_intent_exists(content) -> None:
     missing = taxonomy_ids(DATA / "intent-taxonomy.yaml") - set(content.intents)
-    assert not missing
+    assert missing == set()
 
 
 def test_added_intents_narrow_a_taxonomy_intent_or_are_decoys(content) -> None:

@@ -41,6 +41,8 @@ def test_the_corpus_is_wide_and_every_id_is_unique() -> None:
     assert len(ids) == len(set(ids))
     assert len(CASES) >= 60
     assert {case.target for case in CASES} == {"telegram", "zalobot", "zalo", "cli", "chat"}
+    # A chat case checks what the answer says, never only that there is one.
+    assert [c.id for c in CASES if isinstance(c.expected, Answer) and not c.expected.words] == []
 
 
 def _of(target: str, *more: str) -> list[Any]:

@@ -114,7 +114,6 @@ def test_row_sums_agree_with_dict_sums_in_every_form(
     rows: dict[str, dict[int, float]], terms: list[str]
 ) -> None:
     """Dict sums, long rows summed whole, numpy vectors: the same answers to every question."""
-    pytest.importorskip("numpy")
     expected = _dict_sums(rows, terms)
     names = [f"intent{c:02d}" for c in range(20)]
     pairs = {t: (list(r), list(r.values())) for t, r in rows.items()}
@@ -163,7 +162,6 @@ def test_damaged_rows_are_refused() -> None:
 def test_training_with_numpy_mirrors_gives_the_same_weights(
     content: Content, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("numpy")
     keyed = [
         (intent.id, sorted({normalize(e, content.lexicon) for e in intent.examples}))
         for intent in list(content.intents.values())[:30]

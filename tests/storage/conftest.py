@@ -1,7 +1,9 @@
 """Databases for the storage suite: a SQLite file always, PostgreSQL when a server is given.
 
 `make test` starts a throwaway PostgreSQL server and sets TROLYSO_TEST_POSTGRES_URL (see
-.ci/with-postgres); without it the PostgreSQL half of every test is skipped with a message.
+.ci/with-postgres); without it the PostgreSQL half of every test is skipped with a message
+(under CI=true it fails: a skip whose reason names PostgreSQL counts as a failure there, see
+tests/conftest.py).
 Each test gets an empty, freshly migrated database, so the migrations are tested too.
 """
 

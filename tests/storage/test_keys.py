@@ -1,5 +1,6 @@
 """Long platform ids fit their columns and never collide (issue 11 §11)."""
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +24,10 @@ def test_long_ids_fit_and_stay_distinct() -> None:
     assert len(one) == len(two) == MAX_KEY
     assert one != two
     assert bounded_key(SHARED + "1") == one  # the same id always gives the same key
-    assert bounded_key("\ud800" * 300)  # a lone surrogate does not break it
+    odd = bounded_key("\ud800" * 300)  # a lone surrogate does not break it
+    assert len(odd) == MAX_KEY
+    assert odd[: MAX_KEY - 41] == "\ud800" * (MAX_KEY - 41)
+    assert re.fullmatch("#[0-9a-f]{40}", odd[MAX_KEY - 41 :])
 
 
 async def test_two_long_update_ids_are_two_updates(engine: AsyncEngine) -> None:

@@ -56,7 +56,9 @@ def test_secrets_are_flagged_for_a_warning() -> None:
 
 
 def test_an_id_typed_with_spaces_warns_the_citizen() -> None:
-    assert mask("so cccd cua toi 0012 0300 4567").secret
+    spaced = mask("so cccd cua toi 0012 0300 4567")
+    assert spaced.secret
+    assert spaced.text == "so cccd cua toi [số định danh]"
 
 
 def test_masking_comes_before_the_limit() -> None:

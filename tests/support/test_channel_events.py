@@ -56,8 +56,12 @@ async def test_a_location_suggests_the_nearest_commune(
     await _reach_the_commune_question(citizen)
     near = IncomingMessage(citizen.key, kind="location", location=(13.99, 107.87))
     reply = texts(citizen._remember(await bot.handle(near)))
-    assert "vị trí" in reply
-    assert "Ia Grai" in " ".join(b.title for b in citizen.shown)
+    assert reply == bot.assistant.t("location_suggest")
+    assert [(b.title, b.payload) for b in citizen.shown] == [
+        ("Xã Ia Grai, Gia Lai", f"k:commune:{IA_GRAI}"),  # the nearest point of the map
+        ("Không phải nơi này", "k:commune:retry"),
+        ("Hủy", "x:huy"),
+    ]
     assert "Ia Grai" in texts(await citizen.press("Ia Grai"))  # confirmed, the form goes on
     far = Person(bot, ConversationKey("telegram", "43"))
     await _reach_the_commune_question(far)
@@ -65,21 +69,23 @@ async def test_a_location_suggests_the_nearest_commune(
     assert "chưa tìm được" in texts(await bot.handle(hanoi))
 
 
-async def test_without_a_map_a_location_asks_for_the_name(people):
+async def test_without_a_map_a_location_asks_for_the_name(people, bot: Bot):
     citizen = people("c1", channel="telegram")
     await _reach_the_commune_question(citizen)
     reply = texts(await citizen.say("", kind="location", location=(13.99, 107.87)))
     assert "gõ tên xã/phường" in reply
     outside = people("c2", channel="telegram")
-    assert "không được lưu" in texts(
-        await outside.say("", kind="location", location=(13.99, 107.87))
+    assert texts(await outside.say("", kind="location", location=(13.99, 107.87))) == (
+        bot.assistant.t("location_not_needed")
     )
 
 
-async def test_a_contact_outside_the_phone_step_is_not_stored(people, engine: AsyncEngine):
+async def test_a_contact_outside_the_phone_step_is_not_stored(
+    people, bot: Bot, engine: AsyncEngine
+):
     citizen = people("c3", channel="telegram")
     reply = texts(await citizen.say("", contact_phone="+84912345678"))
-    assert "không được lưu" in reply
+    assert reply == bot.assistant.t("contact_not_needed")
     await ask_for_help(citizen)
     async with session_factory(engine)() as session:
         request = (await session.execute(select(HelpRequestRow))).scalar_one()

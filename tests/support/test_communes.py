@@ -39,7 +39,10 @@ async def test_a_leader_gives_their_volunteer_a_commune_of_the_province(
     citizen = people("ia-hrung")
     await intake_until_consent(citizen, "xa ia hrung gia lai", "Ia Hrung")
     await citizen.press("Không đồng ý")
-    assert any("HT-" in r.text for r in await lan.inbox())  # now told of its requests
+    [notice] = await lan.inbox()  # now told of the commune's requests, with a claim button
+    assert "Nơi ở: Xã Ia Hrung, Gia Lai" in notice.text
+    ref = notice.text.split("📋 ")[1].split()[0]
+    assert [b.payload for b in notice.buttons] == ["c:" + ref.replace("-", "")]
     [entry] = await audited(engine, "commune_assigned")
     assert entry.target == lan_handle
     removed = texts(await leader.say(f"/giaoxa {lan_handle} bo {entry.detail['commune']}"))

@@ -67,4 +67,6 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path) -> None:
     path.write_text("cancel_button: Hủy\n  bad: [indent\n", encoding="utf-8")
     texts, problems = check_support_texts(path)
     assert texts is None
-    assert problems[0][0] is not None
+    [(line, key, message)] = problems
+    assert (line, key) == (2, "")  # "bad:" on line 2, where no mapping may start
+    assert message.startswith("not valid YAML: mapping values are not allowed here")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -116,6 +117,7 @@ def test_serve_writes_json_lines_and_counts_a_webhook_update(tmp_path: Path) -> 
     entries = [json.loads(line) for line in text.splitlines() if line.strip()]
     assert PHONE not in text
     assert "cai vneid" not in text
+    assert "chat-process" not in text  # a chat is named by its keyed hash only
     loggers = {e["logger"] for e in entries}
     assert {"uvicorn.error", "uvicorn.access"} <= loggers  # the server's lines are JSON too
     assert any(e["message"] == "Application shutdown complete." for e in entries)
@@ -123,3 +125,8 @@ def test_serve_writes_json_lines_and_counts_a_webhook_update(tmp_path: Path) -> 
     assert handled_line["channel"] == "zalobot"
     assert handled_line["update_id"] == "process-msg-1"
     assert handled_line["latency_ms"] > 0
+    assert re.fullmatch(
+        r"update handled channel=zalobot chat=[0-9a-f]{10} update_id=process-msg-1 "
+        r"replies=1 latency_ms=[0-9.]+",
+        handled_line["message"],
+    ), handled_line["message"]

@@ -25,6 +25,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.channels.telegram.convert import chat_of
+from bot.logs import hashed_id
 
 __all__ = ["PerChatUpdateProcessor", "UpdateHandler", "build_application"]
 
@@ -109,7 +110,7 @@ def build_application(
             logger.error(
                 "update failed update_id=%s chat_id=%s error=%s",
                 update_id,
-                chat,
+                hashed_id(chat),
                 type(context.error).__name__,
                 exc_info=context.error,
             )

@@ -12,6 +12,7 @@ from telegram import Bot as TelegramBot
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
+from bot.logs import hashed_id
 from bot.services import Bot
 from bot.support.commands import MENU_TEXTS, MENUS
 from storage.people import PeopleRepository
@@ -53,7 +54,7 @@ class CommandMenus:
                 else:
                     await self.telegram.set_my_commands(self.commands(role), scope)
             except TelegramError as error:
-                logger.warning("menu not set chat_id=%s error=%s", external_id, error)
+                logger.warning("menu not set chat_id=%s error=%s", hashed_id(external_id), error)
                 continue
             async with self.bot.sessions.begin() as session:
                 await PeopleRepository(session).set_menu_role(identity_id, role)

@@ -38,7 +38,7 @@ from bot.channels.telegram.menus import CommandMenus
 from bot.channels.telegram.sender import TelegramSender
 from bot.delivery import Dispatcher
 from bot.inbound import from_record, is_record, to_record
-from bot.logs import log_failure
+from bot.logs import hashed_id, log_failure
 from bot.messages import Channel, IncomingMessage
 from bot.services import Bot
 from storage.inbox import InboxRepository
@@ -301,7 +301,7 @@ class TelegramRuntime:
                 int(chat), self.bot.assistant.t("error_apology")
             )
         except TelegramError as error:
-            logger.warning("apology not sent chat_id=%s: %s", chat, error)
+            logger.warning("apology not sent chat_id=%s: %s", hashed_id(chat), error)
 
     # --- operator commands ---------------------------------------------------------------
 

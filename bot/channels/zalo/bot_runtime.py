@@ -31,7 +31,7 @@ from bot.channels.zalo.bot_client import ZaloBotClient, ZaloBotError
 from bot.channels.zalo.bot_render import RenderTexts, parse_choice_number, render
 from bot.delivery import Dispatcher, SendError
 from bot.inbound import from_record, is_record, to_record
-from bot.logs import log_failure
+from bot.logs import hashed_id, log_failure
 from bot.messages import Channel, ConversationKey, IncomingMessage, Reply, plain_buttons
 from bot.services import Bot, Clock
 from bot.settings import Settings
@@ -237,7 +237,7 @@ class ZaloBotSender:
                         first_number=first,
                     )
             except SQLAlchemyError:  # sent already: typed numbers will read as text
-                logger.exception("numbered choices not stored chat=%s", external_id)
+                logger.exception("numbered choices not stored chat=%s", hashed_id(external_id))
         return last
 
     async def edit(self, external_id: str, platform_message_id: str, reply: Reply) -> str | None:
@@ -463,7 +463,7 @@ class ZaloBotRuntime:
         try:
             await self.client.send_message(chat, self.bot.assistant.t("error_apology"))
         except ZaloBotError as error:
-            logger.warning("apology not sent chat=%s: %s", chat, error)
+            logger.warning("apology not sent chat=%s: %s", hashed_id(chat), error)
 
     # --- polling -------------------------------------------------------------------------
 

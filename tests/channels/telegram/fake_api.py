@@ -30,6 +30,7 @@ class Call:
     method: str
     params: dict[str, Any]
     files: dict[str, str] = field(default_factory=dict)  # field name -> file name
+    contents: dict[str, bytes] = field(default_factory=dict)  # field name -> the file's bytes
 
 
 class FakeBotAPI(BaseRequest):
@@ -97,10 +98,13 @@ class FakeBotAPI(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data is not None else {}
         files: dict[str, str] = {}
+        contents: dict[str, bytes] = {}
         if request_data is not None and request_data.multipart_data:
             for key, value in request_data.multipart_data.items():
                 files[key] = str(value[0]) if isinstance(value, tuple) else key
-        self.calls.append(Call(name, params, files))
+                if isinstance(value, tuple) and isinstance(value[1], bytes):
+                    contents[key] = value[1]
+        self.calls.append(Call(name, params, files, contents))
         if self.unreachable_for.get(name, 0) > 0:
             self.unreachable_for[name] -= 1
             # What PTB's HTTPXRequest raises when the connection cannot be made.

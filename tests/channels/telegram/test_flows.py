@@ -7,7 +7,9 @@ Telegram's servers are fake.
 from __future__ import annotations
 
 import asyncio
+import io
 
+import openpyxl
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
@@ -72,10 +74,13 @@ async def test_a_support_session_from_request_to_rating(
     await farmer.say("khong dang nhap duoc vneid")
     await farmer.press("Gọi điện")
     asked = await farmer.press("Đồng ý")
+    assert asked[-1] == runtime.bot.assistant.t("intake_phone")
     # The phone step offers Telegram's own "share my phone number" keyboard.
     markup = api.sent(CITIZEN)[-1].params["reply_markup"]
-    assert markup["keyboard"][0][0]["request_contact"] is True
-    assert asked
+    assert markup["keyboard"][0][0] == {
+        "text": runtime.bot.assistant.t("share_phone_button"),
+        "request_contact": True,
+    }
     confirmed = joined(await farmer.share_contact("+84912345678"))
     ref = confirmed.split("Mã yêu cầu: ")[1].split(".")[0]
 
@@ -89,11 +94,13 @@ async def test_a_support_session_from_request_to_rating(
     assert results.count("đã nhận yêu cầu") == 1
     assert "0912345678" in results  # the winner sees the number the citizen shared
     await runtime.dispatcher.flush()
-    edits = api.sent(method="editMessageText")
-    assert any("đã có tình nguyện viên khác nhận" in c.params["text"] for c in edits)
+    # The loser's claim button becomes "taken": that message edited, nobody else's.
+    [edit] = api.sent(method="editMessageText")
+    assert "đã có tình nguyện viên khác nhận" in edit.params["text"]
     async with session_factory(engine)() as session:
         request = (await session.execute(select(HelpRequestRow))).scalar_one()
     winner, loser = (lan, minh) if str(request.volunteer_external_id) == str(LAN) else (minh, lan)
+    assert edit.params["chat_id"] == loser.chat_id
     assert "đã nhận yêu cầu" in joined(await farmer.flush())
 
     # Relay both ways: the FAQ stays quiet for the citizen.
@@ -122,15 +129,20 @@ async def test_a_leader_downloads_the_xlsx_report(telegram_people, api: FakeBotA
     await leader.say("/baocao")
     [document] = api.sent(LEADER, method="sendDocument")
     assert document.files["document"].endswith(".xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(document.contents["document"]))
+    assert workbook.sheetnames[0] == "Tổng quan"  # a real workbook, the report's first sheet
 
 
 async def test_a_poster_link_suggests_its_commune(telegram_people):
     farmer = telegram_people(CITIZEN)
     await farmer.say("/start xa23764")
     await farmer.say("/gapnguoi")
-    asked = joined(await farmer.press("VNeID"))
-    assert "Ia Grai" in asked
-    assert any("Ia Grai" in title for title, _ in farmer.keyboard)
+    [asked] = await farmer.press("VNeID")
+    assert asked == "Có phải anh/chị ở Xã Ia Grai, Gia Lai? Bấm vào tên nếu đúng:"
+    assert farmer.keyboard == [
+        ("Xã Ia Grai, Gia Lai", "k:commune:23764"),  # the commune code of the link
+        ("Không phải nơi này", "k:commune:retry"),
+    ]
 
 
 async def test_photos_are_not_read_and_blocking_stops_the_request(
