@@ -42,6 +42,7 @@ __all__ = [
     "build_matcher",
     "compose",
     "conversation_store",
+    "prepare",
     "support_config",
     "thresholds_of",
 ]
@@ -345,3 +346,12 @@ def compose(
         engine=engine,
         bot=bot,
     )
+
+
+def prepare(settings: Settings) -> Services:
+    """Migrate the schema, then compose: what every command that serves people does first
+    (`make run` on a fresh machine just works)."""
+    from storage.migrate import upgrade
+
+    upgrade(settings.resolved_database_url())
+    return compose(settings)
