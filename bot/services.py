@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.assistant import Assistant, ReportMaker
@@ -28,7 +27,7 @@ from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
 from storage.attempts import AttemptRepository
 from storage.inbox import InboxRepository
-from storage.models import HelpRequestRow, OutboxRow, TimerRow
+from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
 from storage.support import HelpRequestRepository
 from storage.timers import TimerRepository
@@ -266,40 +265,22 @@ class Bot:
         return deliveries
 
     async def purge(self) -> dict[str, int]:
-        """Apply the retention period: relayed messages, sent notifications, old update ids."""
+        """Apply the retention period, each table through its own repository, in one
+        transaction: relayed messages, settled outgoing messages, request descriptions and
+        phone numbers, done timers; old delivery ids and failed code attempts sooner."""
         now = self.clock()
         before = now - self.retention
         async with self.sessions.begin() as session:
-            messages = await HelpRequestRepository(session).purge_messages(before)
-            sent = await session.execute(
-                delete(OutboxRow).where(
-                    OutboxRow.status != "pending", OutboxRow.created_at < before
-                )
-            )
-            old = (
-                await session.execute(
-                    select(HelpRequestRow).where(
-                        HelpRequestRow.created_at < before,
-                        or_(HelpRequestRow.description != "", HelpRequestRow.phone.is_not(None)),
-                    )
-                )
-            ).scalars()
-            descriptions = 0
-            for request in old:
-                # The consent text promises the phone number goes after the retention period.
-                request.description = ""
-                request.phone = None
-                descriptions += 1
-            updates = await forget_updates_before(session, now - UPDATE_MEMORY)
-            updates += await InboxRepository(session).forget_before(now - UPDATE_MEMORY)
-            await session.execute(delete(TimerRow).where(TimerRow.done_at < before))
-            await AttemptRepository(session).forget_before(now - ATTEMPT_MEMORY)
-        counts = {
-            "messages": messages,
-            "notifications": int(getattr(sent, "rowcount", 0) or 0),
-            "descriptions": descriptions,
-            "update_ids": updates,
-        }
+            requests = HelpRequestRepository(session)
+            counts = {
+                "messages": await requests.purge_messages(before),
+                "notifications": await OutboxRepository(session).forget_settled_before(before),
+                "descriptions": await requests.forget_details_before(before),
+                "update_ids": await forget_updates_before(session, now - UPDATE_MEMORY)
+                + await InboxRepository(session).forget_before(now - UPDATE_MEMORY),
+                "timers": await TimerRepository(session).forget_done_before(before),
+                "attempts": await AttemptRepository(session).forget_before(now - ATTEMPT_MEMORY),
+            }
         logger.info("purge %s", counts)
         return counts
 
