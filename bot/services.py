@@ -202,11 +202,17 @@ class Bot:
         The only place the bot apologises for a message of a webhook channel: a delivery
         that failed because the database or a worker was down is replayed, not apologised
         for, so the citizen is never asked to send again what will be answered anyway.
+
+        A delivery given up is a message the bot never answered, so it is made visible: an
+        ERROR log line per delivery (ids only), the `trolyso_deliveries_given_up_total`
+        counter, and one chat message to the operators per round, in the same transaction.
         """
         now = self.clock()
         async with self.sessions.begin() as session:
             inbox = InboxRepository(session)
             rows = await inbox.exhausted(channel, max_attempts)
+            if not rows:
+                return 0
             outbox = OutboxRepository(session)
             for row in rows:
                 if row.chat:
@@ -214,19 +220,33 @@ class Bot:
                         channel, row.chat, self.assistant.t("message_given_up"), now=now
                     )
                 await inbox.settle(row.id, now)
+            told = await self._alert(
+                session, now, "deliveries_given_up", channel=channel, count=str(len(rows))
+            )
         for row in rows:
-            logger.error("delivery given up channel=%s event=%s", channel, row.id)
+            logger.error(
+                "delivery given up channel=%s event=%s attempts=%d operators_told=%d",
+                channel,
+                row.id,
+                row.attempts,
+                told,
+            )
+        self.metrics.given_up(channel, len(rows))
         return len(rows)
 
     async def alert_operators(self, key: str, **fields: str) -> int:
         """Tell every operator about a fault that needs a person (a revoked channel token)."""
-        reply = Reply(self.assistant.t(key, **fields))
         async with self.sessions.begin() as session:
-            turn = Turn.open(session, self.clock())
-            operators = await turn.people.operators()
-            reached = [await turn.notify_person(person.id, reply) for person in operators]
-        logger.error("operators alerted key=%s reached=%d", key, sum(reached))
-        return sum(reached)
+            reached = await self._alert(session, self.clock(), key, **fields)
+        logger.error("operators alerted key=%s reached=%d", key, reached)
+        return reached
+
+    async def _alert(self, session: AsyncSession, now: datetime, key: str, **fields: str) -> int:
+        """Queue the text `key` for every operator; how many could be reached."""
+        reply = Reply(self.assistant.t(key, **fields))
+        turn = Turn.open(session, now)
+        operators = await turn.people.operators()
+        return sum([await turn.notify_person(person.id, reply) for person in operators])
 
     def dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
         """The outbox dispatcher for one channel, with the bot's own wording for failures."""
