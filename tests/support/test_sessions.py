@@ -265,12 +265,8 @@ async def test_a_handed_back_request_nobody_takes_is_given_up_and_the_citizen_to
     async with session_factory(engine)() as session:
         request = (await session.execute(select(HelpRequestRow))).scalar_one()
         assert request.status == "unclaimed"
-        kinds = [
-            e.kind
-            for e in (
-                await session.execute(select(RequestEventRow).order_by(RequestEventRow.id))
-            ).scalars()
-        ]
+        query = select(RequestEventRow.kind).order_by(RequestEventRow.id)
+        kinds = list(await session.scalars(query))
         assert kinds.count("unclaimed") == 1
         assert kinds[-1] == "unclaimed"
         waiting = await session.scalar(
