@@ -15,18 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.channels.cli import (
-    add_channel_parsers,
-    add_zalo_parsers,
-    run_serve,
-    run_telegram,
-    run_zalo_command,
-)
+from bot.channels.cli import add_channel_parsers, add_zalo_parsers, run_telegram, run_zalo_command
 from bot.features.fieldlogs.cli import add_fieldlog_parser, run_fieldlog
 from bot.features.reports.cli import add_report_parser
 from bot.logs import configure_logging
 from bot.messages import Reply
 from bot.settings import Settings
+from bot.web.cli import add_process_parsers, run_serve, run_worker
 from intents import MatchResult
 
 __all__ = ["main"]
@@ -74,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("purge", help="apply the retention period to stored messages")
 
     add_report_parser(sub)
+    add_process_parsers(sub)
     add_channel_parsers(sub)
     add_zalo_parsers(sub)
 
@@ -101,14 +97,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _cmd_chat(settings: Settings, user: str) -> int:
     from bot.channels.console import ConsoleChannel
-    from bot.services import compose
-    from storage.migrate import upgrade
+    from bot.services import prepare
+    from bot.worker import Worker
 
-    upgrade(settings.resolved_database_url())  # `make run` on a fresh machine just works
-    services = compose(settings)
+    services = prepare(settings)  # `make run` on a fresh machine just works
 
     async def poll() -> list[Reply]:
-        await services.bot.run_due_timers()
         deliveries = await services.bot.take_outgoing("console", user)
         return [d.reply for d in deliveries]
 
@@ -121,9 +115,14 @@ def _cmd_chat(settings: Settings, user: str) -> int:
             poll=poll,
             files_dir=settings.data_dir / "exports",
         )
+        # The console has no outbox to flush (it takes its messages itself): the worker
+        # runs the timers (a request nobody claimed, an idle session) as in any process.
+        worker = Worker(services.bot)
+        worker.start()
         try:
             await channel.run()
         finally:
+            await worker.stop()
             await services.aclose()
 
     try:
@@ -134,11 +133,9 @@ def _cmd_chat(settings: Settings, user: str) -> int:
 
 
 def _cmd_purge(settings: Settings) -> int:
-    from bot.services import compose
-    from storage.migrate import upgrade
+    from bot.services import prepare
 
-    upgrade(settings.resolved_database_url())
-    services = compose(settings)
+    services = prepare(settings)
 
     async def run() -> dict[str, int]:
         try:
@@ -327,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_command(settings, args)
     if args.command == "serve":
         return run_serve(settings, args)
+    if args.command == "worker":
+        return run_worker(settings)
     if args.command == "telegram":
         return run_telegram(settings, args)
     if args.command in ("zalo", "zalobot"):

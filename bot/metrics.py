@@ -1,10 +1,10 @@
 """Countable events of the core, reported to whatever records them (Prometheus in the web app).
 
 The core calls a few tiny hooks: a delivery received, a message handled (with its latency),
-a send refused, the FAQ's decision. `Metrics` records nothing until a recorder is attached,
-so command-line tools and tests pay nothing and import no metrics library. One `Metrics`
-object is shared by the dialogue, the `Bot` and its dispatchers, so the web application can
-attach its recorder after everything is composed.
+a send refused, the FAQ's decision, deliveries given up. `Metrics` records nothing until a
+recorder is attached, so command-line tools and tests pay nothing and import no metrics
+library. One `Metrics` object is shared by the dialogue, the `Bot` and its dispatchers, so
+the web application can attach its recorder after everything is composed.
 
 Labels are only channel names and fixed words (never a chat id or any text), so a scrape
 reveals nothing about a person and the number of series stays small.
@@ -41,6 +41,9 @@ class Recorder(Protocol):
     def answered(self, channel: str, action: str) -> None:
         """The FAQ's decision on a typed message: "answer", "clarify" or "fallback"."""
 
+    def given_up(self, channel: str, count: int) -> None:
+        """Stored deliveries that failed every replay and were given up (never answered)."""
+
 
 class Metrics:
     """The hooks the core calls; each forwards to the attached recorder, if any."""
@@ -67,6 +70,10 @@ class Metrics:
     def answered(self, channel: str, action: str) -> None:
         if self.recorder is not None:
             self.recorder.answered(channel, action)
+
+    def given_up(self, channel: str, count: int) -> None:
+        if self.recorder is not None:
+            self.recorder.given_up(channel, count)
 
 
 class Observed(Protocol):

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.assistant import Assistant, ReportMaker
@@ -28,7 +27,7 @@ from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
 from storage.attempts import AttemptRepository
 from storage.inbox import InboxRepository
-from storage.models import HelpRequestRow, OutboxRow, TimerRow
+from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
 from storage.support import HelpRequestRepository
 from storage.timers import TimerRepository
@@ -42,6 +41,7 @@ __all__ = [
     "build_matcher",
     "compose",
     "conversation_store",
+    "prepare",
     "support_config",
     "thresholds_of",
 ]
@@ -202,11 +202,17 @@ class Bot:
         The only place the bot apologises for a message of a webhook channel: a delivery
         that failed because the database or a worker was down is replayed, not apologised
         for, so the citizen is never asked to send again what will be answered anyway.
+
+        A delivery given up is a message the bot never answered, so it is made visible: an
+        ERROR log line per delivery (ids only), the `trolyso_deliveries_given_up_total`
+        counter, and one chat message to the operators per round, in the same transaction.
         """
         now = self.clock()
         async with self.sessions.begin() as session:
             inbox = InboxRepository(session)
             rows = await inbox.exhausted(channel, max_attempts)
+            if not rows:
+                return 0
             outbox = OutboxRepository(session)
             for row in rows:
                 if row.chat:
@@ -214,19 +220,33 @@ class Bot:
                         channel, row.chat, self.assistant.t("message_given_up"), now=now
                     )
                 await inbox.settle(row.id, now)
+            told = await self._alert(
+                session, now, "deliveries_given_up", channel=channel, count=str(len(rows))
+            )
         for row in rows:
-            logger.error("delivery given up channel=%s event=%s", channel, row.id)
+            logger.error(
+                "delivery given up channel=%s event=%s attempts=%d operators_told=%d",
+                channel,
+                row.id,
+                row.attempts,
+                told,
+            )
+        self.metrics.given_up(channel, len(rows))
         return len(rows)
 
     async def alert_operators(self, key: str, **fields: str) -> int:
         """Tell every operator about a fault that needs a person (a revoked channel token)."""
-        reply = Reply(self.assistant.t(key, **fields))
         async with self.sessions.begin() as session:
-            turn = Turn.open(session, self.clock())
-            operators = await turn.people.operators()
-            reached = [await turn.notify_person(person.id, reply) for person in operators]
-        logger.error("operators alerted key=%s reached=%d", key, sum(reached))
-        return sum(reached)
+            reached = await self._alert(session, self.clock(), key, **fields)
+        logger.error("operators alerted key=%s reached=%d", key, reached)
+        return reached
+
+    async def _alert(self, session: AsyncSession, now: datetime, key: str, **fields: str) -> int:
+        """Queue the text `key` for every operator; how many could be reached."""
+        reply = Reply(self.assistant.t(key, **fields))
+        turn = Turn.open(session, now)
+        operators = await turn.people.operators()
+        return sum([await turn.notify_person(person.id, reply) for person in operators])
 
     def dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
         """The outbox dispatcher for one channel, with the bot's own wording for failures."""
@@ -265,40 +285,22 @@ class Bot:
         return deliveries
 
     async def purge(self) -> dict[str, int]:
-        """Apply the retention period: relayed messages, sent notifications, old update ids."""
+        """Apply the retention period, each table through its own repository, in one
+        transaction: relayed messages, settled outgoing messages, request descriptions and
+        phone numbers, done timers; old delivery ids and failed code attempts sooner."""
         now = self.clock()
         before = now - self.retention
         async with self.sessions.begin() as session:
-            messages = await HelpRequestRepository(session).purge_messages(before)
-            sent = await session.execute(
-                delete(OutboxRow).where(
-                    OutboxRow.status != "pending", OutboxRow.created_at < before
-                )
-            )
-            old = (
-                await session.execute(
-                    select(HelpRequestRow).where(
-                        HelpRequestRow.created_at < before,
-                        or_(HelpRequestRow.description != "", HelpRequestRow.phone.is_not(None)),
-                    )
-                )
-            ).scalars()
-            descriptions = 0
-            for request in old:
-                # The consent text promises the phone number goes after the retention period.
-                request.description = ""
-                request.phone = None
-                descriptions += 1
-            updates = await forget_updates_before(session, now - UPDATE_MEMORY)
-            updates += await InboxRepository(session).forget_before(now - UPDATE_MEMORY)
-            await session.execute(delete(TimerRow).where(TimerRow.done_at < before))
-            await AttemptRepository(session).forget_before(now - ATTEMPT_MEMORY)
-        counts = {
-            "messages": messages,
-            "notifications": int(getattr(sent, "rowcount", 0) or 0),
-            "descriptions": descriptions,
-            "update_ids": updates,
-        }
+            requests = HelpRequestRepository(session)
+            counts = {
+                "messages": await requests.purge_messages(before),
+                "notifications": await OutboxRepository(session).forget_settled_before(before),
+                "descriptions": await requests.forget_details_before(before),
+                "update_ids": await forget_updates_before(session, now - UPDATE_MEMORY)
+                + await InboxRepository(session).forget_before(now - UPDATE_MEMORY),
+                "timers": await TimerRepository(session).forget_done_before(before),
+                "attempts": await AttemptRepository(session).forget_before(now - ATTEMPT_MEMORY),
+            }
         logger.info("purge %s", counts)
         return counts
 
@@ -345,3 +347,12 @@ def compose(
         engine=engine,
         bot=bot,
     )
+
+
+def prepare(settings: Settings) -> Services:
+    """Migrate the schema, then compose: what every command that serves people does first
+    (`make run` on a fresh machine just works)."""
+    from storage.migrate import upgrade
+
+    upgrade(settings.resolved_database_url())
+    return compose(settings)

@@ -214,6 +214,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "menu_giaoxa": frozenset(),
     "message_given_up": frozenset(),
     "channel_token_failed": frozenset({"channel", "reason"}),
+    "deliveries_given_up": frozenset({"channel", "count"}),
     "menu_start": frozenset(),
     "menu_menu": frozenset(),
     "menu_gapnguoi": frozenset(),

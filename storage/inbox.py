@@ -103,7 +103,9 @@ class InboxRepository:
     ) -> list[InboundEventRow]:
         """Deliveries accepted but never handled (the worker died), oldest first.
 
-        A row replayed before waits as long again after its last attempt.
+        A row replayed before waits as long again after its last attempt. The rows are
+        locked, skipping rows another worker holds: the caller counts the attempt in the same
+        transaction, after which the row no longer qualifies, so two workers never take one.
         """
         query = (
             select(InboundEventRow)
@@ -119,13 +121,18 @@ class InboxRepository:
             )
             .order_by(InboundEventRow.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         return list((await self.session.execute(query)).scalars())
 
     async def exhausted(
         self, channel: str, max_attempts: int, limit: int = 100
     ) -> list[InboundEventRow]:
-        """Deliveries replayed `max_attempts` times without success: the bot gives them up."""
+        """Deliveries replayed `max_attempts` times without success: the bot gives them up.
+
+        Locked, skipping rows another worker holds: the caller settles them in the same
+        transaction, so a delivery is given up (and apologised for) once.
+        """
         query = (
             select(InboundEventRow)
             .where(
@@ -135,6 +142,7 @@ class InboxRepository:
             )
             .order_by(InboundEventRow.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         return list((await self.session.execute(query)).scalars())
 

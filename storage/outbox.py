@@ -176,6 +176,13 @@ class OutboxRepository:
         result = await self.session.execute(delete(OutboxRow).where(or_(*conditions)))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def forget_settled_before(self, before: datetime) -> int:
+        """Retention: drop rows sent or given up before `before` (pending rows always stay)."""
+        result = await self.session.execute(
+            delete(OutboxRow).where(OutboxRow.status != "pending", OutboxRow.created_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def postpone(self, row: OutboxRow, until: datetime) -> None:
         """Leave a row pending but untouched until `until` (the platform asked to wait)."""
         row.lease_until = until

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.codes import new_code, normalize_code
@@ -169,6 +169,23 @@ class HelpRequestRepository:
         """Delete relayed messages older than the retention period; returns how many."""
         result = await self.session.execute(
             delete(RelayMessageRow).where(RelayMessageRow.at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def forget_details_before(self, before: datetime) -> int:
+        """Blank the description and phone number of requests older than `before`.
+
+        The consent text promises the phone number goes after the retention period; the
+        request itself stays, for the counts. Returns how many requests were blanked.
+        """
+        result = await self.session.execute(
+            update(HelpRequestRow)
+            .where(
+                HelpRequestRow.created_at < before,
+                or_(HelpRequestRow.description != "", HelpRequestRow.phone.is_not(None)),
+            )
+            .values(description="", phone=None)
+            .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

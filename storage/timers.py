@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import TimerRow
@@ -56,3 +56,8 @@ class TimerRepository:
     async def done(self, timer: TimerRow, now: datetime) -> None:
         timer.done_at = now
         await self.session.flush()
+
+    async def forget_done_before(self, before: datetime) -> int:
+        """Retention: drop timers that ran (or were cancelled) before `before`."""
+        result = await self.session.execute(delete(TimerRow).where(TimerRow.done_at < before))
+        return int(getattr(result, "rowcount", 0) or 0)

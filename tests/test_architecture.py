@@ -1,4 +1,8 @@
-"""The dialogue core and its libraries never import a channel library or a channel adapter."""
+"""The import direction: entry points -> channels and web -> core -> intents, content, storage.
+
+Every rule walks its packages recursively, so a module in a sub-package (bot/support,
+bot/features/<name>, storage/migrations) is held to the same rules as its parents.
+"""
 
 import ast
 import subprocess
@@ -8,14 +12,30 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def modules(*folders: str, top_only: bool = False) -> list[Path]:
+    """Python files under these folders (of the repository root), sorted."""
+    found: list[Path] = []
+    for folder in folders:
+        base = ROOT / folder
+        found.extend(base.glob("*.py") if top_only else base.rglob("*.py"))
+    return sorted(found)
+
+
+# The core: the top of bot/ and the feature packages. bot/channels and bot/web are not core.
 CORE = [
-    *sorted((ROOT / "bot").glob("*.py")),
-    *sorted((ROOT / "intents").glob("*.py")),
-    *sorted((ROOT / "content").glob("*.py")),
-    *sorted((ROOT / "storage").glob("*.py")),
+    *modules("bot", top_only=True),
+    *modules("bot/support", "bot/features"),
 ]
-FORBIDDEN = ("telegram", "httpx", "starlette", "fastapi", "aiohttp", "bot.channels")
-ENTRY_POINTS = {"cli.py", "__main__.py"}  # they choose and start a channel
+LIBRARIES = modules("intents", "content", "storage")
+CHANNELS = modules("bot/channels")
+ENTRY_POINTS = {ROOT / "bot" / "cli.py", ROOT / "bot" / "__main__.py"}  # they start channels
+PLATFORM_AND_WEB = ("telegram", "httpx", "starlette", "fastapi", "aiohttp", "uvicorn")
+
+
+def ids(paths: list[Path]) -> list[str]:
+    return [str(p.relative_to(ROOT)) for p in paths]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -29,24 +49,45 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", CORE, ids=[str(p.relative_to(ROOT)) for p in CORE])
-def test_core_module_imports_no_channel(path: Path) -> None:
-    if path.name in ENTRY_POINTS and path.parent.name == "bot":
-        pytest.skip("entry points start channels")
-    bad = {
+def imports_of(path: Path, forbidden: tuple[str, ...]) -> set[str]:
+    return {
         name
         for name in imported_modules(path)
-        if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
     }
-    assert not bad
 
 
-def test_libraries_do_not_import_the_bot() -> None:
-    for package in ("intents", "content", "storage"):
-        for path in (ROOT / package).glob("*.py"):
-            assert not any(m == "bot" or m.startswith("bot.") for m in imported_modules(path)), (
-                path
-            )
+def test_the_rules_see_the_sub_packages() -> None:
+    """The globs are recursive: bot/support and the migrations are checked too."""
+    assert ROOT / "bot" / "support" / "sessions.py" in CORE
+    assert ROOT / "bot" / "worker.py" in CORE
+    assert any(p.parent.name == "versions" for p in LIBRARIES)
+    assert ROOT / "bot" / "channels" / "telegram" / "runtime.py" in CHANNELS
+
+
+@pytest.mark.parametrize("path", CORE + LIBRARIES, ids=ids(CORE + LIBRARIES))
+def test_core_imports_neither_a_platform_nor_a_web_library(path: Path) -> None:
+    if path in ENTRY_POINTS:
+        pytest.skip("entry points start channels and the web application")
+    assert not imports_of(path, PLATFORM_AND_WEB)
+
+
+@pytest.mark.parametrize("path", CORE + LIBRARIES, ids=ids(CORE + LIBRARIES))
+def test_core_imports_no_channel_and_no_web_module(path: Path) -> None:
+    if path in ENTRY_POINTS:
+        pytest.skip("entry points start channels and the web application")
+    assert not imports_of(path, ("bot.channels", "bot.web"))
+
+
+@pytest.mark.parametrize("path", CHANNELS, ids=ids(CHANNELS))
+def test_channels_do_not_import_the_web_package(path: Path) -> None:
+    """The web application mounts channels, never the other way round."""
+    assert not imports_of(path, ("bot.web",))
+
+
+@pytest.mark.parametrize("path", LIBRARIES, ids=ids(LIBRARIES))
+def test_libraries_do_not_import_the_bot(path: Path) -> None:
+    assert not imports_of(path, ("bot",))
 
 
 def test_match_loads_no_web_or_metrics_library() -> None:

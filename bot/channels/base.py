@@ -1,4 +1,5 @@
-"""What every network channel adapter provides to the web application and the polling runner."""
+"""What every network channel adapter provides to the web application, the polling runners
+and the background worker (bot/worker.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ __all__ = ["ChannelRuntime", "ChatQueue"]
 
 
 class ChannelRuntime(Protocol):
-    """A channel adapter as the web application and the maintenance loop see it."""
+    """A channel adapter as the web application and the worker see it.
+
+    The worker needs only `name`, `dispatcher`, `ready`, `replay` and `upkeep` (its
+    `WorkerChannel`); the web application also mounts `routes` and calls `start`/`stop`.
+    """
 
     name: str
     dispatcher: Dispatcher
@@ -39,3 +44,8 @@ class ChannelRuntime(Protocol):
 
     async def replay(self, payload: dict[str, Any]) -> None:
         """Process a stored webhook delivery again (its worker died before finishing)."""
+
+    async def upkeep(self) -> None:
+        """The channel's own background work, run by the worker after each flush of its
+        outbox while the channel is ready (Telegram refreshes command menus; most channels
+        have nothing to do)."""

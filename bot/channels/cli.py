@@ -1,4 +1,7 @@
-"""`trolyso serve` (the web application) and `trolyso telegram` (polling and webhook set-up)."""
+"""`trolyso telegram` (polling and webhook set-up) and the Zalo commands.
+
+`trolyso serve` and `trolyso worker` are the web package's (bot/web/cli.py).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from bot.settings import Settings
 __all__ = [
     "add_channel_parsers",
     "add_zalo_parsers",
-    "run_serve",
     "run_telegram",
     "run_zalo_command",
 ]
@@ -23,10 +25,6 @@ EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def add_channel_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = sub.add_parser("serve", help="serve the channels' webhooks (ASGI, uvicorn)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
-
     telegram = sub.add_parser("telegram", help="Telegram: long polling and webhook set-up")
     telegram_sub = telegram.add_subparsers(dest="telegram_command")
     telegram_sub.add_parser("poll", help="run the bot with long polling (the default)")
@@ -37,40 +35,6 @@ def add_channel_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     telegram_sub.add_parser("delete-webhook", help="remove the webhook (to poll again)")
     telegram_sub.add_parser("info", help="show the webhook status Telegram reports")
-
-
-def _prepare(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.services import compose
-    from storage.migrate import upgrade
-
-    upgrade(settings.resolved_database_url())
-    return compose(settings)
-
-
-def run_serve(settings: Settings, args: argparse.Namespace, err: TextIO | None = None) -> int:
-    import uvicorn
-
-    err = err or sys.stderr
-
-    from bot.web.factory import ConfigurationError, build_web_app
-
-    services = _prepare(settings)
-    try:
-        app = build_web_app(settings, services)
-    except ConfigurationError as error:
-        err.write(f"trolyso serve: {error}\n")
-        asyncio.run(services.aclose())
-        return EXIT_ERROR
-    # log_config=None: uvicorn's lines go through the handler `trolyso` set up (same format).
-    config = uvicorn.Config(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level.lower(),
-        log_config=None,
-    )
-    uvicorn.Server(config).run()
-    return EXIT_OK
 
 
 def run_telegram(
@@ -87,7 +51,9 @@ def run_telegram(
         )
         return EXIT_ERROR
     command = args.telegram_command or "poll"
-    services = _prepare(settings)
+    from bot.services import prepare
+
+    services = prepare(settings)
     return asyncio.run(_telegram(settings, services, token, command, args, out, err))
 
 
@@ -96,7 +62,7 @@ async def _telegram(  # type: ignore[no-untyped-def]
 ) -> int:
     from bot.channels.telegram.polling import run_polling
     from bot.channels.telegram.runtime import TelegramRuntime
-    from bot.web.maintenance import Maintenance
+    from bot.worker import Worker
 
     secret = Settings.secret(settings.telegram_webhook_secret)
     runtime = TelegramRuntime(services.bot, token, secret, polling=command == "poll")
@@ -107,7 +73,7 @@ async def _telegram(  # type: ignore[no-untyped-def]
             for signum in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(signum, stop.set)
-            await run_polling(runtime, Maintenance(services.bot, [runtime]), stop)
+            await run_polling(runtime, Worker(services.bot, [runtime]), stop)
             return EXIT_OK
         await runtime.application.initialize()
         try:
@@ -148,8 +114,9 @@ def add_zalo_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def run_zalo_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.zalo.bot_cli import run_zalobot
     from bot.channels.zalo.oa_cli import run_zalo
+    from bot.services import prepare
 
-    services = _prepare(settings)
+    services = prepare(settings)
 
     async def run() -> int:
         try:

@@ -3,6 +3,9 @@
 Every state change writes a `request_events` row in the same transaction, and every message
 to someone other than the current sender goes through the stored outbox, so a crash between
 "claimed" and "citizen told" cannot happen.
+
+Over 500 lines on purpose: it is the one life cycle of a request (open, claim, relay, end,
+rate, hand back, timers), read top to bottom; the timers and texts of each step sit together.
 """
 
 from __future__ import annotations
@@ -102,12 +105,7 @@ class SessionDesk:
         ref = show_ref(request.ref)
         cancel = command_button(self.t("cancel_request_button"), "huy")
         if notified:
-            await turn.timers.schedule(
-                "escalate", turn.now + self.kit.config.claim_timeout, request.id
-            )
-            await turn.timers.schedule(
-                "giveup", turn.now + self.kit.config.giveup_timeout, request.id
-            )
+            await self._schedule_waiting(turn, request)
             return [Reply(self.t("request_opened", ref=ref), (cancel,))]
         # Nobody on duty: ask the team leader (or a coordinator) at once, and tell the citizen
         # exactly who was told.
@@ -119,6 +117,12 @@ class SessionDesk:
             "nobody": "request_opened_nobody",
         }[told]
         return [Reply(self.t(key, ref=ref), (cancel,))]
+
+    async def _schedule_waiting(self, turn: Turn, request: HelpRequestRow) -> None:
+        """The timers of a request waiting for a volunteer: escalate, then give up."""
+        config = self.kit.config
+        await turn.timers.schedule("escalate", turn.now + config.claim_timeout, request.id)
+        await turn.timers.schedule("giveup", turn.now + config.giveup_timeout, request.id)
 
     def _claim_notice(self, request: HelpRequestRow, key: str = "claim_notice") -> Reply:
         text = self.t(key) + "\n" + self.kit.describe(request, with_phone=False)
@@ -395,7 +399,12 @@ class SessionDesk:
     async def release(
         self, turn: Turn, volunteer: PersonRow, request: HelpRequestRow
     ) -> list[Reply]:
-        """The volunteer cannot go on: the request goes back to the queue."""
+        """The volunteer cannot go on: the request goes back to the queue.
+
+        It waits as a new request does: escalated after the claim timeout, given up (and the
+        citizen told) after the give-up timeout, both counted from now. The claim cancelled
+        both timers; without the give-up one, a request nobody took stayed open forever.
+        """
         request.status = "open"
         request.volunteer_id = None
         request.volunteer_channel = None
@@ -404,9 +413,7 @@ class SessionDesk:
         await turn.requests.event(request, "released", turn.now, volunteer.id)
         await turn.timers.cancel(request.id, ("idle",), turn.now)
         await self.notify_volunteers(turn, request, exclude=frozenset({volunteer.id}))
-        await turn.timers.schedule(
-            "escalate", turn.now + self.kit.config.claim_timeout, request.id
-        )
+        await self._schedule_waiting(turn, request)
         await self._tell_citizen(turn, request, Reply(self.t("citizen_released")))
         return [Reply(self.t("released", ref=show_ref(request.ref)))]
 

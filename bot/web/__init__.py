@@ -1,6 +1,3 @@
-"""The ASGI web application: channel webhooks, a health check, and the maintenance loop."""
-
-from bot.web.app import create_app
-from bot.web.maintenance import Maintenance
-
-__all__ = ["Maintenance", "create_app"]
+"""The web side: the ASGI application (`app.py`), its factory, `/metrics`, and the `serve`
+and `worker` commands. Import the modules themselves: importing the package loads no web
+library, so `trolyso match` and other quick commands stay quick."""

@@ -1,4 +1,5 @@
-"""The Starlette application `trolyso serve` runs: webhooks of every configured channel.
+"""The Starlette application `trolyso serve` runs: webhooks of every configured channel, and
+the background worker (bot/worker.py) beside them.
 
 Several uvicorn workers may serve it behind PostgreSQL: nothing here keeps state between
 requests except what the database holds.
@@ -25,8 +26,8 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChannelRuntime
 from bot.services import Bot
-from bot.web.maintenance import Maintenance
 from bot.web.metrics import MetricsEndpoint, PrometheusRecorder
+from bot.worker import Worker
 
 __all__ = ["create_app"]
 
@@ -37,13 +38,14 @@ def create_app(
     bot: Bot,
     channels: Sequence[ChannelRuntime],
     *,
-    maintenance: Maintenance | None = None,
+    worker: Worker | None = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     metrics_token: str = "",
     probe_timeout: float = 3.0,
 ) -> Starlette:
     """Routes of every channel plus the probes and `/metrics`; the lifespan starts and stops
-    the channels. The bot's metrics are recorded in this application's own registry."""
+    the channels and the worker. The bot's metrics are recorded in this application's own
+    registry."""
     registry = CollectorRegistry()
     bot.metrics.attach(PrometheusRecorder(registry, [c.name for c in channels]))
     metrics = MetricsEndpoint(
@@ -95,12 +97,12 @@ def create_app(
             for channel in channels:
                 await channel.start()  # never waits for a platform: see each runtime's start
                 started.append(channel)
-            if maintenance is not None:
-                maintenance.start()
+            if worker is not None:
+                worker.start()
             yield
         finally:
-            if maintenance is not None:
-                await maintenance.stop()
+            if worker is not None:
+                await worker.stop()
             for channel in reversed(started):
                 await channel.stop()
             if on_shutdown is not None:

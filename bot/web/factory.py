@@ -2,6 +2,7 @@
 
 `trolyso serve` uses it in-process; several workers use `app_factory` through uvicorn:
 `uvicorn --factory bot.web.factory:app_factory --workers 4` (PostgreSQL required).
+`trolyso worker` builds the same channels and worker without the web application.
 """
 
 from __future__ import annotations
@@ -16,9 +17,15 @@ from bot.logs import configure_logging
 from bot.services import Services, compose
 from bot.settings import Settings
 from bot.web.app import create_app
-from bot.web.maintenance import Maintenance
+from bot.worker import Worker
 
-__all__ = ["ConfigurationError", "app_factory", "build_web_app", "channel_runtimes"]
+__all__ = [
+    "ConfigurationError",
+    "app_factory",
+    "build_web_app",
+    "build_worker",
+    "channel_runtimes",
+]
 
 
 class ConfigurationError(ValueError):
@@ -58,19 +65,24 @@ def channel_runtimes(settings: Settings, services: Services) -> list[ChannelRunt
     return runtimes
 
 
-def build_web_app(settings: Settings, services: Services) -> Starlette:
+def build_worker(settings: Settings, services: Services, runtimes: list[ChannelRuntime]) -> Worker:
+    """The background worker of these channels, with the deployment's replay delay."""
+    return Worker(
+        services.bot, runtimes, stalled_after=timedelta(seconds=settings.replay_after_seconds)
+    )
+
+
+def build_web_app(settings: Settings, services: Services, *, worker: bool = True) -> Starlette:
+    """The application; `worker=False` leaves background work to `trolyso worker` processes."""
     runtimes = channel_runtimes(settings, services)
     if not runtimes:
         logging.getLogger(__name__).warning(
             "no channel configured: only the probes and /metrics are served"
         )
-    maintenance = Maintenance(
-        services.bot, runtimes, stalled_after=timedelta(seconds=settings.replay_after_seconds)
-    )
     return create_app(
         services.bot,
         runtimes,
-        maintenance=maintenance,
+        worker=build_worker(settings, services, runtimes) if worker else None,
         on_shutdown=services.aclose,
         metrics_token=Settings.secret(settings.metrics_token),
     )

@@ -90,8 +90,20 @@ class PrometheusRecorder:
             ["channel", "action"],
             registry=registry,
         )
+        self.given_up_total = Counter(
+            "trolyso_deliveries_given_up",
+            "Stored deliveries that failed every replay and were given up: never answered "
+            "(the sender was asked to write again, the operators were told).",
+            ["channel"],
+            registry=registry,
+        )
         for channel in channels:  # every series exists from the start, at zero
-            for counter in (self.received_total, self.handled_total, self.failed_total):
+            for counter in (
+                self.received_total,
+                self.handled_total,
+                self.failed_total,
+                self.given_up_total,
+            ):
                 counter.labels(channel)
             self.latency.labels(channel)
             for kind in UNDELIVERABLE_KINDS:
@@ -114,6 +126,9 @@ class PrometheusRecorder:
     def answered(self, channel: str, action: str) -> None:
         if action in ACTIONS:
             self.answers_total.labels(channel, action).inc()
+
+    def given_up(self, channel: str, count: int) -> None:
+        self.given_up_total.labels(channel).inc(count)
 
 
 class StateCollector:

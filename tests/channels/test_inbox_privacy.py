@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.services import Bot
-from bot.web.maintenance import Maintenance
+from bot.worker import Worker
 from storage.inbox import InboxRepository
 from storage.models import Base, InboundEventRow, OutboxRow
 from tests.channels.conftest import FakeClock
@@ -131,16 +131,16 @@ async def test_a_failure_is_not_apologised_for_and_the_message_is_answered_later
         monkeypatch.setattr(bot, "answer", broken(OperationalError("SELECT", {}, OSError())))
         await channel.person().post(text_event("cach cai vneid"))
         await channel.runtime.drain()
-        maintenance = Maintenance(bot, [channel.runtime])
+        worker = Worker(bot, [channel.runtime])
         clock.advance(seconds=30)
-        assert (await maintenance.tick())["replayed"] == 0  # too early: maybe still running
+        assert (await worker.tick())["replayed"] == 0  # too early: maybe still running
         clock.advance(seconds=40)
-        assert (await maintenance.tick())["replayed"] == 1  # the database is still down
-        await maintenance.tick()
+        assert (await worker.tick())["replayed"] == 1  # the database is still down
+        await worker.tick()
         assert channel.api.sent(CHAT) == []  # no apology, no duplicate
         monkeypatch.setattr(bot, "answer", working)  # the database is back
         clock.advance(seconds=70)
-        assert (await maintenance.tick())["replayed"] == 1
+        assert (await worker.tick())["replayed"] == 1
         await channel.runtime.drain()
         [answer] = channel.api.sent(CHAT)
         assert "VNeID" in answer
@@ -156,11 +156,11 @@ async def test_a_message_that_always_fails_is_given_up_once_with_a_polite_reply(
         monkeypatch.setattr(bot, "answer", broken(RuntimeError("a bug")))
         await channel.person().post(text_event(PERSONAL))
         await channel.runtime.drain()
-        maintenance = Maintenance(bot, [channel.runtime], max_replays=3)
+        worker = Worker(bot, [channel.runtime], max_replays=3)
         given_up = 0
         for _ in range(6):
             clock.advance(seconds=61)
-            given_up += (await maintenance.tick())["given_up"]
+            given_up += (await worker.tick())["given_up"]
             await channel.runtime.drain()
         assert given_up == 1
         assert channel.api.sent(CHAT) == [bot.assistant.t("message_given_up")]

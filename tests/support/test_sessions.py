@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services import Bot
 from bot.support.common import SupportConfig
+from bot.worker import Worker
 from storage import session_factory
-from storage.models import AuditRow, HelpRequestRow, RelayMessageRow, RequestEventRow
+from storage.models import AuditRow, HelpRequestRow, RelayMessageRow, RequestEventRow, TimerRow
 from tests.support.conftest import FakeClock, Person, claim_payload, texts
 
 IA_GRAI = "23764"
@@ -218,13 +219,60 @@ async def test_idle_session_closes_itself(people, bot: Bot, clock: FakeClock):
 async def test_volunteer_hands_back_and_another_takes_over(people, bot: Bot):
     _, lan, minh = await make_team(people)
     citizen = people("citizen")
-    await ask_for_help(citizen)
+    ref = await ask_for_help(citizen)
     await lan.send_payload(claim_payload(await lan.inbox()))
     await minh.inbox()
+    assert await lan.inbox() == []
     assert "Đã trả" in texts(await lan.say("/tra"))
     assert "bận" in texts(await citizen.inbox())
+    # The one who handed it back is not asked to take it again; the others are.
+    assert await lan.inbox() == []
     renotified = await minh.inbox()
+    assert ref in texts(renotified)
     assert "đã nhận yêu cầu" in texts(await minh.send_payload(claim_payload(renotified)))
+
+
+async def test_a_handed_back_request_nobody_takes_is_given_up_and_the_citizen_told(
+    people, bot: Bot, clock: FakeClock, engine
+):
+    """Issue 13: claiming cancels the give-up timer and handing back scheduled only the
+    escalation, so a request handed back with /tra that nobody took stayed open forever."""
+    _, lan, minh = await make_team(people)
+    citizen = people("citizen", channel="telegram")
+    ref = await ask_for_help(citizen)
+    await lan.send_payload(claim_payload(await lan.inbox()))
+    await minh.inbox()
+    assert "đã nhận yêu cầu" in texts(await citizen.inbox())
+    clock.advance(minutes=10)
+    assert "Đã trả" in texts(await lan.say("/tra"))
+    assert "bận" in texts(await citizen.inbox())
+    assert ref in texts(await minh.inbox())  # asked again, and does not answer
+
+    worker = Worker(bot, interval=3600)  # the real loop; only woken rounds run here
+    worker.start()
+    try:
+        clock.advance(minutes=61)  # past the give-up time, counted from the hand-back
+        await asyncio.wait_for(worker.next_round(), 30)
+        clock.advance(minutes=60)
+        await asyncio.wait_for(worker.next_round(), 30)
+    finally:
+        await worker.stop()
+
+    told = texts(await citizen.inbox())
+    assert "Bộ phận một cửa" in told
+    assert ref in told
+    assert "đã đóng" in texts(await minh.inbox())  # the claim buttons are settled
+    async with session_factory(engine)() as session:
+        request = (await session.execute(select(HelpRequestRow))).scalar_one()
+        assert request.status == "unclaimed"
+        query = select(RequestEventRow.kind).order_by(RequestEventRow.id)
+        kinds = list(await session.scalars(query))
+        assert kinds.count("unclaimed") == 1
+        assert kinds[-1] == "unclaimed"
+        waiting = await session.scalar(
+            select(func.count()).where(TimerRow.done_at.is_(None), TimerRow.kind != "idle")
+        )
+        assert waiting == 0  # nothing left to fire for this request
 
 
 async def test_volunteer_transfers_a_session_by_handle(people, bot: Bot):
@@ -269,13 +317,19 @@ async def test_invite_code_used_up_or_expired(people, bot: Bot, clock: FakeClock
 
 async def test_citizen_typing_during_the_handoff_is_not_lost(people, bot: Bot):
     """Before a claim, the FAQ still answers; after it, words go to the volunteer."""
-    _, _lan, _ = await make_team(people)
+    _, lan, _ = await make_team(people)
     citizen = people("citizen")
-    await ask_for_help(citizen)
+    ref = await ask_for_help(citizen)
     waiting = texts(await citizen.say("cach kich hoat vneid muc 2"))
     assert waiting  # the FAQ answers while the request waits
     again = texts(await citizen.say("/gapnguoi"))
     assert "đang chờ" in again
+    await lan.send_payload(claim_payload(await lan.inbox()))
+    await citizen.inbox()
+    assert await citizen.say("chau oi bac van chua vao duoc") == []  # no FAQ answer now
+    [relayed] = await lan.inbox()
+    assert "chau oi bac van chua vao duoc" in relayed.text
+    assert ref in relayed.text
 
 
 async def test_a_closed_request_cannot_be_claimed(people, bot: Bot):

@@ -24,7 +24,7 @@ from bot.channels.zalo.bot_runtime import WEBHOOK_PATH as ZALO_WEBHOOK
 from bot.channels.zalo.bot_runtime import ZaloBotRuntime
 from bot.services import Bot
 from bot.web.app import create_app
-from bot.web.maintenance import Maintenance
+from bot.worker import Worker
 from storage import create_engine, session_factory
 from storage.models import InboundEventRow
 from tests.channels.telegram.fake_api import FakeBotAPI
@@ -161,20 +161,20 @@ async def test_an_update_past_the_memory_limit_waits_in_the_database(
     api = FakeBotAPI()
     api.unreachable("getMe", times=1_000_000)
     runtime = telegram(bot, api, waiting_limit=0)
-    maintenance = Maintenance(bot, [runtime], stalled_after=timedelta(seconds=60))
+    worker = Worker(bot, [runtime], stalled_after=timedelta(seconds=60))
     app = create_app(bot, [runtime])
     async with serving(app) as http:
         assert (await post_telegram(http, telegram_update())).status_code == 200
         assert runtime.application.update_queue.empty()
         clock.advance(minutes=2)
-        counts = await maintenance.tick()
+        counts = await worker.tick()
         assert counts["replayed"] == 0
         assert "sent_telegram" not in counts  # its outbox waits too
         [row] = await unhandled(bot)
         assert row.attempts == 0
         api.reachable("getMe")
         await eventually(lambda: runtime.ready)
-        assert (await maintenance.tick())["replayed"] == 1
+        assert (await worker.tick())["replayed"] == 1
         await eventually(lambda: api.sent(CHAT))
         await eventually(lambda: not runtime.busy)
     assert len(api.sent(CHAT)) == 1

@@ -11,17 +11,16 @@ import logging
 
 from bot.channels.telegram.convert import ALLOWED_UPDATES
 from bot.channels.telegram.runtime import TelegramRuntime
-from bot.web.maintenance import Maintenance
+from bot.worker import Worker
 
 __all__ = ["run_polling"]
 
 logger = logging.getLogger(__name__)
 
 
-async def run_polling(
-    runtime: TelegramRuntime, maintenance: Maintenance, stop: asyncio.Event
-) -> None:
-    """Poll until `stop` is set; the same handlers as the webhook process every update."""
+async def run_polling(runtime: TelegramRuntime, worker: Worker, stop: asyncio.Event) -> None:
+    """Poll until `stop` is set; the same handlers as the webhook process every update, and
+    `worker` does the background work (timers, the outbox, menus) meanwhile."""
     application = runtime.application
     updater = application.updater
     if updater is None:
@@ -30,11 +29,11 @@ async def run_polling(
     try:
         await runtime.menus.set_default()
         await updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=30)
-        maintenance.start()
+        worker.start()
         logger.warning("Telegram polling started; press Ctrl+C to stop")
         await stop.wait()
     finally:
-        await maintenance.stop()
+        await worker.stop()
         if updater.running:
             await updater.stop()
         await runtime.stop()

@@ -9,7 +9,7 @@ application serves every other route and this channel keeps trying in the backgr
 capped exponential backoff. Updates that arrive meanwhile are stored and acknowledged as
 usual and wait in the update queue, which the application starts working through the moment
 Telegram answers; past `waiting_limit` they wait in the database only, and the maintenance
-loop replays them once the channel is ready. A rejected token is not retried.
+worker (bot/worker.py) replays them once the channel is ready. A rejected token is not retried.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ class TelegramRuntime:
         processor = self.application.update_processor
         return processor.current_concurrent_updates > 0 or self.dispatcher.sends.busy > 0
 
-    async def tick(self) -> None:
+    async def upkeep(self) -> None:
         """Menus of people whose role changed (a leader named by an operator, say)."""
         await self.menus.refresh()
 

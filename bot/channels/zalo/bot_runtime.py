@@ -3,7 +3,7 @@
 Webhook: check the secret header, store the delivery (a redelivery stops here), answer 200
 at once and process it in the background, each chat in order. Polling (local runs, pilots)
 feeds the same processing. Replies go through the stored outbox; this chat's rows are sent
-right after the commit and everyone else's by the maintenance loop.
+right after the commit and everyone else's by the worker (bot/worker.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -35,6 +35,7 @@ from bot.logs import hashed_id, log_failure
 from bot.messages import Channel, ConversationKey, IncomingMessage, Reply, plain_buttons
 from bot.services import Bot, Clock
 from bot.settings import Settings
+from bot.worker import Worker
 from content.support_texts import SupportTexts
 from storage.choices import CONTINUE_WINDOW, ChoiceMenuRepository
 from storage.inbox import InboxRepository
@@ -72,7 +73,6 @@ OTHER_EVENTS = frozenset(
 )
 ANSWERED_EVENTS = frozenset({TEXT_EVENT, *OTHER_EVENTS})
 TYPING_REPEAT = 4.0  # the indicator lasts about 5 seconds
-UPKEEP_GRACE = 30.0  # seconds a round of timers and sends may take to finish at stop
 
 
 def render_texts(texts: SupportTexts) -> RenderTexts:
@@ -247,8 +247,6 @@ class ZaloBotSender:
 
 # --- the channel -------------------------------------------------------------------------
 
-Tick = Callable[[], Awaitable[object]]
-
 
 class ZaloBotRuntime:
     """One Zalo Bot token: webhook route, polling loop, sender and outbox dispatcher."""
@@ -322,6 +320,9 @@ class ZaloBotRuntime:
         await self.queue.drain()
         await self.dispatcher.drain()
 
+    async def upkeep(self) -> None:
+        """Nothing beyond the outbox."""
+
     async def replay(self, payload: dict[str, Any]) -> None:
         """A stored delivery whose processing never finished (its worker died)."""
         if is_record(payload):
@@ -335,7 +336,7 @@ class ZaloBotRuntime:
                 await self.bot.settle_delivery(self.name, inbound.external_id)
                 return
             message = inbound.message
-        # Queued, not awaited: the maintenance loop must not wait in line behind live
+        # Queued, not awaited: the worker must not wait in line behind live
         # traffic. A replay of a message still queued here changes nothing (it is settled).
         self.queue.submit(message.key.user_id, lambda: self.process(message))
 
@@ -471,22 +472,20 @@ class ZaloBotRuntime:
         self,
         stop_event: asyncio.Event,
         *,
-        tick: Tick | None = None,
-        tick_seconds: float = 2.0,
+        worker: Worker | None = None,
         poll_timeout: int = 30,
         backoff: tuple[float, float] = (1.0, 60.0),
     ) -> None:
         """Long-poll until `stop_event` is set (local runs; the webhook must be deleted).
 
         Every event goes through the same processing as the webhook; there is no inbox, and
-        a repeated event is still answered once (the core remembers message ids). `tick`
-        (default: due timers, then the outbox) runs every `tick_seconds` and whenever a
-        processed message left notifications for others. A rejected token stops the loop.
+        a repeated event is still answered once (the core remembers message ids). The
+        background work (timers, then the outbox) is the shared `Worker`'s (default: this
+        channel alone, every 2 seconds and whenever a processed message left notifications
+        for others). A rejected token stops the loop.
         """
-        stopping = asyncio.Event()
-        ticker = asyncio.get_running_loop().create_task(
-            self._tick_forever(tick or self._default_tick, tick_seconds, stopping)
-        )
+        worker = worker or Worker(self.bot, [self])
+        worker.start()
         delay = backoff[0]
         logger.warning("zalobot polling started")
         try:
@@ -507,13 +506,7 @@ class ZaloBotRuntime:
                 for event in events:
                     await self._consume(event)
         finally:
-            # Let a round of upkeep finish its transaction rather than cut it off.
-            stopping.set()
-            await asyncio.wait({ticker}, timeout=UPKEEP_GRACE)
-            if not ticker.done():
-                ticker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
+            await worker.stop()  # a round in hand finishes its transaction first
             logger.warning("zalobot polling stopped")
 
     async def _consume(self, event: dict[str, Any]) -> None:
@@ -527,25 +520,6 @@ class ZaloBotRuntime:
             return
         message = inbound.message
         await self.queue.run(message.key.user_id, lambda: self.process(message, polled=True))
-
-    async def _default_tick(self) -> None:
-        await self.bot.run_due_timers()
-        await self.dispatcher.flush()
-
-    async def _tick_forever(self, tick: Tick, seconds: float, stopping: asyncio.Event) -> None:
-        wakeup = self.dispatcher.wakeup
-        while not stopping.is_set():
-            try:
-                await tick()
-            except Exception:
-                logger.exception("zalobot polling: upkeep failed")
-            waiters = [asyncio.ensure_future(e.wait()) for e in (wakeup, stopping)]
-            try:
-                await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
-            wakeup.clear()
 
 
 async def _nothing() -> None:

@@ -302,6 +302,9 @@ class ZaloOARuntime:
         await self.queue.drain()
         await self.dispatcher.drain()
 
+    async def upkeep(self) -> None:
+        """Nothing beyond the outbox (the access token is renewed when a send needs it)."""
+
     async def replay(self, payload: dict[str, Any]) -> None:
         """A stored delivery whose processing never finished: processed from its record."""
         if not is_record(payload):  # a row stored before records: the platform's own event

@@ -105,11 +105,14 @@ async def test_one_chat_stays_in_order_while_others_run_alongside():
     processor = PerChatUpdateProcessor(8)
     order: list[str] = []
     gate = asyncio.Event()
+    chat2_done = asyncio.Event()
 
     async def job(name: str, wait: bool) -> None:
         if wait:
             await gate.wait()
         order.append(name)
+        if name == "chat2":
+            chat2_done.set()
 
     first = update("text_message", chat=1)
     second = update("text_message", chat=1)
@@ -119,8 +122,9 @@ async def test_one_chat_stays_in_order_while_others_run_alongside():
         asyncio.create_task(processor.process_update(second, job("chat1-second", False))),
         asyncio.create_task(processor.process_update(other, job("chat2", False))),
     ]
-    await asyncio.sleep(0.05)
-    assert order == ["chat2"]  # chat 2 did not wait for chat 1's slow update
+    # Chat 2 finishes while chat 1's first update is still held at the gate.
+    await asyncio.wait_for(chat2_done.wait(), 30)
+    assert order == ["chat2"]  # chat 2 did not wait; chat 1's second waits for its first
     gate.set()
     await asyncio.gather(*tasks)
     assert order == ["chat2", "chat1-first", "chat1-second"]

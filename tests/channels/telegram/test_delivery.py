@@ -97,17 +97,17 @@ async def test_menus_follow_the_role(telegram_people, runtime, api: FakeBotAPI):
     assert "totruong" in [c["command"] for c in scoped.params["commands"]]
     handle = "\n".join(await leader.say("/toi")).split("Mã của anh/chị: ")[1].split()[0]
     await operator.say(f"/totruong {handle} xa ia grai gia lai")
-    await runtime.tick()  # the maintenance loop notices the leader's new role
+    await runtime.upkeep()  # the worker notices the leader's new role
     leader_menu = [
         c for c in api.sent(method="setMyCommands") if c.params["scope"].get("chat_id") == 5550004
     ]
     assert len(leader_menu) == 1
     assert "baocao" in [c["command"] for c in leader_menu[0].params["commands"]]
     await operator.say(f"/thuhoi {handle}")
-    await runtime.tick()
+    await runtime.upkeep()
     [removed] = api.sent(method="deleteMyCommands")
     assert removed.params["scope"] == {"type": "chat", "chat_id": 5550004}
-    await runtime.tick()
+    await runtime.upkeep()
     assert len(api.sent(method="deleteMyCommands")) == 1  # done once, not every round
 
 

@@ -89,8 +89,8 @@ async def test_malformed_json_is_a_400_and_nothing_is_stored(runtime, api, engin
 
 
 async def test_a_stalled_delivery_is_replayed_once(runtime, api, engine: AsyncEngine, clock):
-    """A worker that stored an update and died: the maintenance loop processes it later."""
-    from bot.web.maintenance import Maintenance
+    """A worker that stored an update and died: another worker processes it later."""
+    from bot.worker import Worker
     from storage.inbox import InboxRepository
 
     update = for_chat(sample("text_message"), CHAT)
@@ -100,12 +100,12 @@ async def test_a_stalled_delivery_is_replayed_once(runtime, api, engine: AsyncEn
             "telegram", str(update["update_id"]), update, clock()
         )
     clock.advance(minutes=2)
-    maintenance = Maintenance(runtime.bot, [runtime])
-    counts = await maintenance.tick()
+    worker = Worker(runtime.bot, [runtime])
+    counts = await worker.tick()
     await _settled(runtime, engine)
     assert counts["replayed"] == 1
     assert len(api.sent(CHAT)) == 1
-    assert (await maintenance.tick())["replayed"] == 0  # handled now: never again
+    assert (await worker.tick())["replayed"] == 0  # handled now: never again
 
 
 async def test_the_health_check_reports_the_channels(runtime):

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo.oa import ZaloOARuntime, delivery_key
 from bot.channels.zalo.signature import sign
+from bot.worker import Worker
 from content import Content
 from storage import session_factory
 from storage.inbox import InboxRepository
 from storage.models import InboundEventRow
+from tests.channels.conftest import FakeClock
 from tests.channels.zalo.conftest import OA_SECRET, FakeZalo, ZaloPerson, millis, signed
 
 USER = "2468458835296197922"
@@ -223,16 +225,31 @@ async def test_an_event_without_msg_id_is_deduplicated_by_name_person_and_time(
 
 
 async def test_a_stalled_delivery_is_replayed_once(
-    runtime: ZaloOARuntime, citizen: ZaloPerson, zalo: FakeZalo, engine: AsyncEngine
+    runtime: ZaloOARuntime,
+    citizen: ZaloPerson,
+    zalo: FakeZalo,
+    engine: AsyncEngine,
+    clock: FakeClock,
 ):
+    """Stored, acknowledged, never handled (the worker that stored it died): the worker's
+    selection of stalled deliveries finds it once it is old enough, and only once."""
     payload = citizen.event("user_send_text", text="cach cai vneid")
     async with session_factory(engine).begin() as session:  # stored before records existed
         await InboxRepository(session).receive(
             "zalo", delivery_key(payload), payload, runtime.bot.clock()
         )
-    await runtime.replay(payload)  # the worker that stored it died; maintenance replays
+    worker = Worker(runtime.bot, [runtime], stalled_after=timedelta(seconds=60))
+    clock.advance(seconds=30)
+    assert await worker.replay_stalled() == 0  # maybe still being handled
+    clock.advance(seconds=31)
+    assert await worker.replay_stalled() == 1
     await runtime.drain()
     replies = zalo.texts_to(USER)
     assert replies
-    await runtime.replay(payload)  # replayed again after it was handled: nothing new
+    [row] = await _inbox(engine)
+    assert row.handled_at is not None
+    assert row.attempts == 1
+    clock.advance(minutes=10)
+    assert await worker.replay_stalled() == 0  # handled: never selected again
+    await runtime.drain()
     assert zalo.texts_to(USER) == replies

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.channels.zalo.bot_runtime import SECRET_HEADER, WEBHOOK_PATH
 from bot.messages import IncomingMessage
 from bot.services import Bot
-from bot.web.maintenance import Maintenance
+from bot.worker import Worker
 from storage.choices import ChoiceMenuRepository
 from storage.inbox import InboxRepository
 from storage.models import InboundEventRow, OutboxRow
@@ -168,13 +168,13 @@ async def test_a_delivery_whose_worker_died_is_replayed(bot: Bot, clock: FakeClo
                 "zalobot", event["message"]["message_id"], event, clock()
             )
         clock.advance(minutes=2)
-        maintenance = Maintenance(bot, [channel.runtime])
-        assert await maintenance.replay_stalled() == 1
+        worker = Worker(bot, [channel.runtime])
+        assert await worker.replay_stalled() == 1
         await channel.runtime.drain()
         assert len(channel.api.sent(CHAT)) == 1
         [stored] = await stored_events(bot)
         assert stored.handled_at is not None
-        assert await maintenance.replay_stalled() == 0
+        assert await worker.replay_stalled() == 0
 
 
 async def test_an_error_sends_no_apology_and_the_delivery_is_answered_on_replay(
@@ -194,10 +194,10 @@ async def test_an_error_sends_no_apology_and_the_delivery_is_answered_on_replay(
         await channel.runtime.drain()
         assert channel.api.sent(CHAT) == []  # no "please send it again"
         [stored] = await stored_events(bot)
-        assert stored.handled_at is None  # the maintenance loop will replay it
+        assert stored.handled_at is None  # the worker loop will replay it
         monkeypatch.setattr(bot, "answer", working)
         clock.advance(minutes=2)
-        assert (await Maintenance(bot, [channel.runtime]).tick())["replayed"] == 1
+        assert (await Worker(bot, [channel.runtime]).tick())["replayed"] == 1
         await channel.runtime.drain()
         [answer] = channel.api.sent(CHAT)
         assert answer != bot.assistant.t("error_apology")

@@ -1,0 +1,187 @@
+"""Background work, one home for every entry point: due timers, stalled deliveries, the outbox.
+
+`trolyso serve` runs a `Worker` beside the web application, `trolyso worker` runs one alone
+(deployments that keep web processes and background workers apart), and the polling runners
+(`trolyso telegram`, `trolyso zalobot poll`) and the console chat run one too. Each step is
+safe in several workers at once: timers and stalled deliveries are locked while they are
+taken, outbox rows are leased, and a replayed delivery is settled in the transaction that
+answers it, so a second worker finds it settled.
+
+The worker knows channels only through `WorkerChannel`: the core never imports an adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from bot.delivery import Dispatcher
+from bot.services import Bot
+from storage.inbox import InboxRepository
+
+__all__ = ["Worker", "WorkerChannel"]
+
+logger = logging.getLogger(__name__)
+GRACE = 30.0  # seconds a round of timers and sends may take to finish at stop
+
+
+class WorkerChannel(Protocol):
+    """What the worker needs of a channel (`bot.channels.base.ChannelRuntime` has it all)."""
+
+    name: str
+    dispatcher: Dispatcher
+
+    @property
+    def ready(self) -> bool:
+        """Connected: its outbox may be sent and its stalled deliveries replayed."""
+
+    async def replay(self, payload: dict[str, Any]) -> None:
+        """Process a stored delivery again (the worker that took it died)."""
+
+    async def upkeep(self) -> None:
+        """The channel's own background work, after each flush of its outbox."""
+
+
+class Worker:
+    """Runs a round every `interval` seconds, or sooner when woken (a dispatcher's wake-up).
+
+    A round: due timers, stalled deliveries replayed, deliveries that failed every replay
+    given up, then each ready channel's outbox and upkeep. A failing round is logged and the
+    next one runs as usual.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        channels: Sequence[WorkerChannel] = (),
+        *,
+        interval: float = 2.0,
+        stalled_after: timedelta = timedelta(seconds=60),
+        max_replays: int = 5,
+        grace: float = GRACE,
+    ) -> None:
+        self.bot = bot
+        self.channels = list(channels)
+        self.interval = interval
+        self.stalled_after = stalled_after
+        self.max_replays = max_replays
+        self.grace = grace
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._waiting: list[asyncio.Future[dict[str, int]]] = []
+
+    async def tick(self) -> dict[str, int]:
+        """One round; returns what it did (counts by step, `sent_<channel>` per channel)."""
+        counts = {"timers": await self.bot.run_due_timers()}
+        counts["replayed"] = await self.replay_stalled()
+        counts["given_up"] = 0
+        for channel in self.channels:
+            counts["given_up"] += await self.bot.give_up(channel.name, self.max_replays)
+        for channel in self.channels:
+            if not channel.ready:  # its messages wait in the outbox until it connects
+                continue
+            counts[f"sent_{channel.name}"] = await channel.dispatcher.flush()
+            await channel.upkeep()
+        return counts
+
+    async def replay_stalled(self) -> int:
+        """Deliveries stored and acknowledged but never handled: process them again.
+
+        The rows are taken locked (skipping rows another worker holds) and their attempt is
+        counted in that transaction, so two workers never replay one delivery in one round.
+        """
+        replayed = 0
+        before = self.bot.clock() - self.stalled_after
+        for channel in self.channels:
+            if not channel.ready:  # replays would use up the attempts while it cannot answer
+                continue
+            async with self.bot.sessions.begin() as session:
+                inbox = InboxRepository(session)
+                stalled = await inbox.stale(channel.name, before, self.max_replays)
+                for event in stalled:
+                    await inbox.count_attempt(event.id, self.bot.clock())
+                work = [(event.id, event.payload) for event in stalled]
+            for event_id, payload in work:
+                logger.warning("replaying delivery channel=%s event=%s", channel.name, event_id)
+                if payload is None:  # nothing left to process (should not happen): settle
+                    async with self.bot.sessions.begin() as session:
+                        await InboxRepository(session).settle(event_id, self.bot.clock())
+                    continue
+                await channel.replay(payload)
+                replayed += 1
+        return replayed
+
+    # --- the loop ----------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Run a round now rather than at the end of the interval."""
+        self._wakeup.set()
+
+    async def next_round(self) -> dict[str, int]:
+        """Wake the loop and wait for a round that starts after this call; its counts.
+
+        For tests and tools that must know background work happened, without sleeping.
+        Raises what the round raised; waits for `start` if the worker is not running yet.
+        """
+        done: asyncio.Future[dict[str, int]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(done)
+        self.wake()
+        return await done
+
+    def start(self) -> None:
+        """Run rounds in the background until `stop`."""
+        self._stopping.clear()
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        """Let the round in hand finish (up to `grace` seconds), then end the loop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        await asyncio.wait({task}, timeout=self.grace)
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _loop(self) -> None:
+        waiting: list[asyncio.Future[dict[str, int]]] = []
+        try:
+            while not self._stopping.is_set():
+                waiting, self._waiting = self._waiting, []
+                for event in self._wakeups():  # this round serves every wake so far
+                    event.clear()
+                try:
+                    counts = await self.tick()
+                except Exception as error:
+                    logger.exception("background round failed")
+                    for done in waiting:
+                        if not done.done():
+                            done.set_exception(error)
+                else:
+                    for done in waiting:
+                        if not done.done():
+                            done.set_result(counts)
+                await self._sleep()
+        finally:  # rounds asked for that will never run (or were cut off at stop)
+            for done in [*waiting, *self._waiting]:
+                done.cancel()
+
+    def _wakeups(self) -> list[asyncio.Event]:
+        return [self._wakeup, *(channel.dispatcher.wakeup for channel in self.channels)]
+
+    async def _sleep(self) -> None:
+        """Until the interval ends, a wake-up (kept if it came during the round) or stop."""
+        events = [*self._wakeups(), self._stopping]
+        waiters = [asyncio.create_task(event.wait()) for event in events]
+        try:
+            await asyncio.wait(waiters, timeout=self.interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
