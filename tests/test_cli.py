@@ -173,29 +173,25 @@ def test_purge_reports_what_it_removed(tmp_path, monkeypatch, capsys):
     assert "older than 180 days" in capsys.readouterr().out
 
 
-def test_demo_fills_a_fresh_database_once(tmp_path, monkeypatch, capsys):
+def test_demo_fills_a_fresh_database_once_and_reports_on_it(tmp_path, monkeypatch, capsys):
+    """One demo run (it plays a month through the bot): refusal, then the report formats."""
     monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "demo-lan" in out
     assert "DEMO" in out
+    assert "120 yêu cầu hỗ trợ" in out
     assert main(["demo"]) == 1  # never mixes demo rows into real data
     assert "đã có dữ liệu" in capsys.readouterr().err
-
-
-def test_report_on_the_demo_in_every_format(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
-    assert main(["demo"]) == 0
-    capsys.readouterr()
     period = ["--from", "2025-07-01", "--to", "2030-12-31", "--province", "gia lai"]
     assert main(["report", *period, "--format", "table"]) == 0
     table = capsys.readouterr().out
     assert "Gia Lai" in table
     assert "0900000" not in table  # never a phone number
     for fmt in ("csv", "xlsx", "png"):
-        out = tmp_path / f"bao-cao.{fmt}"
-        assert main(["report", *period, "--format", fmt, "--output", str(out)]) == 0
-        assert out.stat().st_size > 500
+        out_file = tmp_path / f"bao-cao.{fmt}"
+        assert main(["report", *period, "--format", fmt, "--output", str(out_file)]) == 0
+        assert out_file.stat().st_size > 500
     assert main(["report", *period, "--format", "xlsx"]) == 2  # a binary needs --output
     assert main(["report", "--from", "2026-10-31", "--to", "2026-10-01"]) == 2
 
