@@ -154,35 +154,32 @@ def _cmd_purge(settings: Settings) -> int:
 
 def _cmd_demo(settings: Settings, seed: int) -> int:
     from bot.demo import VIETNAM, DemoError, database_is_empty, render_summary, seed_demo
-    from intents.places import Places
-    from storage import create_engine, session_factory
+    from bot.services import compose
     from storage.migrate import upgrade
 
-    url = settings.resolved_database_url()
-    upgrade(url)  # the emptiness check needs the tables; a no-op on an up-to-date schema
-    places = Places.load(provinces=settings.province_list)
+    upgrade(settings.resolved_database_url())  # the emptiness check needs the tables
+    services = compose(settings)  # the month is played through the bot itself
 
     async def run() -> int:
-        engine = create_engine(url)
         try:
-            async with session_factory(engine)() as session:
-                if not await database_is_empty(session):
-                    print(
-                        "trolyso demo: cơ sở dữ liệu đã có dữ liệu (người dùng, yêu cầu hoặc "
-                        "nhật ký). Dữ liệu DEMO chỉ được tạo trên cơ sở dữ liệu mới, trống.",
-                        file=sys.stderr,
-                    )
-                    return EXIT_ERROR
-                now = datetime.now(UTC)
-                today = now.astimezone(VIETNAM).date()
-                try:
-                    summary = await seed_demo(session, places, today=today, seed=seed, now=now)
-                except DemoError as exc:
-                    print(f"trolyso demo: {exc}", file=sys.stderr)
-                    return EXIT_ERROR
-                await session.commit()
+            async with services.bot.sessions() as session:
+                empty = await database_is_empty(session)
+            if not empty:
+                print(
+                    "trolyso demo: cơ sở dữ liệu đã có dữ liệu (người dùng, yêu cầu hoặc "
+                    "nhật ký). Dữ liệu DEMO chỉ được tạo trên cơ sở dữ liệu mới, trống.",
+                    file=sys.stderr,
+                )
+                return EXIT_ERROR
+            now = datetime.now(UTC)
+            today = now.astimezone(VIETNAM).date()
+            try:
+                summary = await seed_demo(services.bot, today=today, seed=seed, now=now)
+            except DemoError as exc:
+                print(f"trolyso demo: {exc}", file=sys.stderr)
+                return EXIT_ERROR
         finally:
-            await engine.dispose()
+            await services.aclose()
         print(render_summary(summary))
         return EXIT_OK
 
