@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.zalo.bot_runtime import SECRET_HEADER, WEBHOOK_PATH
+from bot.channels.zalo_bot.runtime import SECRET_HEADER, WEBHOOK_PATH
 from bot.messages import IncomingMessage
 from bot.services import Bot
 from bot.web.maintenance import Maintenance
@@ -18,7 +18,7 @@ from storage.choices import ChoiceMenuRepository
 from storage.inbox import InboxRepository
 from storage.models import InboundEventRow, OutboxRow
 from tests.channels.conftest import FakeClock
-from tests.channels.zalobot import (
+from tests.channels.zalo_bot import (
     CHAT,
     SECRET,
     TOKEN,
@@ -126,7 +126,7 @@ async def test_pictures_and_hidden_content_get_a_polite_text_only_answer(
 
 
 async def test_an_unknown_event_is_acknowledged_and_settled(channel: Harness, caplog) -> None:
-    caplog.set_level("INFO", logger="bot.channels.zalo.bot_runtime")
+    caplog.set_level("INFO", logger="bot.channels.zalo_bot.runtime")
     response = await channel.person().post(load_event("unknown_event"))
     assert response.status_code == 200
     [event] = await stored_events(channel.bot)

@@ -27,8 +27,8 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChatQueue
 from bot.channels.payloads import ZALO_BOT_CHAT_ID, PayloadError, check_zalobot, load_object
-from bot.channels.zalo.bot_client import ZaloBotClient, ZaloBotError
-from bot.channels.zalo.bot_render import RenderTexts, parse_choice_number, render
+from bot.channels.zalo_bot.client import ZaloBotClient, ZaloBotError
+from bot.channels.zalo_bot.render import RenderTexts, parse_choice_number, render
 from bot.delivery import Dispatcher, SendError
 from bot.inbound import from_record, is_record, to_record
 from bot.logs import log_failure

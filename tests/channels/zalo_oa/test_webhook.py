@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.zalo.oa import ZaloOARuntime, delivery_key
-from bot.channels.zalo.signature import sign
+from bot.channels.zalo_oa.runtime import ZaloOARuntime, delivery_key
+from bot.channels.zalo_oa.signature import sign
 from content import Content
 from storage import session_factory
 from storage.inbox import InboxRepository
 from storage.models import InboundEventRow
-from tests.channels.zalo.conftest import OA_SECRET, FakeZalo, ZaloPerson, millis, signed
+from tests.channels.zalo_oa.conftest import OA_SECRET, FakeZalo, ZaloPerson, millis, signed
 
 USER = "2468458835296197922"
 

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChatQueue
 from bot.channels.payloads import ZALO_USER_ID, PayloadError, check_zalo_oa, load_object
-from bot.channels.zalo.oa_client import (
+from bot.channels.zalo_oa.client import (
     BLOCKED_CODES,
     INVALID_TOKEN_CODES,
     PERMANENT_CODES,
@@ -34,9 +34,9 @@ from bot.channels.zalo.oa_client import (
     ZaloError,
     ZaloUnavailable,
 )
-from bot.channels.zalo.oa_render import OARenderer, parse_button_text
-from bot.channels.zalo.signature import REPLAY_WINDOW, check_signature, event_time
-from bot.channels.zalo.tokens import TokenKeeper, TokenUnavailable
+from bot.channels.zalo_oa.render import OARenderer, parse_button_text
+from bot.channels.zalo_oa.signature import REPLAY_WINDOW, check_signature, event_time
+from bot.channels.zalo_oa.tokens import TokenKeeper, TokenUnavailable
 from bot.delivery import Dispatcher, Sender, SendError
 from bot.inbound import from_record, is_record, to_record
 from bot.logs import log_failure

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from bot.channels.zalo.bot_client import ZaloBotError
+from bot.channels.zalo_bot.client import ZaloBotError
 from bot.services import Bot
 from storage.outbox import OutboxRepository
-from tests.channels.zalobot import (
+from tests.channels.zalo_bot import (
     CHAT,
     FakeZaloBotApi,
     choices,
