@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -21,23 +20,23 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChatQueue
-from bot.channels.payloads import ZALO_BOT_CHAT_ID, PayloadError, check_zalobot, load_object
+from bot.channels.payloads import ZALO_BOT_CHAT_ID, check_zalobot
+from bot.channels.webhook import Delivery, Webhook, plain_answers, secret_matches
 from bot.channels.zalo_bot.client import ZaloBotClient, ZaloBotError
 from bot.channels.zalo_bot.render import RenderTexts, parse_choice_number, render
 from bot.delivery import Dispatcher, SendError
-from bot.inbound import from_record, is_record, to_record
-from bot.logs import log_failure
+from bot.inbound import from_record, is_record
 from bot.messages import Channel, ConversationKey, IncomingMessage, Reply, plain_buttons
 from bot.services import Bot, Clock
 from bot.settings import Settings
 from content.support_texts import SupportTexts
 from storage.choices import CONTINUE_WINDOW, ChoiceMenuRepository
-from storage.inbox import InboxRepository
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -282,6 +281,16 @@ class ZaloBotRuntime:
         self.dispatcher: Dispatcher = bot.dispatcher(self.sender)
         self.queue = ChatQueue()
         self._warned_no_secret = False
+        self._webhook = Webhook(
+            bot,
+            self.name,
+            "zalobot",
+            max_body_bytes,
+            plain_answers("not a Zalo Bot event"),
+            self._parse,
+            self._accepted,
+            allowed=self._allowed,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, bot: Bot, **options: Any) -> ZaloBotRuntime:
@@ -342,71 +351,34 @@ class ZaloBotRuntime:
     # --- webhook -------------------------------------------------------------------------
 
     async def webhook(self, request: Request) -> Response:
-        """Check, store, acknowledge; the answer is worked out in the background."""
-        if not self._secret_ok(request.headers.get(SECRET_HEADER)):
-            return PlainTextResponse("forbidden", status_code=403)
-        body = await self._body(request)
-        if body is None:
-            return PlainTextResponse("too large", status_code=413)
-        try:
-            event = unwrap(load_object(body))
-            check_zalobot(event, answered=ANSWERED_EVENTS, text_event=TEXT_EVENT)
-        except PayloadError as error:
-            logger.warning("zalobot webhook refused: %s", error)
-            return PlainTextResponse("not a Zalo Bot event", status_code=400)
-        now = self.bot.clock()
+        """Check, store, acknowledge (see bot/channels/webhook.py); answered in the background."""
+        return await self._webhook.handle(request)
+
+    def _allowed(self, headers: Headers) -> bool:
+        if not self.webhook_secret and not self._warned_no_secret:
+            logger.warning("ZALO_BOT_WEBHOOK_SECRET is not set: webhook calls are refused")
+            self._warned_no_secret = True
+        return secret_matches(headers.get(SECRET_HEADER), self.webhook_secret)
+
+    def _parse(self, data: dict[str, Any], now: datetime) -> Delivery[Inbound]:
+        event = unwrap(data)
+        check_zalobot(event, answered=ANSWERED_EVENTS, text_event=TEXT_EVENT)
         inbound = to_incoming(event, now)
-        message = inbound.message
-        try:
-            async with self.bot.sessions.begin() as session:
-                stored = await InboxRepository(session).receive(
-                    self.name,
-                    inbound.external_id,
-                    to_record(message) if message is not None else None,
-                    now,
-                    chat=message.key.user_id if message is not None else None,
-                )
-        except (SQLAlchemyError, OSError) as error:
-            # Not stored, so not acknowledged: the platform delivers it again later.
-            log_failure(logger, "zalobot event not stored id=%s", inbound.external_id, error=error)
-            return PlainTextResponse("try again", status_code=503)
-        if stored is None:
-            logger.info("redelivered zalobot event id=%s ignored", inbound.external_id)
-        elif message is None:
+        key = inbound.external_id
+        return Delivery(key, inbound.message, f"id={key}", inbound)
+
+    async def _accepted(self, delivery: Delivery[Inbound]) -> None:
+        message = delivery.message
+        if message is None:
+            inbound = delivery.event
             logger.info(
                 "zalobot event not answered event=%s id=%s reason=%s",
                 inbound.event_name[:64] or "(none)",
                 inbound.external_id,
                 inbound.ignored,
             )
-        else:
-            incoming = message
-            self.queue.submit(incoming.key.user_id, lambda: self.process(incoming))
-        if stored is not None:
-            self.bot.metrics.received(self.name)
-        return Response(status_code=200)
-
-    def _secret_ok(self, given: str | None) -> bool:
-        if not self.webhook_secret:
-            if not self._warned_no_secret:
-                logger.warning("ZALO_BOT_WEBHOOK_SECRET is not set: webhook calls are refused")
-                self._warned_no_secret = True
-            return False
-        return given is not None and hmac.compare_digest(
-            given.encode(), self.webhook_secret.encode()
-        )
-
-    async def _body(self, request: Request) -> bytes | None:
-        """The request body, or None once it grows past the cap (never read in full)."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdecimal() and (len(declared) > 15 or int(declared) > self.max_body_bytes):
-            return None
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > self.max_body_bytes:
-                return None
-        return bytes(body)
+            return
+        self.queue.submit(message.key.user_id, lambda: self.process(message))
 
     # --- processing ----------------------------------------------------------------------
 

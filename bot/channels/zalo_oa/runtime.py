@@ -11,17 +11,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.exc import SQLAlchemyError
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChatQueue
-from bot.channels.payloads import ZALO_USER_ID, PayloadError, check_zalo_oa, load_object
+from bot.channels.payloads import ZALO_USER_ID, PayloadError, check_zalo_oa
+from bot.channels.webhook import Delivery, Webhook, json_answers
 from bot.channels.zalo_oa.client import (
     BLOCKED_CODES,
     INVALID_TOKEN_CODES,
@@ -38,12 +39,10 @@ from bot.channels.zalo_oa.render import OARenderer, parse_button_text
 from bot.channels.zalo_oa.signature import REPLAY_WINDOW, check_signature, event_time
 from bot.channels.zalo_oa.tokens import TokenKeeper, TokenUnavailable
 from bot.delivery import Dispatcher, Sender, SendError
-from bot.inbound import from_record, is_record, to_record
-from bot.logs import log_failure
+from bot.inbound import from_record, is_record
 from bot.messages import Channel, ConversationKey, IncomingMessage, Reply
 from bot.services import Bot
 from bot.settings import Settings
-from storage.inbox import InboxRepository
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -280,6 +279,16 @@ class ZaloOARuntime:
         self._secret = oa_secret_key
         self._app_id = app_id
         self.queue = ChatQueue()
+        self._webhook = Webhook(
+            bot,
+            CHANNEL,
+            "zalo oa",
+            max_body,
+            json_answers,
+            self._parse,
+            self._accepted,
+            verify=self._verify,
+        )
 
     def routes(self) -> Sequence[BaseRoute]:
         return [Route(self.path, self.webhook, methods=["POST"])]
@@ -322,76 +331,40 @@ class ZaloOARuntime:
         self.queue.submit(incoming.key.user_id, lambda: self._process(incoming))
 
     async def webhook(self, request: Request) -> Response:
-        """Verify, store, commit, answer 200; the handling happens after the answer."""
-        body = await self._read_body(request)
-        if body is None:
-            return JSONResponse({"error": "too large"}, status_code=413)
-        try:
-            payload = load_object(body)
-        except PayloadError as error:  # not JSON, not UTF-8, absurdly nested, NaN
-            logger.warning("zalo oa webhook refused: %s", error)
-            return JSONResponse({"error": "bad request"}, status_code=400)
-        name = _event_name(payload)
+        """Verify, store, commit, answer 200 (see bot/channels/webhook.py); handled afterwards."""
+        return await self._webhook.handle(request)
+
+    def _verify(
+        self, headers: Headers, body: bytes, payload: Mapping[str, Any], now: datetime
+    ) -> str | None:
+        """What is wrong with the signature (for the log), or None when Zalo signed it."""
         problem = check_signature(
-            request.headers.get(SIGNATURE_HEADER),
+            headers.get(SIGNATURE_HEADER),
             body,
             payload,
             self._secret,
-            self.bot.clock(),
+            now,
             self.replay_window,
             app_id=self._app_id,
         )
-        if problem is not None:
-            logger.warning("zalo oa webhook refused: signature %s event=%s", problem, name)
-            return JSONResponse({"error": "unauthorized"}, status_code=401)
-        try:  # signed by Zalo, but the fields the bot reads must still make sense
+        return None if problem is None else f"signature {problem} event={_event_name(payload)}"
+
+    def _parse(self, payload: dict[str, Any], now: datetime) -> Delivery[str]:
+        """Signed by Zalo, but the fields the bot reads must still make sense."""
+        name = _event_name(payload)
+        try:
             check_zalo_oa(payload, answered=ANSWERED_EVENTS, text_event="user_send_text")
         except PayloadError as error:
-            logger.warning("zalo oa webhook refused: %s event=%s", error, name)
-            return JSONResponse({"error": "bad request"}, status_code=400)
-        key = delivery_key(payload)
-        message = to_incoming(payload, key)
-        try:
-            async with self.bot.sessions.begin() as session:
-                stored = await InboxRepository(session).receive(
-                    CHANNEL,
-                    key,
-                    to_record(message) if message is not None else None,
-                    self.bot.clock(),
-                    chat=message.key.user_id if message is not None else None,
-                )
-        except (SQLAlchemyError, OSError) as error:
-            # Not stored, so not acknowledged: Zalo delivers it again later.
-            log_failure(logger, "zalo oa event not stored event=%s", name, error=error)
-            return JSONResponse({"error": "try again"}, status_code=503)
-        if stored is None:
-            logger.info("zalo oa webhook: redelivery ignored event=%s", name)
-        elif message is None:
-            if not (name.startswith("oa_send_") or name in STATUS_EVENTS):
-                logger.info("zalo oa: event not handled event=%s", name)
-        else:
-            incoming = message
-            self.queue.submit(incoming.key.user_id, lambda: self._process(incoming))
-        if stored is not None:
-            self.bot.metrics.received(CHANNEL)
-        return JSONResponse({"ok": True})
+            raise PayloadError(f"{error} event={name}") from None
+        key = delivery_key(payload)  # names the person: never logged
+        return Delivery(key, to_incoming(payload, key), f"event={name}", name)
 
-    async def _read_body(self, request: Request) -> bytes | None:
-        """The raw body, or None once it passes the cap (without reading the rest)."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdecimal() and (len(declared) > 15 or int(declared) > self.max_body):
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > self.max_body:
-                    return None
-                chunks.append(chunk)
-        except ClientDisconnect:
-            return b""
-        return b"".join(chunks)
+    async def _accepted(self, delivery: Delivery[str]) -> None:
+        message, name = delivery.message, delivery.event
+        if message is not None:
+            self.queue.submit(message.key.user_id, lambda: self._process(message))
+        elif not (name.startswith("oa_send_") or name in STATUS_EVENTS):
+            logger.info("zalo oa: event not handled event=%s", name)
 
     async def _process(self, message: IncomingMessage) -> None:
         """Answer one stored delivery, then send what is waiting."""
