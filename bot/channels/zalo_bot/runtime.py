@@ -1,5 +1,7 @@
 """The Zalo Bot platform channel: webhook or long polling, text only, numbered choices.
 
+Events are read in convert.py and replies sent by sender.py; this module runs the channel.
+
 Webhook: check the secret header, store the delivery (a redelivery stops here), answer 200
 at once and process it in the background, each chat in order. Polling (local runs, pilots)
 feeds the same processing. Replies go through the stored outbox; this chat's rows are sent
@@ -10,238 +12,48 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChatQueue
-from bot.channels.payloads import ZALO_BOT_CHAT_ID, check_zalobot
+from bot.channels.payloads import check_zalobot
 from bot.channels.webhook import Delivery, Webhook, plain_answers, secret_matches
 from bot.channels.zalo_bot.client import ZaloBotClient, ZaloBotError
-from bot.channels.zalo_bot.render import RenderTexts, parse_choice_number, render
-from bot.delivery import Dispatcher, SendError
+from bot.channels.zalo_bot.convert import (
+    ANSWERED_EVENTS,
+    CHANNEL,
+    TEXT_EVENT,
+    Inbound,
+    to_incoming,
+    unwrap,
+)
+from bot.channels.zalo_bot.render import RenderTexts, parse_choice_number
+from bot.channels.zalo_bot.sender import ZaloBotSender, render_texts
+from bot.delivery import Dispatcher
 from bot.inbound import from_record, is_record
-from bot.messages import Channel, ConversationKey, IncomingMessage, Reply, plain_buttons
-from bot.services import Bot, Clock
+from bot.messages import IncomingMessage
+from bot.services import Bot
 from bot.settings import Settings
-from content.support_texts import SupportTexts
 from storage.choices import CONTINUE_WINDOW, ChoiceMenuRepository
 
-__all__ = [
-    "MAX_BODY_BYTES",
-    "SECRET_HEADER",
-    "WEBHOOK_PATH",
-    "Inbound",
-    "ZaloBotRuntime",
-    "ZaloBotSender",
-    "delivery_id",
-    "render_texts",
-    "send_error",
-    "to_incoming",
-    "unwrap",
-]
+__all__ = ["MAX_BODY_BYTES", "SECRET_HEADER", "WEBHOOK_PATH", "ZaloBotRuntime"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-CHANNEL = Channel.ZALO_BOT.value
 WEBHOOK_PATH = "/zalobot/webhook"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 64 * 1024  # one event is well under a kilobyte
-TEXT_EVENT = "message.text.received"
-# Content the bot does not read (never downloaded): the core answers with what it can read.
-# "unsupported" is what Zalo sends instead of the content for some protected senders.
-OTHER_EVENTS = frozenset(
-    {
-        "message.image.received",
-        "message.sticker.received",
-        "message.voice.received",
-        "message.unsupported.received",
-    }
-)
-ANSWERED_EVENTS = frozenset({TEXT_EVENT, *OTHER_EVENTS})
 TYPING_REPEAT = 4.0  # the indicator lasts about 5 seconds
 UPKEEP_GRACE = 30.0  # seconds a round of timers and sends may take to finish at stop
-
-
-def render_texts(texts: SupportTexts) -> RenderTexts:
-    """The renderer's words from content/support.yaml."""
-    return RenderTexts(
-        choose_by_number=texts("choose_by_number"),
-        file_unavailable=texts("zalo_attachment_elsewhere"),
-    )
-
-
-# --- events ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """One platform event, understood: the message for the core, or why there is none."""
-
-    external_id: str
-    event_name: str
-    message: IncomingMessage | None
-    ignored: str = ""  # log-safe reason when `message` is None
-
-
-def unwrap(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The event, whether Zalo wrapped it as `{"ok": true, "result": {...}}` or not."""
-    result = data.get("result")
-    if "event_name" not in data and isinstance(result, dict):
-        return dict(result)
-    return dict(data)
-
-
-def _part(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    value = data.get(name)
-    return value if isinstance(value, dict) else {}
-
-
-def delivery_id(event: Mapping[str, Any]) -> str:
-    """The dedupe key: the message id, or a digest of an event that has none."""
-    message_id = _part(event, "message").get("message_id")
-    if message_id not in (None, ""):
-        return str(message_id)
-    canonical = json.dumps(event, sort_keys=True, ensure_ascii=False, default=str)
-    return "event:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
-
-
-def _sent_at(value: Any) -> datetime | None:
-    """Zalo stamps messages in milliseconds since the epoch (seconds are accepted too)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        stamp = float(value)
-    except ValueError:
-        return None
-    if stamp > 1e11:
-        stamp /= 1000
-    try:
-        return datetime.fromtimestamp(stamp, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def to_incoming(event: Mapping[str, Any], now: datetime) -> Inbound:
-    """Translate one event for the core; bots, groups and unknown events get no answer."""
-    name = str(event.get("event_name") or "")
-    external_id = delivery_id(event)
-    if name != TEXT_EVENT and name not in OTHER_EVENTS:
-        return Inbound(external_id, name, None, "unknown event")
-    message = _part(event, "message")
-    sender, chat = _part(message, "from"), _part(message, "chat")
-    chat_id = chat.get("id")
-    if not isinstance(chat_id, str) or not ZALO_BOT_CHAT_ID.fullmatch(chat_id):
-        return Inbound(external_id, name, None, "no chat id")  # nothing could be sent to it
-    if sender.get("is_bot") in (True, "true", "True", 1):
-        return Inbound(external_id, name, None, "sent by a bot")
-    if str(chat.get("chat_type") or "").upper() == "GROUP":
-        return Inbound(external_id, name, None, "group chat")
-    key = ConversationKey(CHANNEL, chat_id)
-    received_at = _sent_at(message.get("date")) or now
-    text = message.get("text")
-    if name == TEXT_EVENT and isinstance(text, str) and text.strip():
-        incoming = IncomingMessage(key, text=text, message_id=external_id, received_at=received_at)
-    else:
-        incoming = IncomingMessage(
-            key, kind="other", message_id=external_id, received_at=received_at
-        )
-    return Inbound(external_id, name, incoming)
-
-
-# --- sending -----------------------------------------------------------------------------
-
-
-def send_error(error: ZaloBotError) -> SendError:
-    """What a failed call means for the outbox row: retry, wait, or give up (and why)."""
-    code = error.code
-    reason = str(error)
-    words = error.description.lower()
-    if error.network or code is None or code >= 500 or code == 408:
-        return SendError(reason)
-    if code == 429 or "too many" in words or "rate limit" in words:
-        return SendError(reason, retry_after=error.retry_after or 30.0)
-    if code == 401:  # the token: the operator fixes the setting, the row waits and retries
-        return SendError(reason)
-    if code == 403 or "block" in words:
-        return SendError(reason, final=True, kind="blocked")
-    return SendError(reason, final=True, kind="other")
-
-
-class ZaloBotSender:
-    """Sends a reply as plain messages; buttons become numbers remembered in the database.
-
-    Numbers keep counting across the replies of one answer (sent within `menu_window`). A
-    later message without choices (a volunteer's words, a claim notice) ends the old menu,
-    so a number typed in a conversation is read as words, never as a stale choice.
-
-    Edits are impossible on this platform: the new text is sent as a new message. A reply
-    split in several messages is sent again whole if a later piece fails (at least once).
-    """
-
-    channel = CHANNEL
-
-    def __init__(
-        self,
-        client: ZaloBotClient,
-        sessions: async_sessionmaker[AsyncSession],
-        clock: Clock,
-        texts: RenderTexts,
-        *,
-        menu_window: timedelta = CONTINUE_WINDOW,
-    ) -> None:
-        self.client = client
-        self.sessions = sessions
-        self.clock = clock
-        self.texts = texts
-        self.menu_window = menu_window
-
-    async def send(self, external_id: str, reply: Reply) -> str | None:
-        first = 1
-        async with self.sessions.begin() as session:
-            menus = ChoiceMenuRepository(session)
-            if plain_buttons(reply.buttons):
-                first = await menus.next_number(
-                    self.channel, external_id, self.clock(), self.menu_window
-                )
-            else:
-                await menus.forget_stale(self.channel, external_id, self.clock(), self.menu_window)
-        rendered = render(reply, self.texts, first)
-        last: str | None = None
-        for text in rendered.messages:
-            try:
-                last = await self.client.send_message(external_id, text)
-            except ZaloBotError as error:
-                raise send_error(error) from None
-        if rendered.payloads:
-            # After the send: a failed send must not shift the numbers of the retry.
-            try:
-                async with self.sessions.begin() as session:
-                    await ChoiceMenuRepository(session).remember(
-                        self.channel,
-                        external_id,
-                        rendered.payloads,
-                        self.clock(),
-                        first_number=first,
-                    )
-            except SQLAlchemyError:  # sent already: typed numbers will read as text
-                logger.exception("numbered choices not stored chat=%s", external_id)
-        return last
-
-    async def edit(self, external_id: str, platform_message_id: str, reply: Reply) -> str | None:
-        """No edits on this platform: say it again in a new message."""
-        return await self.send(external_id, reply)
 
 
 # --- the channel -------------------------------------------------------------------------

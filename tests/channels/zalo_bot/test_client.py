@@ -15,7 +15,8 @@ from bot.channels.zalo_bot.client import (
     ZaloBotError,
     mask_token,
 )
-from bot.channels.zalo_bot.runtime import send_error, to_incoming, unwrap
+from bot.channels.zalo_bot.convert import to_incoming, unwrap
+from bot.channels.zalo_bot.sender import send_error
 from tests.channels.zalo_bot import TOKEN, FakeZaloBotApi, load_event, ok, refusal
 
 

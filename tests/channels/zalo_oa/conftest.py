@@ -25,7 +25,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.channels.zalo_oa.client import TokenGrant
-from bot.channels.zalo_oa.runtime import ZaloOARuntime, ZaloOASender, build_zalo_oa
+from bot.channels.zalo_oa.runtime import ZaloOARuntime, build_zalo_oa
+from bot.channels.zalo_oa.sender import ZaloOASender
 from bot.channels.zalo_oa.signature import sign
 from bot.channels.zalo_oa.tokens import TokenKeeper
 from bot.services import Bot

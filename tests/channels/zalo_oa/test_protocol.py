@@ -18,13 +18,14 @@ from bot.channels.zalo_oa.client import (
     ZaloUnavailable,
     describe,
 )
+from bot.channels.zalo_oa.convert import delivery_key, to_incoming
 from bot.channels.zalo_oa.oauth import (
     OAuthError,
     PkceSession,
     code_challenge,
     parse_pasted_code,
 )
-from bot.channels.zalo_oa.runtime import delivery_key, send_error, to_incoming
+from bot.channels.zalo_oa.sender import send_error
 from bot.channels.zalo_oa.signature import check_signature, sign
 from tests.channels.zalo_oa.conftest import APP_ID, APP_SECRET, sample
 

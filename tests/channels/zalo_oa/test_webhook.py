@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.zalo_oa.runtime import MAX_BODY_BYTES, ZaloOARuntime, delivery_key
+from bot.channels.zalo_oa.convert import delivery_key
+from bot.channels.zalo_oa.runtime import MAX_BODY_BYTES, ZaloOARuntime
 from bot.channels.zalo_oa.signature import sign
 from content import Content
 from storage import session_factory
