@@ -1,6 +1,9 @@
 """`trolyso telegram` (polling and webhook set-up) and the Zalo commands.
 
-`trolyso serve` and `trolyso worker` are the web package's (bot/web/cli.py).
+`trolyso serve` and `trolyso worker` are the web package's (bot/web/cli.py). Argument parsing
+is defined here for every channel command, and the commands themselves are imported only when
+run, so building the `trolyso` parser imports no HTTP or database code (`trolyso match` starts
+without them).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from bot.settings import Settings
 
 __all__ = [
     "add_channel_parsers",
+    "add_zalo_parser",
     "add_zalo_parsers",
+    "add_zalobot_parser",
     "run_telegram",
     "run_zalo_command",
 ]
@@ -105,15 +110,42 @@ async def _telegram(  # type: ignore[no-untyped-def]
 
 def add_zalo_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`trolyso zalo` (Official Account) and `trolyso zalobot` (the Zalo Bot platform)."""
-    from bot.channels.zalo.parsers import add_zalo_parser, add_zalobot_parser
-
     add_zalo_parser(sub)
     add_zalobot_parser(sub)
 
 
+def add_zalo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `zalo authorize --redirect-uri URL` to the `trolyso` command."""
+    zalo = subparsers.add_parser("zalo", help="Zalo Official Account tools")
+    zalo_sub = zalo.add_subparsers(dest="zalo_command", required=True)
+    authorize = zalo_sub.add_parser(
+        "authorize", help="let an OA admin grant the bot access (OAuth v4 with PKCE)"
+    )
+    authorize.add_argument(
+        "--redirect-uri",
+        required=True,
+        help="the callback URL registered for the Zalo app (exactly as registered)",
+    )
+
+
+def add_zalobot_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `zalobot` subcommand; its action lands in `args.zalobot_command`."""
+    zalobot = subparsers.add_parser(
+        "zalobot", help="Zalo Bot platform: webhook set-up, status and long polling"
+    )
+    sub = zalobot.add_subparsers(dest="zalobot_command", required=True)
+    hook = sub.add_parser(
+        "set-webhook", help="register the webhook URL with ZALO_BOT_WEBHOOK_SECRET"
+    )
+    hook.add_argument("url", help="https://<host>/zalobot/webhook")
+    sub.add_parser("delete-webhook", help="remove the webhook (to poll instead)")
+    sub.add_parser("info", help="show the bot and its webhook as the platform reports them")
+    sub.add_parser("poll", help="run the bot with long polling (local runs and pilots)")
+
+
 def run_zalo_command(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.channels.zalo.bot_cli import run_zalobot
-    from bot.channels.zalo.oa_cli import run_zalo
+    from bot.channels.zalo_bot.cli import run_zalobot
+    from bot.channels.zalo_oa.cli import run_zalo
     from bot.services import prepare
 
     services = prepare(settings)

@@ -47,14 +47,14 @@ def channel_runtimes(settings: Settings, services: Services) -> list[ChannelRunt
             )
         runtimes.append(TelegramRuntime(services.bot, token, secret))
     if settings.zalo_app_id or Settings.secret(settings.zalo_oa_secret_key):
-        from bot.channels.zalo.oa import build_zalo_oa
+        from bot.channels.zalo_oa.runtime import build_zalo_oa
 
         try:
             runtimes.append(build_zalo_oa(services.bot, settings))
         except ValueError as error:  # names the missing ZALO_* variable
             raise ConfigurationError(str(error)) from error
     if Settings.secret(settings.zalo_bot_token):
-        from bot.channels.zalo.bot_runtime import ZaloBotRuntime
+        from bot.channels.zalo_bot.runtime import ZaloBotRuntime
 
         if not Settings.secret(settings.zalo_bot_webhook_secret):
             raise ConfigurationError(

@@ -21,7 +21,7 @@ from bot.worker import Worker
 from storage.inbox import InboxRepository
 from storage.models import Base, InboundEventRow, OutboxRow
 from tests.channels.conftest import FakeClock
-from tests.channels.zalobot import CHAT, harness, text_event
+from tests.channels.zalo_bot import CHAT, harness, text_event
 
 RAW = {
     "id": "079203004512",

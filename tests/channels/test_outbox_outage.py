@@ -14,7 +14,7 @@ from bot.services import Bot
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
 from tests.channels.conftest import FakeClock
-from tests.channels.zalobot import CHAT, harness
+from tests.channels.zalo_bot import CHAT, harness
 
 
 async def test_a_sent_row_the_database_could_not_mark_is_marked_later_not_resent(

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tests.channels.telegram.harness import sample as telegram_sample
-from tests.channels.zalo.conftest import APP_ID
-from tests.channels.zalo.conftest import sample as zalo_sample
-from tests.channels.zalobot import text_event
+from tests.channels.zalo_bot import text_event
+from tests.channels.zalo_oa.conftest import APP_ID
+from tests.channels.zalo_oa.conftest import sample as zalo_sample
 from tests.support.conftest import START
 
 __all__ = [

@@ -101,7 +101,7 @@ class Update:
     date: int  # milliseconds since the epoch; a redelivery carries the same payload
 
     def event(self) -> dict[str, Any]:
-        """The webhook body, in the envelope Zalo posts (tests/data/zalobot)."""
+        """The webhook body, in the envelope Zalo posts (tests/data/zalo_bot)."""
         return {
             "ok": True,
             "result": {

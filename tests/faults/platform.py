@@ -2,7 +2,7 @@
 
 The fault tests run the server as a subprocess (so it can be killed with SIGKILL), which
 rules out the in-process transports of the channel tests. This server answers the methods
-`bot/channels/zalo/bot_client.py` calls (`POST /bot<TOKEN>/<method>`, `{ok, result}`) and
+`bot/channels/zalo_bot/client.py` calls (`POST /bot<TOKEN>/<method>`, `{ok, result}`) and
 records every sendMessage as the platform would deliver it: at the moment the request
 arrives, whether or not the caller lives to read the answer.
 

@@ -22,19 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.telegram.runtime import SECRET_HEADER as TELEGRAM_SECRET_HEADER
 from bot.channels.telegram.runtime import TelegramRuntime
-from bot.channels.zalo.bot_runtime import SECRET_HEADER as ZALOBOT_SECRET_HEADER
-from bot.channels.zalo.bot_runtime import WEBHOOK_PATH as ZALOBOT_PATH
-from bot.channels.zalo.oa import WEBHOOK_PATH as ZALO_PATH
-from bot.channels.zalo.oa import build_zalo_oa
-from bot.channels.zalo.signature import sign
+from bot.channels.zalo_bot.runtime import SECRET_HEADER as ZALOBOT_SECRET_HEADER
+from bot.channels.zalo_bot.runtime import WEBHOOK_PATH as ZALOBOT_PATH
+from bot.channels.zalo_oa.runtime import WEBHOOK_PATH as ZALO_PATH
+from bot.channels.zalo_oa.runtime import build_zalo_oa
+from bot.channels.zalo_oa.signature import sign
 from bot.services import Bot
 from bot.web.app import create_app
 from storage.models import InboundEventRow
 from tests.channels.telegram.conftest import SECRET as TELEGRAM_SECRET
 from tests.channels.telegram.fake_api import FakeBotAPI
-from tests.channels.zalo.conftest import APP_ID, OA_SECRET, FakeZalo, keeper_of, zalo_settings
-from tests.channels.zalobot import SECRET as ZALOBOT_SECRET
-from tests.channels.zalobot import FakeZaloBotApi, make_runtime
+from tests.channels.zalo_bot import SECRET as ZALOBOT_SECRET
+from tests.channels.zalo_bot import FakeZaloBotApi, make_runtime
+from tests.channels.zalo_oa.conftest import APP_ID, OA_SECRET, FakeZalo, keeper_of, zalo_settings
 
 __all__ = ["CHAT_IDS", "Webhook", "open_webhook"]
 

@@ -22,7 +22,7 @@ from bot.logs import (
 from bot.services import Bot
 from tests.channels.telegram.fake_api import FakeBotAPI
 from tests.channels.telegram.harness import TelegramPerson
-from tests.channels.zalobot import CHAT, harness
+from tests.channels.zalo_bot import CHAT, harness
 
 PHONE = "0912345678"
 WORDS = f"Toi la Tran Thi Binh, so cua toi {PHONE}, cach cai vneid"

@@ -15,7 +15,7 @@ from bot.services import Bot
 from bot.web.app import create_app
 from storage.models import HelpRequestRow
 from storage.outbox import OutboxRepository
-from tests.channels.zalobot import CHAT, harness, refusal, text_event
+from tests.channels.zalo_bot import CHAT, harness, refusal, text_event
 from tests.web.conftest import FakeClock, scrape, value
 
 ZALO = "zalobot"

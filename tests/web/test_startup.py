@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.telegram.runtime import SECRET_HEADER, TelegramRuntime, backoff
-from bot.channels.zalo.bot_runtime import SECRET_HEADER as ZALO_SECRET_HEADER
-from bot.channels.zalo.bot_runtime import WEBHOOK_PATH as ZALO_WEBHOOK
-from bot.channels.zalo.bot_runtime import ZaloBotRuntime
+from bot.channels.zalo_bot.runtime import SECRET_HEADER as ZALO_SECRET_HEADER
+from bot.channels.zalo_bot.runtime import WEBHOOK_PATH as ZALO_WEBHOOK
+from bot.channels.zalo_bot.runtime import ZaloBotRuntime
 from bot.services import Bot
 from bot.web.app import create_app
 from bot.worker import Worker
@@ -29,9 +29,9 @@ from storage import create_engine, session_factory
 from storage.models import InboundEventRow
 from tests.channels.telegram.fake_api import FakeBotAPI
 from tests.channels.telegram.harness import for_chat, sample
-from tests.channels.zalobot import CHAT as ZALO_CHAT
-from tests.channels.zalobot import SECRET as ZALO_SECRET
-from tests.channels.zalobot import FakeZaloBotApi, make_runtime, text_event
+from tests.channels.zalo_bot import CHAT as ZALO_CHAT
+from tests.channels.zalo_bot import SECRET as ZALO_SECRET
+from tests.channels.zalo_bot import FakeZaloBotApi, make_runtime, text_event
 from tests.web.conftest import FakeClock, eventually, scrape, serving, value
 
 TOKEN = "123456:TEST-TOKEN"

@@ -24,7 +24,7 @@ from bot.worker import Worker
 from storage import create_engine, session_factory
 from storage.inbox import InboxRepository
 from storage.models import Base, HelpRequestRow, InboundEventRow, RequestEventRow, TimerRow
-from tests.channels.zalobot import FakeZaloBotApi, harness, make_runtime, text_event
+from tests.channels.zalo_bot import FakeZaloBotApi, harness, make_runtime, text_event
 from tests.support.conftest import FakeClock, claim_payload, texts
 from tests.support.test_sessions import ask_for_help, make_team
 from tests.worker.faults import refused_inserts

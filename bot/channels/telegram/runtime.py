@@ -16,32 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.request import BaseRequest
 
-from bot.channels.payloads import PayloadError, check_telegram, load_object
+from bot.channels.payloads import PayloadError, check_telegram
 from bot.channels.telegram.app import build_application
 from bot.channels.telegram.convert import ALLOWED_UPDATES, chat_of, to_incoming
 from bot.channels.telegram.menus import CommandMenus
 from bot.channels.telegram.sender import TelegramSender
+from bot.channels.webhook import Delivery, Webhook, plain_answers, secret_matches
 from bot.delivery import Dispatcher
-from bot.inbound import from_record, is_record, to_record
+from bot.inbound import from_record, is_record
 from bot.logs import hashed_id, log_failure
 from bot.messages import Channel, IncomingMessage
 from bot.services import Bot
-from storage.inbox import InboxRepository
 
 __all__ = ["MAX_BODY_BYTES", "SECRET_HEADER", "TelegramRuntime"]
 
@@ -105,6 +103,18 @@ class TelegramRuntime:
         self.sender = TelegramSender(self.application.bot)
         self.dispatcher: Dispatcher = bot.dispatcher(self.sender)
         self.menus = CommandMenus(bot, self.application.bot)
+        self._webhook = Webhook(
+            bot,
+            self.name,
+            "telegram",
+            MAX_BODY_BYTES,
+            plain_answers("not a Telegram update"),
+            self._parse,
+            self._accepted,
+            allowed=lambda headers: secret_matches(
+                headers.get(SECRET_HEADER), self.webhook_secret
+            ),
+        )
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -216,52 +226,27 @@ class TelegramRuntime:
     # --- webhook -------------------------------------------------------------------------
 
     async def webhook(self, request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not self.webhook_secret or not hmac.compare_digest(
-            given.encode(), self.webhook_secret.encode()
-        ):
-            return PlainTextResponse("forbidden", status_code=403)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return PlainTextResponse("too large", status_code=413)
+        """Check the secret, store the update, answer 200 (see bot/channels/webhook.py)."""
+        return await self._webhook.handle(request)
+
+    def _parse(self, data: dict[str, Any], now: datetime) -> Delivery[Update]:
+        """The update, read by PTB too (it reads the kinds the bot does not use as well)."""
+        check_telegram(data)
         try:
-            data = load_object(body)
-            check_telegram(data)
-        except PayloadError as error:
-            logger.warning("telegram webhook refused: %s", error)
-            return PlainTextResponse("not a Telegram update", status_code=400)
-        try:  # PTB reads the kinds the bot does not use too (an edited message, a poll)
             update = Update.de_json(data, self.application.bot)
         except Exception as error:
-            logger.warning(
-                "unreadable update update_id=%s: %s", data["update_id"], type(error).__name__
-            )
-            return PlainTextResponse("not a Telegram update", status_code=400)
+            reason = f"unreadable update update_id={data['update_id']}: {type(error).__name__}"
+            raise PayloadError(reason) from None
         try:
             message = to_incoming(update)
         except (AttributeError, TypeError, ValueError):
-            logger.warning("unreadable update update_id=%s", update.update_id)
-            return PlainTextResponse("not a Telegram update", status_code=400)
-        try:
-            async with self.bot.sessions.begin() as session:
-                stored = await InboxRepository(session).receive(
-                    self.name,
-                    str(update.update_id),
-                    to_record(message) if message is not None else None,
-                    self.bot.clock(),
-                    chat=message.key.user_id if message is not None else None,
-                )
-        except (SQLAlchemyError, OSError) as error:
-            # Not stored, so not acknowledged: Telegram delivers it again later.
-            log_failure(logger, "update not stored update_id=%s", update.update_id, error=error)
-            return PlainTextResponse("try again", status_code=503)
-        if stored is None:
-            logger.info("redelivered update_id=%s ignored", update.update_id)
-            return Response(status_code=200)
-        self.bot.metrics.received(self.name)
+            raise PayloadError(f"unreadable update update_id={update.update_id}") from None
+        key = str(update.update_id)
+        return Delivery(key, message, f"update_id={key}", update)
+
+    async def _accepted(self, delivery: Delivery[Update]) -> None:
         if self._ready or self.application.update_queue.qsize() < self.waiting_limit:
-            await self.application.update_queue.put(update)  # else: replayed once ready
-        return Response(status_code=200)
+            await self.application.update_queue.put(delivery.event)  # else: replayed once ready
 
     # --- processing ----------------------------------------------------------------------
 

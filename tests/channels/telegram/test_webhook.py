@@ -9,10 +9,11 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.telegram.runtime import SECRET_HEADER
+from bot.channels.telegram.runtime import MAX_BODY_BYTES, SECRET_HEADER
 from bot.web.app import create_app
 from storage import session_factory
 from storage.models import InboundEventRow
+from tests.channels.conftest import ChunkedBody
 from tests.channels.telegram.conftest import SECRET
 from tests.channels.telegram.harness import for_chat, sample
 
@@ -20,7 +21,9 @@ CHAT = 5550001
 QUESTION = "cach kich hoat tai khoan dinh danh dien tu muc 2"
 
 
-async def _post(runtime, body: bytes | str, secret: str | None = SECRET) -> httpx.Response:
+async def _post(
+    runtime, body: bytes | str | ChunkedBody, secret: str | None = SECRET
+) -> httpx.Response:
     app = create_app(runtime.bot, [runtime])
     headers = {"Content-Type": "application/json"}
     if secret is not None:
@@ -84,6 +87,17 @@ async def test_malformed_json_is_a_400_and_nothing_is_stored(runtime, api, engin
     assert (await _post(runtime, b"[1, 2, 3]")).status_code == 400
     assert (await _post(runtime, b'{"update_id": "one"}')).status_code == 400
     assert (await _post(runtime, b"\xff\xfe garbage")).status_code == 400
+    assert await _stored(engine) == 0
+    assert api.sent() == []
+
+
+async def test_a_body_streamed_past_the_cap_is_refused_unread(runtime, api, engine: AsyncEngine):
+    """Chunked, so no Content-Length to refuse: the route stops reading at the cap."""
+    body = ChunkedBody(total=4 * MAX_BODY_BYTES, chunk=16 * 1024)
+    response = await _post(runtime, body)
+    assert response.status_code == 413
+    assert response.text == "too large"
+    assert MAX_BODY_BYTES < body.sent <= MAX_BODY_BYTES + body.chunk  # not the other 3 MB
     assert await _stored(engine) == 0
     assert api.sent() == []
 

@@ -21,21 +21,21 @@ from typing import Any
 
 import httpx
 
-from bot.channels.zalo.bot_client import ZaloBotClient
-from bot.channels.zalo.bot_runtime import SECRET_HEADER, WEBHOOK_PATH, ZaloBotRuntime
+from bot.channels.zalo_bot.client import ZaloBotClient
+from bot.channels.zalo_bot.runtime import SECRET_HEADER, WEBHOOK_PATH, ZaloBotRuntime
 from bot.services import Bot
 from bot.web.app import create_app
 
 TOKEN = "1234567890:zalobot-test-token-AbCdEf"
 SECRET = "zalobot-webhook-secret-123"
 CHAT = "6ede9afa66b88fe6d6a9"  # the chat id in the recorded payloads
-DATA = Path(__file__).resolve().parents[2] / "data" / "zalobot"
+DATA = Path(__file__).resolve().parents[2] / "data" / "zalo_bot"
 _message_ids = itertools.count(1)
 _CHOICE_LINE = re.compile(r"^(\d+)\. (.+)$", re.MULTILINE)
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A recorded payload from tests/data/zalobot, as Zalo posts it."""
+    """A recorded payload from tests/data/zalo_bot, as Zalo posts it."""
     data: dict[str, Any] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
     return data
 

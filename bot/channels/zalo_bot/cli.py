@@ -21,19 +21,18 @@ from typing import TYPE_CHECKING, TextIO
 
 import httpx
 
-from bot.channels.zalo.bot_client import (
+from bot.channels.zalo_bot.client import (
     SECRET_MAX_CHARS,
     SECRET_MIN_CHARS,
     ZaloBotClient,
     ZaloBotError,
 )
-from bot.channels.zalo.parsers import add_zalobot_parser
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["add_zalobot_parser", "run_zalobot"]
+__all__ = ["run_zalobot"]
 
 EXIT_OK, EXIT_ERROR = 0, 1
 PROG = "trolyso zalobot"
@@ -100,7 +99,7 @@ async def run_zalobot(
 async def _poll(
     client: ZaloBotClient, settings: Settings, services: Services, out: TextIO, err: TextIO
 ) -> int:
-    from bot.channels.zalo.bot_runtime import ZaloBotRuntime
+    from bot.channels.zalo_bot.runtime import ZaloBotRuntime
 
     hook = await client.get_webhook_info()
     if hook.url:

@@ -9,12 +9,13 @@ from types import SimpleNamespace
 from typing import TextIO, cast
 from urllib.parse import parse_qs, urlsplit
 
-from bot.channels.zalo.oa_cli import add_zalo_parser, run_zalo
-from bot.channels.zalo.oauth import code_challenge
+from bot.channels.cli import add_zalo_parser
+from bot.channels.zalo_oa.cli import run_zalo
+from bot.channels.zalo_oa.oauth import code_challenge
 from bot.services import Bot, Services
 from storage import session_factory
 from storage.tokens import ChannelTokenRepository
-from tests.channels.zalo.conftest import APP_ID, APP_SECRET, FakeZalo, zalo_settings
+from tests.channels.zalo_oa.conftest import APP_ID, APP_SECRET, FakeZalo, zalo_settings
 
 REDIRECT = "https://bot.example.vn/zalo/callback"
 

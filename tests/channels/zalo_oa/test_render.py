@@ -6,7 +6,7 @@ import pytest
 
 from bot import payloads
 from bot.channels.text import split_text, text_length
-from bot.channels.zalo.oa_render import (
+from bot.channels.zalo_oa.render import (
     MAX_BUTTON_TITLE,
     OARenderer,
     parse_button_text,

@@ -3,7 +3,7 @@
 `FakeZalo` answers the two endpoints the bot calls (customer-service messages and the OAuth
 token endpoint) through `httpx.MockTransport`, with Zalo's quirks: HTTP 200 with a non-zero
 `error`, `expires_in` as a quoted string, and single-use refresh tokens. `ZaloPerson` sends
-signed webhook events built from the recorded-shape samples in tests/data/zalo through the
+signed webhook events built from the recorded-shape samples in tests/data/zalo_oa through the
 real ASGI route, waits for the background handling and reads what the OA sent back.
 """
 
@@ -24,16 +24,17 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.channels.zalo.oa import ZaloOARuntime, ZaloOASender, build_zalo_oa
-from bot.channels.zalo.oa_client import TokenGrant
-from bot.channels.zalo.signature import sign
-from bot.channels.zalo.tokens import TokenKeeper
+from bot.channels.zalo_oa.client import TokenGrant
+from bot.channels.zalo_oa.runtime import ZaloOARuntime, build_zalo_oa
+from bot.channels.zalo_oa.sender import ZaloOASender
+from bot.channels.zalo_oa.signature import sign
+from bot.channels.zalo_oa.tokens import TokenKeeper
 from bot.services import Bot
 from bot.settings import Settings
 from bot.web.app import create_app
 from tests.channels.conftest import FakeClock
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "zalo"
+DATA = Path(__file__).resolve().parents[2] / "data" / "zalo_oa"
 APP_ID = "2553928453557884079"
 APP_SECRET = "app-secret-for-tests"
 OA_SECRET = "oa-secret-key-for-tests"

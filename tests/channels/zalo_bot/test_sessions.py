@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.services import Bot
 from storage.models import HelpRequestRow, RequestEventRow
-from tests.channels.zalobot import Harness, ZaloPerson, choices, harness
+from tests.channels.zalo_bot import Harness, ZaloPerson, choices, harness
 from tests.support.conftest import FakeClock, Person, claim_payload, texts
 
 

@@ -11,15 +11,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.zalo.oa import ZaloOARuntime, delivery_key
-from bot.channels.zalo.signature import sign
+from bot.channels.zalo_oa.convert import delivery_key
+from bot.channels.zalo_oa.runtime import MAX_BODY_BYTES, ZaloOARuntime
+from bot.channels.zalo_oa.signature import sign
 from bot.worker import Worker
 from content import Content
 from storage import session_factory
 from storage.inbox import InboxRepository
 from storage.models import InboundEventRow
-from tests.channels.conftest import FakeClock
-from tests.channels.zalo.conftest import OA_SECRET, FakeZalo, ZaloPerson, millis, signed
+from tests.channels.conftest import ChunkedBody, FakeClock
+from tests.channels.zalo_oa.conftest import OA_SECRET, FakeZalo, ZaloPerson, millis, signed
 
 USER = "2468458835296197922"
 
@@ -151,6 +152,20 @@ async def test_an_oversized_body_is_a_413_and_nothing_is_stored(
     response = await http.post("/zalo/webhook", content=body, headers=headers)
     assert response.status_code == 413
     assert await _count(engine) == 0
+
+
+async def test_a_body_streamed_past_the_cap_is_refused_unread(
+    http: httpx.AsyncClient, engine: AsyncEngine, zalo: FakeZalo
+):
+    """Chunked, so no Content-Length to refuse; the signature cannot be checked before the
+    body is read, so the cap is what keeps an unsigned sender from sending megabytes."""
+    body = ChunkedBody(total=8 * MAX_BODY_BYTES, chunk=16 * 1024)
+    response = await http.post("/zalo/webhook", content=body)
+    assert response.status_code == 413
+    assert response.json() == {"error": "too large"}
+    assert MAX_BODY_BYTES < body.sent <= MAX_BODY_BYTES + body.chunk
+    assert await _count(engine) == 0
+    assert zalo.sent == []
 
 
 async def test_follow_gets_the_welcome_with_the_menu(

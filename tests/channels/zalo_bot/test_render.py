@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.text import split_text, text_length
-from bot.channels.zalo.bot_render import (
+from bot.channels.zalo_bot.render import (
     RenderTexts,
     choice_lines,
     parse_choice_number,

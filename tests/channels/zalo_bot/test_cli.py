@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.channels.zalo.bot_cli import add_zalobot_parser, run_zalobot
+from bot.channels.cli import add_zalobot_parser
+from bot.channels.zalo_bot.cli import run_zalobot
 from bot.services import Services
 from bot.settings import Settings
-from tests.channels.zalobot import CHAT, TOKEN, FakeZaloBotApi, refusal, text_event
+from tests.channels.zalo_bot import CHAT, TOKEN, FakeZaloBotApi, refusal, text_event
 
 URL = "https://trolyso.example.vn/zalobot/webhook"
 

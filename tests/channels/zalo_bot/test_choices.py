@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from bot import payloads
-from bot.channels.zalo.bot_render import MAX_MESSAGE_CHARS
+from bot.channels.zalo_bot.render import MAX_MESSAGE_CHARS
 from bot.messages import SHARE_CONTACT
 from bot.services import Bot
 from storage.choices import ChoiceMenuRepository
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
 from tests.channels.conftest import FakeClock
-from tests.channels.zalobot import (
+from tests.channels.zalo_bot import (
     CHAT,
     FakeZaloBotApi,
     Harness,

@@ -11,22 +11,23 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from bot.channels.zalo.oa import delivery_key, send_error, to_incoming
-from bot.channels.zalo.oa_client import (
+from bot.channels.zalo_oa.client import (
     ERROR_MEANINGS,
     OAClient,
     ZaloApiError,
     ZaloUnavailable,
     describe,
 )
-from bot.channels.zalo.oauth import (
+from bot.channels.zalo_oa.convert import delivery_key, to_incoming
+from bot.channels.zalo_oa.oauth import (
     OAuthError,
     PkceSession,
     code_challenge,
     parse_pasted_code,
 )
-from bot.channels.zalo.signature import check_signature, sign
-from tests.channels.zalo.conftest import APP_ID, APP_SECRET, sample
+from bot.channels.zalo_oa.sender import send_error
+from bot.channels.zalo_oa.signature import check_signature, sign
+from tests.channels.zalo_oa.conftest import APP_ID, APP_SECRET, sample
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 SECRET = "oa-secret"

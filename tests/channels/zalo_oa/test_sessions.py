@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.services import Bot
 from storage import session_factory
 from storage.models import HelpRequestRow, OutboxRow
-from tests.channels.zalo.conftest import FakeZalo, ZaloPerson
+from tests.channels.zalo_oa.conftest import FakeZalo, ZaloPerson
 from tests.support.conftest import Person, claim_payload, texts
 
 CITIZEN = "7000000000000000001"

@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.zalo.oa import ZaloOARuntime
-from bot.channels.zalo.oa_client import OAClient, TokenGrant
-from bot.channels.zalo.tokens import TokenKeeper, TokenUnavailable
+from bot.channels.zalo_oa.client import OAClient, TokenGrant
+from bot.channels.zalo_oa.runtime import ZaloOARuntime
+from bot.channels.zalo_oa.tokens import TokenKeeper, TokenUnavailable
 from bot.delivery import SendError
 from bot.messages import Reply
 from bot.services import Bot
 from storage import session_factory
 from storage.models import ChannelTokenRow, OutboxRow
 from storage.tokens import ChannelTokenRepository
-from tests.channels.zalo.conftest import APP_ID, APP_SECRET, FakeZalo, ZaloPerson, keeper_of
+from tests.channels.zalo_oa.conftest import APP_ID, APP_SECRET, FakeZalo, ZaloPerson, keeper_of
 
 USER = "1111222233334444"
 

@@ -10,15 +10,15 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.zalo.bot_runtime import SECRET_HEADER, WEBHOOK_PATH
+from bot.channels.zalo_bot.runtime import MAX_BODY_BYTES, SECRET_HEADER, WEBHOOK_PATH
 from bot.messages import IncomingMessage
 from bot.services import Bot
 from bot.worker import Worker
 from storage.choices import ChoiceMenuRepository
 from storage.inbox import InboxRepository
 from storage.models import InboundEventRow, OutboxRow
-from tests.channels.conftest import FakeClock
-from tests.channels.zalobot import (
+from tests.channels.conftest import ChunkedBody, FakeClock
+from tests.channels.zalo_bot import (
     CHAT,
     SECRET,
     TOKEN,
@@ -104,6 +104,24 @@ async def test_an_oversized_body_is_refused(channel: Harness) -> None:
     assert await stored_events(channel.bot) == []
 
 
+async def test_a_body_streamed_past_the_cap_is_refused_unread(channel: Harness) -> None:
+    """Chunked, so no Content-Length to refuse: the route stops reading at the cap."""
+    body = ChunkedBody(total=16 * MAX_BODY_BYTES, chunk=4 * 1024)
+    response = await channel.http.post(WEBHOOK_PATH, content=body, headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 413
+    assert response.text == "too large"
+    assert MAX_BODY_BYTES < body.sent <= MAX_BODY_BYTES + body.chunk
+    assert await stored_events(channel.bot) == []
+    assert channel.api.calls == []
+
+
+async def test_a_streamed_body_is_not_read_without_the_secret(channel: Harness) -> None:
+    body = ChunkedBody(total=16 * MAX_BODY_BYTES)
+    response = await channel.http.post(WEBHOOK_PATH, content=body, headers={SECRET_HEADER: "x"})
+    assert response.status_code == 403
+    assert body.sent == 0  # the secret is checked before a byte is read
+
+
 async def test_the_same_message_twice_is_answered_once(channel: Harness) -> None:
     citizen = channel.person()
     event = text_event("cach cai vneid", message_id="dup-1")
@@ -126,7 +144,7 @@ async def test_pictures_and_hidden_content_get_a_polite_text_only_answer(
 
 
 async def test_an_unknown_event_is_acknowledged_and_settled(channel: Harness, caplog) -> None:
-    caplog.set_level("INFO", logger="bot.channels.zalo.bot_runtime")
+    caplog.set_level("INFO", logger="bot.channels.zalo_bot.runtime")
     response = await channel.person().post(load_event("unknown_event"))
     assert response.status_code == 200
     [event] = await stored_events(channel.bot)

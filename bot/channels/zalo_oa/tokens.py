@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.zalo.oa_client import OAClient, TokenGrant, ZaloApiError, ZaloUnavailable
+from bot.channels.zalo_oa.client import OAClient, TokenGrant, ZaloApiError, ZaloUnavailable
 from storage.models import ChannelTokenRow
 from storage.tokens import ChannelTokenRepository
 

@@ -12,13 +12,13 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from bot.channels.zalo.bot_client import ZaloBotError
+from bot.channels.zalo_bot.client import ZaloBotError
 from bot.services import Bot
 from bot.worker import Worker
 from storage.models import TimerRow
 from storage.outbox import OutboxRepository
 from storage.timers import TimerRepository
-from tests.channels.zalobot import (
+from tests.channels.zalo_bot import (
     CHAT,
     Call,
     FakeZaloBotApi,

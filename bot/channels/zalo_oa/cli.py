@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, TextIO
 
 import httpx
 
-from bot.channels.zalo.oa_client import OAClient, ZaloError
-from bot.channels.zalo.oauth import OAuthError, PkceSession, parse_pasted_code
-from bot.channels.zalo.parsers import add_zalo_parser
-from bot.channels.zalo.tokens import TokenKeeper
+from bot.channels.zalo_oa.client import OAClient, ZaloError
+from bot.channels.zalo_oa.oauth import OAuthError, PkceSession, parse_pasted_code
+from bot.channels.zalo_oa.tokens import TokenKeeper
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["add_zalo_parser", "run_zalo"]
+__all__ = ["run_zalo"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 VIETNAM = timezone(timedelta(hours=7), "ICT")

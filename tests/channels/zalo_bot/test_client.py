@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bot.channels.zalo.bot_client import (
+from bot.channels.zalo_bot.client import (
     DEFAULT_API_BASE,
     ZaloBotClient,
     ZaloBotError,
     mask_token,
 )
-from bot.channels.zalo.bot_runtime import send_error, to_incoming, unwrap
-from tests.channels.zalobot import TOKEN, FakeZaloBotApi, load_event, ok, refusal
+from bot.channels.zalo_bot.convert import to_incoming, unwrap
+from bot.channels.zalo_bot.sender import send_error
+from tests.channels.zalo_bot import TOKEN, FakeZaloBotApi, load_event, ok, refusal
 
 
 @pytest.fixture

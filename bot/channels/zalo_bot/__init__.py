@@ -1,0 +1,1 @@
+"""The Zalo Bot platform channel (pilots, small communes): text only, numbered choices."""

@@ -1,0 +1,1 @@
+"""The Zalo Official Account channel (the primary Zalo channel), on a small httpx client."""
