@@ -16,6 +16,7 @@ magnitude, not the last digit.
 
 Usage: python bench/bench_load.py [--updates 3000] [--chats 300] [--in-flight 64]
        [--workers 1 2] [--db sqlite postgres] [--url postgresql+asyncpg://...]
+       [--profile PATH]  (cProfile of each server: read it with `python -m pstats`)
 """
 
 from __future__ import annotations
@@ -125,7 +126,12 @@ async def run(db: str, workers: int, args: argparse.Namespace, work: Path, label
         env = server_env(platform.base_url, data, url)
         env["TROLYSO_REPLAY_AFTER_SECONDS"] = "60"
         servers = [
-            ServerProcess(env, args.port + n, work / f"{label}-server{n}.log")
+            ServerProcess(
+                env,
+                args.port + n,
+                work / f"{label}-server{n}.log",
+                profile=Path(f"{args.profile}.{label}.{n}") if args.profile else None,
+            )
             for n in range(workers)
         ]
         await servers[0].start()  # the first one migrates the database
@@ -207,6 +213,11 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("TROLYSO_TEST_POSTGRES_URL", ""))
     parser.add_argument("--port", type=int, default=18780)
     parser.add_argument("--deadline", type=float, default=120.0)
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="write each server's cProfile statistics to PROFILE.<setting>.<worker>",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

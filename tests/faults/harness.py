@@ -162,10 +162,13 @@ def server_env(api_base: str, data_dir: Path, database_url: str = "") -> dict[st
 class ServerProcess:
     """`python -m bot serve --host 127.0.0.1 --port P`, its output in `log`."""
 
-    def __init__(self, env: Mapping[str, str], port: int, log: Path) -> None:
+    def __init__(
+        self, env: Mapping[str, str], port: int, log: Path, profile: Path | None = None
+    ) -> None:
         self.env = dict(env)
         self.port = port
         self.log = log
+        self.profile = profile  # cProfile's output, written when the server exits
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -177,6 +180,8 @@ class ServerProcess:
         """Start (migrations run first) and wait until /healthz answers 200."""
         command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port)]
+        if self.profile is not None:
+            command[1:1] = ["-m", "cProfile", "-o", str(self.profile)]
         with self.log.open("ab") as output:
             output.write(f"--- start {self.starts + 1}\n".encode())
             output.flush()
@@ -214,7 +219,9 @@ class ServerProcess:
         process = self.process
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGTERM)
+        # uvicorn re-raises the signal after its shutdown: a SIGTERM would then end a profiled
+        # server before cProfile writes; a SIGINT ends it through `finally` blocks.
+        process.send_signal(signal.SIGINT if self.profile is not None else signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             await asyncio.to_thread(process.wait, grace)
         self.kill()
