@@ -27,6 +27,7 @@ from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
 from storage.attempts import AttemptRepository
 from storage.inbox import InboxRepository
+from storage.inbox_writer import InboxWriter
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
 from storage.support import HelpRequestRepository
@@ -118,11 +119,14 @@ class Bot:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock = system_clock,
         retention: timedelta = timedelta(days=180),
+        inbox: InboxWriter | None = None,
     ) -> None:
         self.assistant = assistant
         self.sessions = sessions
         self.clock = clock
         self.retention = retention
+        # Webhook deliveries are stored through it: together when they arrive together.
+        self.inbox = inbox or InboxWriter(sessions)
         self.metrics: Metrics = assistant.dialogue.metrics
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
@@ -315,10 +319,13 @@ class Services:
     places: Places
     engine: AsyncEngine
     bot: Bot
+    inbox_engine: AsyncEngine | None = None  # the webhooks' own small pool (PostgreSQL)
 
     async def aclose(self) -> None:
         """Release database connections."""
         await self.engine.dispose()
+        if self.inbox_engine is not None:
+            await self.inbox_engine.dispose()
 
 
 def compose(
@@ -330,7 +337,11 @@ def compose(
     content = load_content(Path(settings.content_dir), settings.cache_dir)
     matcher = build_matcher(content, settings.cache_dir)
     places = Places.load(provinces=settings.province_list)
-    engine = create_engine(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    engine = create_engine(url)
+    # On PostgreSQL the webhooks store deliveries on a pool of their own: a burst's
+    # acknowledgements never wait for a connection the answering holds. SQLite has one writer.
+    inbox_engine = None if url.startswith("sqlite") else create_engine(url, pool_size=2)
     kit = Toolkit(content.support, places, support_config(settings))
     assistant = Assistant(Dialogue(content, matcher), kit, report_maker or ChatReports(kit))
     bot = Bot(
@@ -338,6 +349,7 @@ def compose(
         session_factory(engine),
         clock,
         retention=timedelta(days=settings.retention_days),
+        inbox=InboxWriter(session_factory(inbox_engine)) if inbox_engine is not None else None,
     )
     return Services(
         settings=settings,
@@ -346,6 +358,7 @@ def compose(
         places=places,
         engine=engine,
         bot=bot,
+        inbox_engine=inbox_engine,
     )
 
 

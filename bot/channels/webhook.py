@@ -14,6 +14,7 @@ delivery means; the order of the steps is the same for all three:
    a `PayloadError` is a malformed delivery (400).
 6. The inbox row, committed before the answer, so an acknowledged delivery is never lost;
    when the database cannot take it the answer is 503 and the platform delivers it again.
+   Deliveries arriving together are written together (storage/inbox_writer.py).
    A redelivery finds its row and stops here, acknowledged.
 7. `accepted(delivery)`: the channel hands the message to its background processing; 200.
 
@@ -39,7 +40,6 @@ from bot.inbound import to_record
 from bot.logs import log_failure
 from bot.messages import IncomingMessage
 from bot.services import Bot
-from storage.inbox import InboxRepository
 
 __all__ = [
     "Answer",
@@ -127,14 +127,13 @@ class Webhook(Generic[E]):
             return self.answer(400)
         message = delivery.message
         try:
-            async with self.bot.sessions.begin() as session:
-                stored = await InboxRepository(session).receive(
-                    self.channel,
-                    delivery.key,
-                    to_record(message) if message is not None else None,
-                    now,
-                    chat=message.key.user_id if message is not None else None,
-                )
+            stored = await self.bot.inbox.receive(  # with the deliveries arriving meanwhile
+                self.channel,
+                delivery.key,
+                to_record(message) if message is not None else None,
+                now,
+                chat=message.key.user_id if message is not None else None,
+            )
         except (SQLAlchemyError, OSError) as error:
             # Not stored, so not acknowledged: the platform delivers it again later.
             log_failure(logger, "%s delivery not stored %s", self.label, delivery.ref, error=error)

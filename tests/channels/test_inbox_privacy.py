@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from bot.services import Bot
 from bot.worker import Worker
 from storage.inbox import InboxRepository
+from storage.inbox_writer import InboxWriter
 from storage.models import Base, InboundEventRow, OutboxRow
 from tests.channels.conftest import FakeClock
 from tests.channels.zalo_bot import CHAT, harness, text_event
@@ -201,7 +202,7 @@ async def test_a_delivery_that_cannot_be_stored_is_not_acknowledged(
         raise OperationalError("INSERT", {}, ConnectionRefusedError())
 
     async with harness(bot) as channel:
-        monkeypatch.setattr(InboxRepository, "receive", down)
+        monkeypatch.setattr(InboxWriter, "_write", down)
         response = await channel.person().post(text_event("cach cai vneid"))
         assert response.status_code == 503  # the platform delivers it again later
         assert channel.api.sent(CHAT) == []
