@@ -37,9 +37,6 @@ Decisions (cut-offs chosen with bench/bench_places.py on queries made from all c
 
 from __future__ import annotations
 
-import csv
-import importlib.util
-import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +46,18 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from intents.normalize import fold
+from intents.place_data import (
+    ALIASES_HEADER,
+    POINTS_FILE,
+    UNITS_HEADER,
+    Commune,
+    PlaceMatch,
+    Province,
+    default_places_dir,
+    distance_km,
+    read_csv,
+    read_points,
+)
 
 __all__ = ["Commune", "PlaceMatch", "Places", "Province", "default_places_dir"]
 
@@ -89,48 +98,6 @@ Edge = Literal["start", "end", "whole"]
 
 
 @dataclass(frozen=True, slots=True)
-class Province:
-    """A province or centrally-run city: name "Tỉnh Gia Lai", short "Gia Lai"."""
-
-    code: str
-    name: str
-    short: str
-
-
-@dataclass(frozen=True, slots=True)
-class Commune:
-    """A commune (xã), ward (phường) or special zone (đặc khu); `kind` is one of those words."""
-
-    code: str
-    name: str
-    short: str
-    kind: str
-    province_code: str
-    province_short: str
-
-    @property
-    def label(self) -> str:
-        """What a citizen sees on a button: "Xã Ia Grai, Gia Lai"."""
-        return f"{self.name}, {self.province_short}"
-
-
-@dataclass(frozen=True, slots=True)
-class PlaceMatch:
-    """What `Places.search` understood.
-
-    `candidates` are best first: one when found, 2..limit when ambiguous, none otherwise.
-    `province` is the province mentioned in the text, if any. It may lie outside a deployment
-    limited to some provinces: then `Places.province(code)` is None and status is "none".
-    `needs_province` is True when the name exists in several provinces and none was given.
-    """
-
-    status: Literal["found", "ambiguous", "none"]
-    candidates: tuple[Commune, ...]
-    province: Province | None
-    needs_province: bool
-
-
-@dataclass(frozen=True, slots=True)
 class _Reading:
     """One reading of some words: the result, and which words an exact name covered."""
 
@@ -161,38 +128,6 @@ def _tokens(text: str) -> list[str]:
         glued = _GLUED_TYPE.match(word)
         words.extend(glued.groups() if glued else (word,))
     return words
-
-
-def default_places_dir() -> Path:
-    """The `places` folder shipped inside the `content` package (found without importing it)."""
-    spec = importlib.util.find_spec("content")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the content package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "places"
-
-
-_UNITS_HEADER = (
-    "province_code",
-    "province_name",
-    "province_short",
-    "commune_code",
-    "commune_name",
-    "commune_short",
-    "commune_type",
-)
-_ALIASES_HEADER = ("alias", "province_code")
-
-
-def _read_csv(path: Path, header: Sequence[str]) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != tuple(header):
-            raise ValueError(f"{path}: expected the header {','.join(header)}")
-        rows = list(reader)
-    for number, row in enumerate(rows, start=2):
-        if any(not (row.get(column) or "").strip() for column in header):
-            raise ValueError(f"{path}, line {number}: empty field")
-    return rows
 
 
 class Places:
@@ -267,7 +202,7 @@ class Places:
         folder = default_places_dir() if directory is None else Path(directory)
         all_provinces: dict[str, Province] = {}
         communes: list[Commune] = []
-        for row in _read_csv(folder / "admin_units.csv", _UNITS_HEADER):
+        for row in read_csv(folder / "admin_units.csv", UNITS_HEADER):
             province = all_provinces.setdefault(
                 row["province_code"],
                 Province(row["province_code"], row["province_name"], row["province_short"]),
@@ -285,9 +220,9 @@ class Places:
         aliases: dict[str, str] = {}
         alias_path = folder / "province_aliases.csv"
         if alias_path.exists():
-            for row in _read_csv(alias_path, _ALIASES_HEADER):
+            for row in read_csv(alias_path, ALIASES_HEADER):
                 aliases[row["alias"]] = row["province_code"]
-        points = _read_points(folder / POINTS_FILE)
+        points = read_points(folder / POINTS_FILE)
         wanted = (provinces,) if isinstance(provinces, str) else tuple(provinces)
         if not wanted:
             return cls(list(all_provinces.values()), communes, aliases, points=points)
@@ -316,7 +251,7 @@ class Places:
         A point is not a boundary: the answer is a suggestion the citizen confirms.
         """
         ranked = sorted(
-            (_distance_km(latitude, longitude, *point), code)
+            (distance_km(latitude, longitude, *point), code)
             for code, point in self._points.items()
         )
         return tuple(self._by_code[code] for km, code in ranked[:limit] if km <= max_km)
@@ -573,33 +508,3 @@ class Places:
         floor = max(CANDIDATE_SCORE, best_score - CANDIDATE_BAND)
         near = tuple(c for s, c in ranked if s >= floor)[:limit]
         return _Reading("ambiguous", near) if len(near) >= 2 else _NOTHING
-
-
-POINTS_FILE = "commune_points.csv"
-_POINTS_HEADER = ("commune_code", "latitude", "longitude")
-
-
-def _read_points(path: Path) -> dict[str, tuple[float, float]]:
-    """The optional points file: one (latitude, longitude) per commune code."""
-    if not path.exists():
-        return {}
-    points: dict[str, tuple[float, float]] = {}
-    for line, row in enumerate(_read_csv(path, _POINTS_HEADER), start=2):
-        try:
-            latitude, longitude = float(row["latitude"]), float(row["longitude"])
-        except ValueError:
-            raise ValueError(
-                f"{path}, line {line}: latitude and longitude must be numbers"
-            ) from None
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise ValueError(f"{path}, line {line}: coordinates out of range")
-        points[row["commune_code"]] = (latitude, longitude)
-    return points
-
-
-def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
