@@ -22,6 +22,7 @@ from bot.channels.cli import (
     run_telegram,
     run_zalo_command,
 )
+from bot.features.console.cli import add_console_parser, run_console_command
 from bot.logs import configure_logging
 from bot.messages import Reply
 from bot.report_cli import add_report_parser
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("purge", help="apply the retention period to stored messages")
 
     add_report_parser(sub)
+    add_console_parser(sub)
     add_channel_parsers(sub)
     add_zalo_parsers(sub)
 
@@ -434,6 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_demo(settings, args.seed)
     if args.command == "report":
         return _cmd_report(settings, args)
+    if args.command == "console":
+        return run_console_command(settings, args)
     if args.command == "serve":
         return run_serve(settings, args)
     if args.command == "telegram":

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.assistant import Assistant, ReportMaker
 from bot.delivery import LEASE, Dispatcher, Sender, as_reply
 from bot.dialogue import Dialogue
+from bot.features.console.links import ChatLogin
 from bot.matching import build_matcher, thresholds_of
 from bot.messages import IncomingMessage, Reply
 from bot.metrics import Metrics, observed
@@ -27,9 +28,11 @@ from intents import Matcher
 from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
 from storage.attempts import AttemptRepository
+from storage.console import ConsoleRepository
 from storage.inbox import InboxRepository
-from storage.models import HelpRequestRow, OutboxRow, TimerRow
+from storage.models import ConversationRow, HelpRequestRow, OutboxRow, TimerRow
 from storage.outbox import OutboxRepository
+from storage.questions import QuestionLogRepository
 from storage.support import HelpRequestRepository
 from storage.timers import TimerRepository
 from storage.updates import forget_updates_before
@@ -58,6 +61,7 @@ Clock = Callable[[], datetime]
 Resolve = Callable[[AsyncSession, IncomingMessage], Awaitable[IncomingMessage]]
 UPDATE_MEMORY = timedelta(days=7)
 ATTEMPT_MEMORY = timedelta(days=1)  # failed code attempts: far longer than any lockout
+CONSOLE_IDLE = timedelta(hours=1)  # web console sessions idle this long have expired anyway
 
 
 def system_clock() -> datetime:
@@ -293,11 +297,19 @@ class Bot:
             updates += await InboxRepository(session).forget_before(now - UPDATE_MEMORY)
             await session.execute(delete(TimerRow).where(TimerRow.done_at < before))
             await AttemptRepository(session).forget_before(now - ATTEMPT_MEMORY)
+            questions = await QuestionLogRepository(session).purge(before)
+            # A conversation silent for the whole retention period starts afresh (its state
+            # may hold the last question asked, masked, for a 👎 that never came).
+            await session.execute(
+                delete(ConversationRow).where(ConversationRow.updated_at < before)
+            )
+            await ConsoleRepository(session).forget_expired(now, now - CONSOLE_IDLE)
         counts = {
             "messages": messages,
             "notifications": int(getattr(sent, "rowcount", 0) or 0),
             "descriptions": descriptions,
             "update_ids": updates,
+            "questions": questions,
         }
         logger.info("purge %s", counts)
         return counts
@@ -330,7 +342,12 @@ def compose(
     places = Places.load(provinces=settings.province_list)
     engine = create_engine(settings.resolved_database_url())
     kit = Toolkit(content.support, places, support_config(settings))
-    assistant = Assistant(Dialogue(content, matcher), kit, report_maker or ChatReports(kit))
+    assistant = Assistant(
+        Dialogue(content, matcher),
+        kit,
+        report_maker or ChatReports(kit),
+        login_maker=ChatLogin(settings.public_url, content.support),
+    )
     bot = Bot(
         assistant,
         session_factory(engine),

@@ -12,6 +12,7 @@ from datetime import timedelta
 from starlette.applications import Starlette
 
 from bot.channels.base import ChannelRuntime
+from bot.features.console.web import Console, console_mount
 from bot.logs import configure_logging
 from bot.services import Services, compose
 from bot.settings import Settings
@@ -58,6 +59,16 @@ def channel_runtimes(settings: Settings, services: Services) -> list[ChannelRunt
     return runtimes
 
 
+def console_of(settings: Settings, services: Services) -> Console:
+    """The web console, on the bot's own database, places and clock."""
+    return Console(
+        services.bot.sessions,
+        services.places,
+        services.bot.clock,
+        limited=bool(settings.province_list),
+    )
+
+
 def build_web_app(settings: Settings, services: Services) -> Starlette:
     runtimes = channel_runtimes(settings, services)
     if not runtimes:
@@ -73,6 +84,7 @@ def build_web_app(settings: Settings, services: Services) -> Starlette:
         maintenance=maintenance,
         on_shutdown=services.aclose,
         metrics_token=Settings.secret(settings.metrics_token),
+        extra_routes=[console_mount(console_of(settings, services))],
     )
 
 
