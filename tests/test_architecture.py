@@ -56,7 +56,8 @@ def test_match_loads_no_web_or_metrics_library() -> None:
         "from bot.cli import _cmd_match, _settings, _parser\n"
         "args = _parser().parse_args(['match'])\n"
         "_cmd_match(_settings(args), io.StringIO('cach cai vneid\\n'), io.StringIO())\n"
-        "heavy = ('prometheus_client', 'starlette', 'telegram', 'sqlalchemy', 'uvicorn', 'jinja2')\n"
+        "heavy = ('prometheus_client', 'starlette', 'telegram', 'sqlalchemy', 'uvicorn',\n"
+        "         'jinja2')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
     )
     done = subprocess.run(

@@ -92,7 +92,7 @@ async def test_the_overview_counts_this_week_against_last(
     figures = page.split('class="figure">')[1:]
     asked, answered, clarified, fallback = (f.split("</small>")[0] for f in figures[:4])
     assert asked.startswith("3 <small>tuần trước: 1 · +2")
-    assert answered.startswith("33% <small>tuần trước: 0%")
+    assert answered.startswith("33% <small>tuần trước: 0% · +33 điểm %")
     assert clarified.startswith("33%")
     assert fallback.startswith("33% <small>tuần trước: 100%")
     assert "Yêu cầu gặp người hỗ trợ" in page

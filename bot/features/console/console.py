@@ -54,7 +54,8 @@ def _change(now: float | None, before: float | None, unit: str = "") -> str:
     if abs(diff) < 0.05:
         return "không đổi"
     sign = "+" if diff > 0 else "−"
-    return f"{sign}{abs(diff):g}{unit}"
+    # A change of a rate is in percentage points, not a percentage of the rate.
+    return f"{sign}{abs(diff):g}" + (" điểm %" if unit == "%" else unit)
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -106,8 +107,15 @@ def _cards(view: Overview, prefix: str) -> list[Card]:
             _pct(last.actions["fallback"], last.asked),
             "%",
         ),
-        card("👍 Hữu ích", "helpful", this.actions["helpful"], last.actions["helpful"]),
-        card("👎 Chưa đúng ý", "unhelpful", this.actions["unhelpful"], last.actions["unhelpful"]),
+        card(
+            "Người dân bấm “Hữu ích”", "helpful", this.actions["helpful"], last.actions["helpful"]
+        ),
+        card(
+            "Người dân bấm “Chưa đúng ý”",
+            "unhelpful",
+            this.actions["unhelpful"],
+            last.actions["unhelpful"],
+        ),
     ]
     if this.report is None or last.report is None:
         return cards

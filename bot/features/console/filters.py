@@ -44,6 +44,34 @@ AUDIT_LABELS = {
 }
 
 
+DETAIL_KEYS = {
+    "old": "trước",
+    "new": "sau",
+    "by": "qua",
+    "reason": "lý do",
+    "path": "trang",
+    "command": "lệnh",
+    "format": "định dạng",
+    "channel": "kênh",
+}
+DETAIL_VALUES = {
+    "cli": "dòng lệnh",
+    "chat": "tin nhắn",
+    "config": "cấu hình",
+    "csrf": "biểu mẫu không hợp lệ",
+    "link": "liên kết không dùng được",
+    **ROLES,
+}
+
+
+def details(detail: dict[str, object]) -> str:
+    """An audit row's details as a short Vietnamese line ("trước: Người dân, sau: ...")."""
+    return ", ".join(
+        f"{DETAIL_KEYS.get(key, key)}: {DETAIL_VALUES.get(str(value), value)}"
+        for key, value in detail.items()
+    )
+
+
 def local_time(value: datetime | None, pattern: str = "%H:%M %d/%m/%Y") -> str:
     """A UTC time as Vietnam reads it."""
     return value.astimezone(VIETNAM).strftime(pattern) if value is not None else "—"
@@ -98,4 +126,5 @@ def install(env: Environment, places: Places) -> None:
         event=lambda code: EVENT_LABELS.get(code, code),
     )
     env.filters["action"] = lambda code: AUDIT_LABELS.get(code, code)
+    env.filters["details"] = details
     env.globals.update(percent=percent, zip=zip)

@@ -185,6 +185,17 @@ class Console:
             csrf=csrf,
         )
 
+    def stale_form(self, person: PersonRow, csrf: str) -> HTMLResponse:
+        """A state-changing request without the session's CSRF token (or from elsewhere)."""
+        return self.error(
+            403,
+            "Yêu cầu không hợp lệ",
+            "Biểu mẫu đã cũ hoặc không được gửi từ trang quản trị. Anh/chị vui lòng tải lại "
+            "trang rồi thử lại.",
+            person=person,
+            csrf=csrf,
+        )
+
     def signed_out(self) -> HTMLResponse:
         response = self.error(
             401,
@@ -292,7 +303,7 @@ class Console:
                 await Turn.open(db, now).audit.record(
                     "console_denied", now, person.id, person.handle, reason="csrf", path="logout"
                 )
-                return self.refused(person, row.csrf_token)
+                return self.stale_form(person, row.csrf_token)
             await ConsoleRepository(db).delete_session(row.id_hash)
             await Turn.open(db, now).audit.record("console_logout", now, person.id, person.handle)
         response = RedirectResponse(f"{PREFIX}/logged-out", status_code=303)
@@ -335,14 +346,7 @@ class Console:
                 await audit.record(
                     "console_denied", now, person.id, person.handle, reason="csrf", path=path
                 )
-                return self.error(
-                    403,
-                    "Yêu cầu không hợp lệ",
-                    "Biểu mẫu đã cũ hoặc không được gửi từ trang quản trị. Anh/chị vui lòng "
-                    "tải lại trang rồi thử lại.",
-                    person=person,
-                    csrf=row.csrf_token,
-                )
+                return self.stale_form(person, row.csrf_token)
             scope = await scope_of(db, person, self.places, self.limited)
             page = Page(request, db, person, scope, row.csrf_token, now, self, form)
             try:
