@@ -10,7 +10,8 @@ Target: under 300 ms each.
 Without --url the database is a temporary SQLite file; --url postgresql+asyncpg://... fills
 an empty throwaway PostgreSQL database instead (--reuse measures one filled before).
 
-Usage (from the repository root): python -m bench.bench_console [--requests 100000] [--loads 30] [--url URL [--reuse]]
+Usage, from the repository root:
+    python -m bench.bench_console [--requests 100000] [--loads 30] [--url URL [--reuse]]
 """
 
 from __future__ import annotations
