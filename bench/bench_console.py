@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import insert
 from starlette.applications import Starlette
 
 from bench.bench_report import MONTH, fill
@@ -41,14 +42,14 @@ from storage.models import PersonRow
 from storage.reports import VIETNAM
 
 QUESTIONS_PER_DAY = 1_100
-ACTIONS = (("answer", 70), ("clarify", 12), ("fallback", 12), ("helpful", 5), ("unhelpful", 1))
+ACTIONS = ("answer", "clarify", "fallback", "helpful", "unhelpful")
+WEIGHTS = (70.0, 12.0, 12.0, 5.0, 1.0)
 
 
 async def add_questions(url: str, days: int, seed: int = 3) -> int:
     """The question log of `days` days, hour by hour, in bulk."""
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    names, weights = zip(*ACTIONS, strict=True)
     engine = create_engine(url)
     written = 0
     try:
@@ -63,9 +64,9 @@ async def add_questions(url: str, days: int, seed: int = 3) -> int:
                         "province_code": None,
                         "commune_code": None,
                     }
-                    for action in rng.choices(names, weights, k=QUESTIONS_PER_DAY)
+                    for action in rng.choices(ACTIONS, WEIGHTS, k=QUESTIONS_PER_DAY)
                 ]
-                await connection.execute(QuestionLogRow.__table__.insert(), rows)
+                await connection.execute(insert(QuestionLogRow), rows)
                 written += len(rows)
     finally:
         await engine.dispose()
