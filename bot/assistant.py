@@ -19,6 +19,7 @@ from bot.dialogue import Dialogue
 from bot.features.fieldlogs import form as fieldlog
 from bot.features.fieldlogs.form import FieldLogDesk
 from bot.messages import IncomingMessage, Reply
+from bot.questions import StoredQuestions
 from bot.state import ConversationState
 from bot.support import intake
 from bot.support.commands import COMMANDS, Command, parse_command
@@ -39,16 +40,19 @@ from intents.normalize import fold
 from storage.codes import normalize_code
 from storage.conversations import ConversationRepository
 from storage.models import HelpRequestRow, PersonRow, TimerRow
+from storage.questions import QuestionLogRepository
 from storage.updates import first_delivery
 from storage.vocabulary import ROLE_RANK
 
-__all__ = ["Assistant", "ReportMaker"]
+__all__ = ["Assistant", "LoginMaker", "ReportMaker"]
 
 logger = logging.getLogger(__name__)
 CANCEL_WORDS = frozenset({"huy", "thoi", "dung", "cancel"})
 
 # Builds the team leader's report file for /baocao (set by the composition root).
 ReportMaker = Callable[[AsyncSession, PersonRow, str, datetime], Awaitable[list[Reply]]]
+# Makes the one-time web console link for /dangnhap (set by the composition root).
+LoginMaker = Callable[[Turn, PersonRow], Awaitable[list[Reply]]]
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Assistant:
         dialogue: Dialogue,
         kit: Toolkit,
         report_maker: ReportMaker | None = None,
+        login_maker: LoginMaker | None = None,
     ) -> None:
         self.dialogue = dialogue
         self.kit = kit
@@ -83,6 +88,7 @@ class Assistant:
         self.field = FieldLogDesk(kit)
         self.privacy = PrivacyDesk(kit)
         self.report_maker = report_maker
+        self.login_maker = login_maker
 
     async def handle(
         self,
@@ -152,7 +158,22 @@ class Assistant:
             if relayed is not None:
                 return relayed
         handoff = _BoundHandoff(self.intake, turn, person)
-        return await self.dialogue.respond(message, state, handoff)
+        recorder = self._recorder(turn, person, message, state)
+        return await self.dialogue.respond(message, state, handoff, recorder)
+
+    def _recorder(
+        self, turn: Turn, person: PersonRow, message: IncomingMessage, state: ConversationState
+    ) -> StoredQuestions:
+        """The question log of this message, with the commune when the citizen gave one."""
+        commune = self.kit.places.commune(state.commune_hint) if state.commune_hint else None
+        return StoredQuestions(
+            QuestionLogRepository(turn.session),
+            turn.now,
+            message.key.channel,
+            person.id,
+            commune.province_code if commune else None,
+            commune.code if commune else None,
+        )
 
     async def _on_button(
         self, turn: Turn, person: PersonRow, message: IncomingMessage, state: ConversationState
@@ -185,7 +206,8 @@ class Assistant:
                 rating = typed_number(stars) or 0
                 return await self.desk.rate(turn, person, ref, rating, state)
         handoff = _BoundHandoff(self.intake, turn, person)
-        return await self.dialogue.respond(message, state, handoff)
+        recorder = self._recorder(turn, person, message, state)
+        return await self.dialogue.respond(message, state, handoff, recorder)
 
     async def _on_form(
         self,
@@ -346,6 +368,10 @@ class Assistant:
                 if any(reply.attachment for reply in replies):
                     await turn.audit.record("export", turn.now, person.id, "report", arg=arg[:60])
                 return replies, state
+            case "dangnhap":
+                if self.login_maker is None:
+                    return [Reply(self.t("console_unavailable"))], state
+                return await self.login_maker(turn, person), state
             case "giaoxa":
                 return await self.team.assign_commune(turn, person, arg), state
             case "totruong":

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels.cli import add_channel_parsers, add_zalo_parsers, run_telegram, run_zalo_command
+from bot.features.console.cli import add_console_parser, run_console_command
 from bot.features.fieldlogs.cli import add_fieldlog_parser, run_fieldlog
 from bot.features.reports.cli import add_report_parser
 from bot.logs import configure_logging
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_report_parser(sub)
     add_process_parsers(sub)
+    add_console_parser(sub)
     add_channel_parsers(sub)
     add_zalo_parsers(sub)
 
@@ -319,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.features.reports.cli import report_command
 
         return report_command(settings, args)
+    if args.command == "console":
+        return run_console_command(settings, args)
     if args.command == "serve":
         return run_serve(settings, args)
     if args.command == "worker":

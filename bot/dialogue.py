@@ -14,6 +14,7 @@ from bot import payloads
 from bot.messages import Button, IncomingMessage, Reply
 from bot.metrics import Metrics
 from bot.ports import ConversationStore, Handoff
+from bot.questions import QuestionRecorder
 from bot.state import ConversationState
 from content import Content
 from content.schema import Intent, Topic
@@ -70,29 +71,43 @@ class Dialogue:
         return replies
 
     async def respond(
-        self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
+        self,
+        message: IncomingMessage,
+        state: ConversationState,
+        handoff: Handoff | None,
+        recorder: QuestionRecorder | None = None,
     ) -> tuple[list[Reply], ConversationState]:
         """The FAQ's answer to one message, given the conversation state; no I/O.
 
-        `handoff` is bound to the current transaction by the caller (it writes a request).
+        `handoff` is bound to the current transaction by the caller (it writes a request);
+        so is `recorder`, which keeps the decision for the console (question log, missed
+        questions).
         """
         if message.kind == "other":
             return [Reply(self.text.not_text)], state
         if message.payload is not None:
-            return await self._on_payload(message, state, handoff)
-        return await self._on_text(message, state, handoff)
+            return await self._on_payload(message, state, handoff, recorder)
+        return await self._on_text(message, state, handoff, recorder)
 
     async def _on_text(
-        self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
+        self,
+        message: IncomingMessage,
+        state: ConversationState,
+        handoff: Handoff | None,
+        recorder: QuestionRecorder | None = None,
     ) -> tuple[list[Reply], ConversationState]:
-        replies, state = await self._answer_text(message, state, handoff)
+        replies, state = await self._answer_text(message, state, handoff, recorder)
         if mask(message.text or "").secret:
             # Someone may be coaching the citizen to pass on a code: say so first.
             replies = [Reply(self.text.secret_warning), *replies]
         return replies, state
 
     async def _answer_text(
-        self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
+        self,
+        message: IncomingMessage,
+        state: ConversationState,
+        handoff: Handoff | None,
+        recorder: QuestionRecorder | None = None,
     ) -> tuple[list[Reply], ConversationState]:
         result = self.matcher.match(message.text or "")
         # Log the decision, never the citizen's words.
@@ -105,6 +120,11 @@ class Dialogue:
             result.also.intent if result.also else None,
         )
         self.metrics.answered(message.key.channel, result.action)
+        if recorder is not None:
+            # Masked before it goes anywhere; kept in the state only until the next feedback.
+            masked = mask(message.text or "").text[:500]
+            recorder.asked(result.action, result.intent, masked)
+            state = replace(state, last_question=masked if result.intent else None)
         if result.intent is None:
             return self._fallback(state)
         if result.action == "clarify":
@@ -125,7 +145,11 @@ class Dialogue:
         return replies, state
 
     async def _on_payload(
-        self, message: IncomingMessage, state: ConversationState, handoff: Handoff | None
+        self,
+        message: IncomingMessage,
+        state: ConversationState,
+        handoff: Handoff | None,
+        recorder: QuestionRecorder | None = None,
     ) -> tuple[list[Reply], ConversationState]:
         payload = payloads.parse(message.payload or "")
         if payload is None:
@@ -145,12 +169,17 @@ class Dialogue:
             case "menu":
                 return [self._main_menu(self.text.menu_prompt)], state
             case "none":
-                return self._fallback(replace(state, pending_choices=()))
+                if recorder is not None:
+                    recorder.feedback("none", None, state.last_question)
+                return self._fallback(replace(state, pending_choices=(), last_question=None))
             case "person":
                 return await self._person(message, state, handoff)
             case "helpful" | "unhelpful":
                 helpful = payload.action == "helpful"
                 logger.info("feedback intent=%s helpful=%s", payload.value, helpful)
+                if recorder is not None:
+                    recorder.feedback(payload.action, payload.value, state.last_question)
+                    state = replace(state, last_question=None)
                 if helpful:
                     return [Reply(self.text.feedback_thanks)], state
                 return [self._offer_person(self.text.feedback_sorry)], state

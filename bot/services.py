@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.assistant import Assistant, ReportMaker
 from bot.delivery import LEASE, Dispatcher, Sender, as_reply
 from bot.dialogue import Dialogue
+from bot.features.console.links import ChatLogin
 from bot.features.reports.chat import ChatReports
 from bot.matching import build_matcher, thresholds_of
 from bot.messages import IncomingMessage, Reply
@@ -26,10 +27,13 @@ from intents import Matcher
 from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
 from storage.attempts import AttemptRepository
+from storage.console import ConsoleRepository
+from storage.conversations import forget_idle_before
 from storage.inbox import InboxRepository
 from storage.inbox_writer import InboxWriter
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
+from storage.questions import QuestionLogRepository
 from storage.support import HelpRequestRepository
 from storage.timers import TimerRepository
 from storage.updates import forget_updates_before
@@ -59,6 +63,7 @@ Clock = Callable[[], datetime]
 Resolve = Callable[[AsyncSession, IncomingMessage], Awaitable[IncomingMessage]]
 UPDATE_MEMORY = timedelta(days=7)
 ATTEMPT_MEMORY = timedelta(days=1)  # failed code attempts: far longer than any lockout
+CONSOLE_IDLE = timedelta(hours=1)  # web console sessions idle this long have expired anyway
 
 
 def system_clock() -> datetime:
@@ -304,7 +309,12 @@ class Bot:
                 + await InboxRepository(session).forget_before(now - UPDATE_MEMORY),
                 "timers": await TimerRepository(session).forget_done_before(before),
                 "attempts": await AttemptRepository(session).forget_before(now - ATTEMPT_MEMORY),
+                "questions": await QuestionLogRepository(session).purge(before),
+                # A conversation silent for the whole retention period starts afresh (its state
+                # may hold the last question asked, masked, for a 👎 that never came).
+                "conversations": await forget_idle_before(session, before),
             }
+            await ConsoleRepository(session).forget_expired(now, now - CONSOLE_IDLE)
         logger.info("purge %s", counts)
         return counts
 
@@ -343,7 +353,12 @@ def compose(
     # acknowledgements never wait for a connection the answering holds. SQLite has one writer.
     inbox_engine = None if url.startswith("sqlite") else create_engine(url, pool_size=2)
     kit = Toolkit(content.support, places, support_config(settings))
-    assistant = Assistant(Dialogue(content, matcher), kit, report_maker or ChatReports(kit))
+    assistant = Assistant(
+        Dialogue(content, matcher),
+        kit,
+        report_maker or ChatReports(kit),
+        login_maker=ChatLogin(settings.public_url, content.support),
+    )
     bot = Bot(
         assistant,
         session_factory(engine),

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     idle_timeout_minutes: int = Field(default=30, ge=1)
     invite_days: int = Field(default=7, ge=1, le=90)
     retention_days: int = Field(default=180, ge=1)
+    # Where citizens and staff reach this deployment from outside (https://bot.example.vn):
+    # the web console's sign-in links (/dangnhap) start with it. Empty: /dangnhap says the
+    # console is not available, and `trolyso console login-link` prints a local address.
+    public_url: str = ""
     # A stored webhook delivery not handled this many seconds after arrival (its worker died,
     # the database was down) is processed again by the background loop.
     replay_after_seconds: float = Field(default=60.0, gt=0, le=3600)

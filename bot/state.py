@@ -23,6 +23,8 @@ class ConversationState:
         focus: the reference code of the support session a volunteer is writing in.
         commune_hint: a commune code from a poster's link (`/start xa<code>`), offered
             first when the citizen asks for a person.
+        last_question: the last question answered or clarified, masked, so that a 👎 or
+            "không phải các câu trên" pressed next can be kept as a missed question.
     """
 
     fallback_streak: int = 0
@@ -33,6 +35,7 @@ class ConversationState:
     form: Mapping[str, Any] = field(default_factory=dict)
     focus: str | None = None
     commune_hint: str | None = None
+    last_question: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for the database."""
@@ -45,6 +48,7 @@ class ConversationState:
             "form": dict(self.form),
             "focus": self.focus,
             "commune_hint": self.commune_hint,
+            "last_question": self.last_question,
         }
 
     @classmethod
@@ -60,4 +64,5 @@ class ConversationState:
             form=dict(form) if isinstance(form, Mapping) else {},
             focus=data.get("focus"),
             commune_hint=data.get("commune_hint"),
+            last_question=data.get("last_question"),
         )

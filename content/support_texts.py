@@ -238,6 +238,10 @@ FIELDS: dict[str, frozenset[str]] = {
     "more_choices": frozenset(),
     "choose_by_number": frozenset(),
     "zalo_attachment_elsewhere": frozenset(),
+    "console_link": frozenset({"minutes", "url"}),
+    "console_refused": frozenset(),
+    "console_unavailable": frozenset(),
+    "menu_dangnhap": frozenset(),
 }
 
 

@@ -8,9 +8,10 @@ person take turns instead of overwriting each other's state.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,3 +107,11 @@ class ConversationRepository(Generic[S]):
         if row is not None:
             await self.session.delete(row)
             await self.session.flush()
+
+
+async def forget_idle_before(session: AsyncSession, before: datetime) -> int:
+    """Delete conversations untouched since `before` (the retention period); how many."""
+    result = await session.execute(
+        delete(ConversationRow).where(ConversationRow.updated_at < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

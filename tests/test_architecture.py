@@ -31,7 +31,14 @@ CORE = [
 LIBRARIES = modules("intents", "content", "storage")
 CHANNELS = modules("bot/channels")
 ENTRY_POINTS = {ROOT / "bot" / "cli.py", ROOT / "bot" / "__main__.py"}  # they start channels
-PLATFORM_AND_WEB = ("telegram", "httpx", "starlette", "fastapi", "aiohttp", "uvicorn")
+# A feature's web pages (the console package, and any feature's `console.py`) are served by
+# Starlette and rendered with Jinja2: they may import the web framework, never a platform.
+WEB_PAGES = {
+    *modules("bot/features/console"),
+    *(ROOT / "bot" / "features").glob("*/console.py"),
+}
+PLATFORMS = ("telegram", "httpx", "aiohttp")
+PLATFORM_AND_WEB = (*PLATFORMS, "starlette", "fastapi", "uvicorn")
 
 
 def ids(paths: list[Path]) -> list[str]:
@@ -69,7 +76,13 @@ def test_the_rules_see_the_sub_packages() -> None:
 def test_core_imports_neither_a_platform_nor_a_web_library(path: Path) -> None:
     if path in ENTRY_POINTS:
         pytest.skip("entry points start channels and the web application")
-    assert not imports_of(path, PLATFORM_AND_WEB)
+    assert not imports_of(path, PLATFORMS if path in WEB_PAGES else PLATFORM_AND_WEB)
+
+
+def test_the_web_pages_are_known() -> None:
+    """The console's pages are the only core modules allowed the web framework."""
+    assert ROOT / "bot" / "features" / "console" / "web.py" in WEB_PAGES
+    assert all(path in CORE for path in WEB_PAGES)
 
 
 @pytest.mark.parametrize("path", CORE + LIBRARIES, ids=ids(CORE + LIBRARIES))
@@ -97,7 +110,8 @@ def test_match_loads_no_web_or_metrics_library() -> None:
         "from bot.cli import _cmd_match, _settings, _parser\n"
         "args = _parser().parse_args(['match'])\n"
         "_cmd_match(_settings(args), io.StringIO('cach cai vneid\\n'), io.StringIO())\n"
-        "heavy = ('prometheus_client', 'starlette', 'telegram', 'sqlalchemy', 'uvicorn')\n"
+        "heavy = ('prometheus_client', 'starlette', 'telegram', 'sqlalchemy', 'uvicorn',\n"
+        "         'jinja2')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
     )
     done = subprocess.run(

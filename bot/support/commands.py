@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "goilai": "citizen",
     "thamgia": "citizen",
     "lienket": "citizen",
+    # The web console's sign-in link; citizens and volunteers get a polite refusal there.
+    "dangnhap": "citizen",
     "truc": "volunteer",
     "kynang": "volunteer",
     "xa": "volunteer",
@@ -78,12 +80,20 @@ _VOLUNTEER_MENU = (
 MENUS: dict[str, tuple[str, ...]] = {
     "citizen": _CITIZEN_MENU,
     "volunteer": _VOLUNTEER_MENU,
-    "leader": (*_VOLUNTEER_MENU[:7], "moi", "baocao", "giaoxa", *_VOLUNTEER_MENU[7:]),
+    "leader": (
+        *_VOLUNTEER_MENU[:7],
+        "moi",
+        "baocao",
+        "giaoxa",
+        "dangnhap",
+        *_VOLUNTEER_MENU[7:],
+    ),
     "operator": (
         *_VOLUNTEER_MENU[:7],
         "moi",
         "baocao",
         "giaoxa",
+        "dangnhap",
         "totruong",
         "thuhoi",
         "trogiup",
@@ -110,6 +120,7 @@ MENU_TEXTS: dict[str, str] = {
     "moi": "menu_moi",
     "baocao": "menu_baocao",
     "giaoxa": "menu_giaoxa",
+    "dangnhap": "menu_dangnhap",
     "totruong": "menu_totruong",
     "thuhoi": "menu_thuhoi",
 }

@@ -35,7 +35,12 @@ class AttemptLimiter:
         return max(1, ceil(wait.total_seconds() / 60))
 
     async def failed(
-        self, turn: Turn, scope: str, subjects: tuple[str, ...], person_id: int, reason: str
+        self,
+        turn: Turn,
+        scope: str,
+        subjects: tuple[str, ...],
+        person_id: int | None,
+        reason: str,
     ) -> None:
         """Store and audit one failed attempt."""
         await turn.attempts.record(scope, subjects, turn.now)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bot.messages import Reply
 from bot.support.common import Toolkit, Turn, command_button, show_ref
+from storage.console import ConsoleRepository
 from storage.inbox import InboxRepository
 from storage.models import PersonRow
+from storage.questions import QuestionLogRepository
 from storage.vocabulary import REQUEST_STATUSES, ROLES, TOPICS
 
 __all__ = ["PrivacyDesk", "mask_phone"]
@@ -66,6 +68,9 @@ class PrivacyDesk:
         # What the channels kept: stored deliveries (masked) and the messages sent to them.
         await InboxRepository(turn.session).forget_chats(chats, turn.now)
         await turn.outbox.forget_person(chats, person.id)
+        # Missed questions the person asked (masked, but theirs) and any console access.
+        await QuestionLogRepository(turn.session).forget_person(person.id)
+        await ConsoleRepository(turn.session).forget_person(person.id)
         await turn.people.forget(person, turn.now)
         await turn.audit.record("data_deleted", turn.now, None, person.handle, requests=count)
         return [Reply(self.t("delete_done"))]

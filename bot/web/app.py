@@ -42,6 +42,7 @@ def create_app(
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     metrics_token: str = "",
     probe_timeout: float = 3.0,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """Routes of every channel plus the probes and `/metrics`; the lifespan starts and stops
     the channels and the worker. The bot's metrics are recorded in this application's own
@@ -89,6 +90,7 @@ def create_app(
     ]
     for channel in channels:
         routes.extend(channel.routes())
+    routes.extend(extra_routes)  # the web console under /admin (bot/features/console)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from starlette.applications import Starlette
 
 from bot.channels.base import ChannelRuntime
+from bot.features.console.web import Console, console_mount
 from bot.logs import configure_logging
 from bot.services import Services, compose
 from bot.settings import Settings
@@ -72,6 +73,16 @@ def build_worker(settings: Settings, services: Services, runtimes: list[ChannelR
     )
 
 
+def console_of(settings: Settings, services: Services) -> Console:
+    """The web console, on the bot's own database, places and clock."""
+    return Console(
+        services.bot.sessions,
+        services.places,
+        services.bot.clock,
+        limited=bool(settings.province_list),
+    )
+
+
 def build_web_app(settings: Settings, services: Services, *, worker: bool = True) -> Starlette:
     """The application; `worker=False` leaves background work to `trolyso worker` processes."""
     runtimes = channel_runtimes(settings, services)
@@ -85,6 +96,7 @@ def build_web_app(settings: Settings, services: Services, *, worker: bool = True
         worker=build_worker(settings, services, runtimes) if worker else None,
         on_shutdown=services.aclose,
         metrics_token=Settings.secret(settings.metrics_token),
+        extra_routes=[console_mount(console_of(settings, services))],
     )
 
 

@@ -166,7 +166,16 @@ def test_a_field_log_import_refuses_bad_files_precisely(
 # --- Chat commands ---------------------------------------------------------------------------
 
 # Tables a refused command may touch: the conversation, the audit log, guess counters.
-BOOKKEEPING = {"conversations", "audit_log", "attempts", "processed_updates"}
+# question_log and missed_questions: junk that reaches the FAQ gets the fallback, which the
+# console counts and keeps (masked) for the missed-questions page.
+BOOKKEEPING = {
+    "conversations",
+    "audit_log",
+    "attempts",
+    "processed_updates",
+    "question_log",
+    "missed_questions",
+}
 
 
 async def _closed_request(

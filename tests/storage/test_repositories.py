@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,6 +15,7 @@ from bot.services import Bot, conversation_store
 from bot.state import ConversationState
 from bot.support.common import SupportConfig, Toolkit
 from storage import create_engine, session_factory
+from storage.conversations import forget_idle_before
 from storage.models import ConversationRow
 
 ALICE = ConversationKey("telegram", "1001")
@@ -73,6 +75,24 @@ async def test_delete_forgets_the_conversation(engine: AsyncEngine) -> None:
     async with sessions.begin() as session:
         count = await session.scalar(select(func.count()).select_from(ConversationRow))
         assert count == 1
+
+
+async def test_conversations_idle_for_the_retention_period_are_forgotten(
+    engine: AsyncEngine,
+) -> None:
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        await conversation_store(session).save(ALICE, ConversationState(1))
+        await conversation_store(session).save(BOB, ConversationState(1))
+    async with sessions.begin() as session:
+        bob = await session.get(ConversationRow, ("zalo", "1001"))
+        assert bob is not None
+        bob.updated_at = datetime(2020, 1, 1, tzinfo=UTC)  # silent for years
+    async with sessions.begin() as session:
+        assert await forget_idle_before(session, datetime(2021, 1, 1, tzinfo=UTC)) == 1
+    async with sessions.begin() as session:
+        kept = (await session.execute(select(ConversationRow.channel))).scalars().all()
+        assert kept == ["telegram"]
 
 
 async def test_another_process_continues_the_conversation(

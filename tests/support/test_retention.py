@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.services import Bot
 from storage import session_factory
 from storage.attempts import AttemptRepository
+from storage.console_models import QuestionLogRow
 from storage.inbox import InboxRepository
 from storage.models import (
     AttemptRow,
+    ConversationRow,
     HelpRequestRow,
     InboundEventRow,
     OutboxRow,
@@ -71,6 +73,8 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
         "inbox": select(InboundEventRow.id, InboundEventRow.received_at),
         "update_ids": select(ProcessedUpdateRow.update_id, ProcessedUpdateRow.at),
         "attempts": select(AttemptRow.id, AttemptRow.at),
+        "questions": select(QuestionLogRow.id, QuestionLogRow.at),
+        "conversations": select(ConversationRow.user_id, ConversationRow.updated_at),
         "requests": select(
             HelpRequestRow.id,
             HelpRequestRow.created_at,
@@ -109,8 +113,11 @@ async def test_purge_removes_old_rows_of_every_kind_and_keeps_new_ones(
     counts = await bot.purge()
 
     after = await snapshot(engine)
-    for kind in ("relays", "inbox", "update_ids", "attempts"):
+    for kind in ("relays", "inbox", "update_ids", "attempts", "questions"):
         assert after[kind] == new(before[kind], boundary), kind
+    # Conversations are stamped by the database's clock, not the bot's (fake) one: none is
+    # older than the boundary here, so none goes (the console tests purge an idle one).
+    assert after["conversations"] == before["conversations"]
     not_run = [row for row in before["timers"] if row[1] is None]
     assert len(not_run) == 2  # an old and a new timer that must still run
     assert after["timers"] == sorted(not_run + new(before["timers"], boundary))
@@ -127,5 +134,7 @@ async def test_purge_removes_old_rows_of_every_kind_and_keeps_new_ones(
         "update_ids": 2,  # one delivery id and one stored delivery
         "timers": len(before["timers"]) - len(after["timers"]),
         "attempts": len(before["attempts"]) - len(after["attempts"]),
+        "questions": len(before["questions"]) - len(after["questions"]),
+        "conversations": len(before["conversations"]) - len(after["conversations"]),
     }
     assert set((await bot.purge()).values()) == {0}  # nothing more to do

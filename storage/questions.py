@@ -1,0 +1,142 @@
+"""The question log and the missed questions: written by the core, read by the console.
+
+`log` is one INSERT inside the transaction that answers the message (nothing is flushed
+here, so it rides on the commit the answer makes anyway). See storage/console_models.py for
+why the log cannot be traced back to a person and why missed questions can (so /xoadulieu
+deletes them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.console_models import MissedQuestionRow, QuestionLogRow
+
+__all__ = [
+    "FEEDBACK_ACTIONS",
+    "QUESTION_ACTIONS",
+    "QuestionCount",
+    "QuestionLogRepository",
+    "hour_of",
+]
+
+QUESTION_ACTIONS = ("answer", "clarify", "fallback")
+FEEDBACK_ACTIONS = ("helpful", "unhelpful", "none")
+MAX_TEXT = 500
+
+
+def hour_of(at: datetime) -> datetime:
+    """The time cut to the hour: enough for a chart by day, too coarse to single anyone out."""
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionCount:
+    """How many rows of one action fell in one hour."""
+
+    hour: datetime
+    action: str
+    count: int
+
+
+class QuestionLogRepository:
+    """Never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def log(
+        self,
+        at: datetime,
+        channel: str,
+        action: str,
+        intent: str | None,
+        province_code: str | None = None,
+        commune_code: str | None = None,
+    ) -> None:
+        """Queue one anonymous row; it is written with the answer's commit."""
+        self.session.add(
+            QuestionLogRow(
+                at=hour_of(at),
+                channel=channel[:16],
+                action=action,
+                intent=intent[:120] if intent else None,
+                province_code=province_code,
+                commune_code=commune_code,
+            )
+        )
+
+    def missed(
+        self,
+        at: datetime,
+        person_id: int | None,
+        channel: str,
+        reason: str,
+        masked_text: str,
+        intent: str | None = None,
+        province_code: str | None = None,
+        commune_code: str | None = None,
+    ) -> None:
+        """Queue a missed question; `masked_text` must already be masked (storage.masking)."""
+        self.session.add(
+            MissedQuestionRow(
+                at=at,
+                person_id=person_id,
+                channel=channel[:16],
+                reason=reason,
+                intent=intent[:120] if intent else None,
+                text=masked_text[:MAX_TEXT],
+                status="open",
+                province_code=province_code,
+                commune_code=commune_code,
+            )
+        )
+
+    async def counts(
+        self,
+        since: datetime,
+        until: datetime,
+        provinces: Collection[str] | None = None,
+        communes: Collection[str] | None = None,
+    ) -> list[QuestionCount]:
+        """Rows per hour and action in [since, until), optionally for some places only."""
+        conditions: list[ColumnElement[bool]] = [
+            QuestionLogRow.at >= since,
+            QuestionLogRow.at < until,
+        ]
+        if provinces is not None:
+            conditions.append(QuestionLogRow.province_code.in_(list(provinces)))
+        if communes is not None:
+            conditions.append(QuestionLogRow.commune_code.in_(list(communes)))
+        query = (
+            select(QuestionLogRow.at, QuestionLogRow.action, func.count())
+            .where(*conditions)
+            .group_by(QuestionLogRow.at, QuestionLogRow.action)
+        )
+        return [
+            QuestionCount(at, action, int(n))
+            for at, action, n in await self.session.execute(query)
+        ]
+
+    async def forget_person(self, person_id: int) -> int:
+        """/xoadulieu: the person's missed questions go (the log holds nothing of theirs)."""
+        result = await self.session.execute(
+            delete(MissedQuestionRow).where(MissedQuestionRow.person_id == person_id)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def purge(self, before: datetime) -> int:
+        """The retention period: log rows and missed questions older than `before`."""
+        total = 0
+        for table, column in (
+            (QuestionLogRow, QuestionLogRow.at),
+            (MissedQuestionRow, MissedQuestionRow.at),
+        ):
+            result = await self.session.execute(delete(table).where(column < before))
+            total += int(getattr(result, "rowcount", 0) or 0)
+        return total

@@ -1,0 +1,140 @@
+"""Who may see what: every /admin route, called as every kind of visitor."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.features.console.registry import discover
+from bot.services import Bot
+from intents.places import Places
+from storage.models import AuditRow, PersonRow
+from tests.console.conftest import LOCAL, World, console_app, sign_in
+
+# path template -> expected status as (anonymous, volunteer, leader of commune A, operator).
+# {a}/{b}: the request of commune A (the leader's) and of commune B (another team's).
+EXPECTED: dict[str, tuple[int, int, int, int]] = {
+    "/": (401, 403, 200, 200),
+    "/requests": (401, 403, 200, 200),
+    "/requests/{a}": (401, 403, 200, 200),
+    "/requests/{b}": (401, 403, 403, 200),
+    "/audit": (401, 403, 403, 200),
+}
+VISITORS = ("anonymous", "volunteer", "leader", "operator")
+
+
+def test_every_console_route_is_in_the_table() -> None:
+    """A new page must say here who may see it, or this test fails."""
+    paths = {route.path for feature in discover() for route in feature.routes}
+    assert {p.replace("{a}", "{ref}").replace("{b}", "{ref}") for p in EXPECTED} == paths
+
+
+async def _as(visitor: str, http: httpx.AsyncClient, bot: Bot, world: World) -> None:
+    if visitor == "anonymous":
+        return
+    if visitor == "volunteer":  # no link is ever made for one: a leader demoted after signing in
+        await sign_in(http, bot, world.ids["volunteer"])
+        async with bot.sessions.begin() as session:
+            person = await session.get(PersonRow, world.ids["volunteer"])
+            assert person is not None
+            person.role = "volunteer"
+        return
+    response = await sign_in(http, bot, world.ids[visitor])
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+async def test_each_route_answers_each_visitor_as_the_table_says(
+    visitor: str, bot: Bot, places: Places, world: World
+) -> None:
+    if visitor == "volunteer":
+        async with bot.sessions.begin() as session:  # a leader when the link was made
+            person = await session.get(PersonRow, world.ids["volunteer"])
+            assert person is not None
+            person.role = "leader"
+    transport = httpx.ASGITransport(app=console_app(bot, places))
+    async with httpx.AsyncClient(transport=transport, base_url=LOCAL) as http:
+        await _as(visitor, http, bot, world)
+        column = VISITORS.index(visitor)
+        for template, statuses in EXPECTED.items():
+            path = "/admin" + template.format(a=world.ref_a, b=world.ref_b)
+            response = await http.get(path)
+            assert response.status_code == statuses[column], (visitor, path)
+            if response.status_code == 403:
+                assert "Không có quyền truy cập" in response.text
+                assert world.ref_b[2:] not in response.text  # nothing of the request leaks
+
+
+async def test_refusals_are_audited(client: httpx.AsyncClient, bot: Bot, world: World) -> None:
+    await sign_in(client, bot, world.ids["leader"])
+    assert (await client.get(f"/admin/requests/{world.ref_b}")).status_code == 403
+    async with bot.sessions() as session:
+        rows = list(
+            (
+                await session.execute(select(AuditRow).where(AuditRow.action == "console_denied"))
+            ).scalars()
+        )
+    assert [row.detail["path"] for row in rows] == [f"/admin/requests/{world.ref_b}"]
+    assert rows[0].actor_id == world.ids["leader"]
+
+
+async def test_a_leader_lists_only_their_communes(
+    client: httpx.AsyncClient, bot: Bot, world: World
+) -> None:
+    await sign_in(client, bot, world.ids["leader"])
+    page = (await client.get("/admin/requests")).text
+    assert "HT-AAAA" in page
+    assert "HT-BBBB" not in page
+    assert world.commune_a.label in page
+
+
+async def test_an_operator_lists_everything(
+    client: httpx.AsyncClient, bot: Bot, world: World
+) -> None:
+    await sign_in(client, bot, world.ids["operator"])
+    page = (await client.get("/admin/requests")).text
+    assert "HT-AAAA" in page
+    assert "HT-BBBB" in page
+    assert "Nhật ký" in page  # the operator's menu has the audit log
+    detail = (await client.get(f"/admin/requests/{world.ref_b}")).text
+    assert "Cô Lan" in detail
+    assert world.commune_b.label in detail
+
+
+async def test_an_operator_sees_only_the_provinces_served(bot: Bot, world: World) -> None:
+    served = Places.load(provinces=[world.commune_a.province_code])
+    other = Places.load()
+    # Move request B to another province than the one served.
+    foreign = next(p for p in other.provinces() if p.code != world.commune_a.province_code)
+    async with bot.sessions.begin() as session:
+        from storage.models import HelpRequestRow
+
+        row = (
+            await session.execute(select(HelpRequestRow).where(HelpRequestRow.ref == world.ref_b))
+        ).scalar_one()
+        row.province_code = foreign.code
+    transport = httpx.ASGITransport(app=console_app(bot, served, limited=True))
+    async with httpx.AsyncClient(transport=transport, base_url=LOCAL) as http:
+        await sign_in(http, bot, world.ids["operator"])
+        assert (await http.get(f"/admin/requests/{world.ref_a}")).status_code == 200
+        assert (await http.get(f"/admin/requests/{world.ref_b}")).status_code == 403
+        listed = (await http.get("/admin/requests")).text
+    assert "HT-AAAA" in listed
+    assert "HT-BBBB" not in listed
+
+
+async def test_the_audit_log_is_newest_first_and_paged(
+    client: httpx.AsyncClient, bot: Bot, world: World
+) -> None:
+    async with bot.sessions.begin() as session:
+        for number in range(60):
+            session.add(AuditRow(action="export", target=f"report-{number}", at=bot.clock()))
+    await sign_in(client, bot, world.ids["operator"])
+    first = (await client.get("/admin/audit")).text
+    assert first.index("Đăng nhập trang quản trị") < first.index("report-59")
+    assert "report-59" in first
+    assert "report-5<" not in first
+    assert "Trang 1/2" in first
+    second = (await client.get("/admin/audit?trang=2")).text
+    assert "report-0<" in second.replace("</td>", "<")
