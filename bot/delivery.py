@@ -24,6 +24,7 @@ from bot.chatqueue import Job as ChatJob
 from bot.logs import log_failure
 from bot.messages import Attachment, Button, Reply
 from bot.metrics import Metrics
+from bot.send_log import SendFailureLog
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
@@ -123,6 +124,7 @@ class Dispatcher:
         # marked at the next flush, long before their lease lets anyone send them again.
         self._unsettled: dict[int, str | None] = {}
         self.metrics = metrics or Metrics()
+        self.failures = SendFailureLog(logger, sender.channel, clock)
 
     @property
     def channel(self) -> str:
@@ -134,6 +136,7 @@ class Dispatcher:
 
     async def flush(self, external_id: str | None = None, batch: int = 100) -> int:
         """Send every pending row that is due (for one chat, or all); returns how many."""
+        self.failures.flush()  # the last interval's summary, even when nothing fails now
         await self._settle_unsettled()
         sent = 0
         while True:
@@ -266,23 +269,12 @@ class Dispatcher:
             final = error.final or row.attempts + 1 >= self.max_attempts
             await outbox.mark_failed(row, f"{error.kind}: {error.reason}", final=final)
             if final:
-                logger.warning(
-                    "undeliverable channel=%s outbox=%s reason=%s",
-                    self.channel,
-                    row_id,
-                    error.reason,
-                )
+                self.failures.given_up(row_id, error.reason)
                 await self._tell_sender(session, row, now)
             else:
                 wait = error.retry_after or float(min(2**row.attempts * 5, 600))
                 await outbox.postpone(row, now + timedelta(seconds=wait))
-                logger.info(
-                    "send postponed channel=%s outbox=%s reason=%s wait=%.0fs",
-                    self.channel,
-                    row_id,
-                    error.reason,
-                    wait,
-                )
+                self.failures.postponed(row_id, error.reason, wait)
             # The chat's later rows go out after this one, not before it.
             for later_id in waiting:
                 later = await outbox.get(later_id)

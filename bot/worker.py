@@ -26,7 +26,7 @@ from storage.inbox import InboxRepository
 __all__ = ["Worker", "WorkerChannel"]
 
 logger = logging.getLogger(__name__)
-GRACE = 30.0  # seconds a round of timers and sends may take to finish at stop
+GRACE = 5.0  # seconds a round of timers and sends may take to finish at stop
 
 
 class WorkerChannel(Protocol):

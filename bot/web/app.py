@@ -32,6 +32,9 @@ from bot.worker import Worker
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
+# A stop (SIGTERM, SIGINT) ends within this, backlog or not (the platforms redeliver nothing
+# acknowledged: it is all stored). The worker's round in hand gets at most its own grace.
+SHUTDOWN_SECONDS = 9.0
 
 
 def create_app(
@@ -103,10 +106,21 @@ def create_app(
                 worker.start()
             yield
         finally:
+            # Shut down within SHUTDOWN_SECONDS, whatever the backlog: what is not done by
+            # then stays stored (inbox rows, leased outbox rows) and the next worker does it.
+            deadline = asyncio.get_running_loop().time() + SHUTDOWN_SECONDS
             if worker is not None:
                 await worker.stop()
             for channel in reversed(started):
-                await channel.stop()
+                left = deadline - asyncio.get_running_loop().time()
+                try:
+                    await asyncio.wait_for(channel.stop(), timeout=max(left, 0.1))
+                except TimeoutError:
+                    logger.warning(
+                        "shutdown: %s stopped with work in hand (stored; the next worker "
+                        "takes it over)",
+                        channel.name,
+                    )
             if on_shutdown is not None:
                 await on_shutdown()
 
