@@ -24,6 +24,7 @@ from bot.chatqueue import Job as ChatJob
 from bot.logs import log_failure
 from bot.messages import Attachment, Button, Reply
 from bot.metrics import Metrics
+from bot.send_budget import SendBudget
 from bot.send_log import SendFailureLog
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
@@ -107,8 +108,10 @@ class Dispatcher:
         max_attempts: int = 6,
         concurrency: int = 16,
         metrics: Metrics | None = None,
+        budget: SendBudget | None = None,
     ) -> None:
         self.sessions = sessions
+        self.budget = budget  # the platform's rate, shared with every worker
         self.sender = sender
         self.clock = clock
         self.undeliverable_notice = undeliverable_notice
@@ -232,6 +235,8 @@ class Dispatcher:
         return sent
 
     async def _deliver(self, external_id: str, reply: Reply, edit_of: int | None) -> str | None:
+        if self.budget is not None:
+            await self.budget.acquire()
         if edit_of is not None:
             async with self.sessions.begin() as session:
                 original = await OutboxRepository(session).get(edit_of)

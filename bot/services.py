@@ -19,6 +19,7 @@ from bot.features.reports.chat import ChatReports
 from bot.matching import build_matcher, thresholds_of
 from bot.messages import IncomingMessage, Reply
 from bot.metrics import Metrics, observed
+from bot.send_budget import SendBudget, parse_rates
 from bot.settings import Settings
 from bot.state import ConversationState
 from bot.support.common import SupportConfig, Toolkit, Turn
@@ -125,6 +126,7 @@ class Bot:
         clock: Clock = system_clock,
         retention: timedelta = timedelta(days=180),
         inbox: InboxWriter | None = None,
+        send_rates: Mapping[str, int] | None = None,
     ) -> None:
         self.assistant = assistant
         self.sessions = sessions
@@ -132,6 +134,8 @@ class Bot:
         self.retention = retention
         # Webhook deliveries are stored through it: together when they arrive together.
         self.inbox = inbox or InboxWriter(sessions)
+        # Messages a second each platform accepts from all workers together (bot/send_budget.py).
+        self.send_rates = dict(send_rates or {})
         self.metrics: Metrics = assistant.dialogue.metrics
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
@@ -265,6 +269,11 @@ class Bot:
             return t(UNDELIVERABLE_TEXTS.get(kind, "undeliverable_other"))
 
         options.setdefault("metrics", self.metrics)
+        rate = self.send_rates.get(sender.channel)
+        if rate is not None:
+            options.setdefault(
+                "budget", SendBudget(self.sessions, sender.channel, rate, self.clock)
+            )
         return Dispatcher(self.sessions, sender, self.clock, notice, **options)
 
     async def run_due_timers(self, limit: int = 100) -> int:
@@ -365,6 +374,7 @@ def compose(
         clock,
         retention=timedelta(days=settings.retention_days),
         inbox=InboxWriter(session_factory(inbox_engine)) if inbox_engine is not None else None,
+        send_rates=parse_rates(settings.send_rates),
     )
     return Services(
         settings=settings,

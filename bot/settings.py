@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # A stored webhook delivery not handled this many seconds after arrival (its worker died,
     # the database was down) is processed again by the background loop.
     replay_after_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # Messages a second each platform accepts from all workers together, "channel=rate,...":
+    # Telegram's documented ~30 a second per bot. The Zalo platforms publish no figure: add
+    # one here (e.g. "telegram=30,zalobot=20") once it is known.
+    send_rates: str = Field(default="telegram=30", pattern=r"^\s*([a-z_]+=\d+\s*,?\s*)*$")
 
     # Channels. Names without the prefix, as the platforms' own guides spell them.
     telegram_bot_token: SecretStr | None = Field(

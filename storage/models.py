@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -43,6 +44,7 @@ __all__ = [
     "ProcessedUpdateRow",
     "RelayMessageRow",
     "RequestEventRow",
+    "SendBudgetRow",
     "TeamRow",
     "TimerRow",
     "UTCDateTime",
@@ -470,3 +472,17 @@ class AttemptRow(Base):
     scope: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SendBudgetRow(Base):
+    """How many sends of a platform's budget were taken in one second, by every worker.
+
+    One row per channel, moved on to each new second: workers take slots from it in small
+    blocks, so N workers together keep under the platform's rate (Telegram: 30 a second).
+    """
+
+    __tablename__ = "send_budget"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    second: Mapped[int] = mapped_column(BigInteger)  # Unix time, whole seconds
+    used: Mapped[int] = mapped_column(Integer)
