@@ -125,12 +125,13 @@ class _DenseSums(Sums):
     rows of positive weights (BM25: touched is a total above 0), rarely for the perceptron.
     """
 
-    def __init__(self, rows: TermRows, totals: Any, columns: Any) -> None:
+    def __init__(self, rows: TermRows, totals: Any, columns: Any, long: Sequence[int]) -> None:
         super().__init__({})
         self._rows = rows
         self._np = rows.numpy
         self._dense = totals
-        self._columns = columns  # every summed entry's column (None: no term was known)
+        self._columns = columns  # the short rows' entries' columns (None: no term was known)
+        self._long = long  # the numbers of the long rows added as whole lines
         self._found = columns is not None
         self._mask: Any = None
 
@@ -142,6 +143,8 @@ class _DenseSums(Sums):
                 self._mask = self._np.zeros(len(self._dense), dtype=bool)
                 if self._columns is not None:
                     self._mask[self._columns] = True
+                for number in self._long:
+                    self._mask[self._rows.columns_of(number)] = True
         return self._mask
 
     def __bool__(self) -> bool:
@@ -245,8 +248,20 @@ class TermRows:
         if self.entries and not 0 <= lowest <= highest < width:
             raise ValueError("a column out of range")
         if self.numpy is not None:
-            # Where each row starts, as an array: a query's rows are gathered in one pass.
-            self._bounds = self.numpy.asarray(self._offsets, dtype=self.numpy.intp)
+            self._spell_long_rows()
+
+    def _spell_long_rows(self) -> None:
+        """With numpy: where each row starts, as an array (short rows are gathered in one
+        pass), and rows over 1/FULL_ROW_SHARE of the columns spelled out as lines of a matrix
+        (adding a line is one contiguous pass; a few MB at 2,000 intents)."""
+        np = self.numpy
+        self._bounds = np.asarray(self._offsets, dtype=np.intp)
+        long = np.flatnonzero(np.diff(self._bounds) >= self._full_from).tolist()
+        self._line_of: dict[int, int] = {number: line for line, number in enumerate(long)}
+        self._lines = np.zeros((len(long), self.width), dtype=np.float64)
+        for line, number in enumerate(long):
+            start, end = self._offsets[number], self._offsets[number + 1]
+            self._lines[line, self._columns[start:end]] = self._values[start:end]
 
     @classmethod
     def from_rows(
@@ -311,6 +326,10 @@ class TermRows:
             row = self._rows[term] = (self._columns[start:end], self._values[start:end])
         return row
 
+    def columns_of(self, number: int) -> Any:
+        """The columns of row `number` (the flat entries it spans)."""
+        return self._columns[self._offsets[number] : self._offsets[number + 1]]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._number)
 
@@ -355,28 +374,39 @@ class TermRows:
         return spelled
 
     def _dense_sums(self, terms: Iterable[str]) -> Sums:
-        """Every row of the query's terms gathered, then one `bincount`: each column's total is
-        added up entry by entry in sorted term order, as the dict sums do, in a few C loops
-        whatever the number of terms (a long message has about ninety)."""
+        """The query's short rows gathered and added up in one `bincount`, its long rows (a
+        common word's, over most columns) added as whole lines: as the dict sums do, each
+        column's short entries in sorted term order, then the long rows' total."""
         np = self.numpy
         number_of = self._number.get
         numbers = [n for term in sorted(set(terms)) if (n := number_of(term)) is not None]
         if not numbers:
-            return _DenseSums(self, np.zeros(self.width, dtype=np.float64), None)
-        if len(numbers) == 1:
-            start, end = self._offsets[numbers[0]], self._offsets[numbers[0] + 1]
-            columns, values = self._columns[start:end], self._values[start:end]
+            return _DenseSums(self, np.zeros(self.width, dtype=np.float64), None, ())
+        line_of = self._line_of
+        long = [n for n in numbers if n in line_of]
+        short = [n for n in numbers if n not in line_of] if long else numbers
+        if not short:
+            columns = np.zeros(0, dtype=np.intp)
+            totals = np.zeros(self.width, dtype=np.float64)
+        elif len(short) == 1:
+            start, end = self._offsets[short[0]], self._offsets[short[0] + 1]
+            columns = self._columns[start:end]
+            totals = np.bincount(columns, weights=self._values[start:end], minlength=self.width)
         else:
-            rows = np.asarray(numbers, dtype=np.intp)
+            rows = np.asarray(short, dtype=np.intp)
             starts = self._bounds[rows]
             lengths = self._bounds[rows + 1] - starts
             # Entry k of the gathered rows is flat entry k + (its row's start - entries before).
             before = np.cumsum(lengths) - lengths
             entries = np.arange(int(lengths.sum()), dtype=np.intp)
             entries += np.repeat(starts - before, lengths)
-            columns, values = self._columns[entries], self._values[entries]
-        totals = np.bincount(columns, weights=values, minlength=self.width)
-        return _DenseSums(self, totals, columns)
+            columns = self._columns[entries]
+            totals = np.bincount(columns, weights=self._values[entries], minlength=self.width)
+        if len(long) == 1:
+            totals += self._lines[line_of[long[0]]]
+        elif long:
+            totals += self._lines[[line_of[n] for n in long]].sum(axis=0)
+        return _DenseSums(self, totals, columns, long)
 
 
 class BM25Index:
