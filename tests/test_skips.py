@@ -11,6 +11,9 @@ import pytest
 
 import tests.conftest
 
+# The inner sessions run inside this one: pytest-playwright's per-test assertion scope
+# cannot nest, so it stays out of them (they drive no browser).
+NO_BROWSER = ("-p", "no:playwright")
 HOOKS = "from tests.conftest import pytest_collection_modifyitems, pytest_runtest_makereport\n"
 SAMPLE = """
 import pytest
@@ -47,7 +50,7 @@ def test_under_ci_a_skipped_postgresql_test_fails(
     sample: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("CI", value)
-    result = sample.runpytest_inprocess("-rfs")
+    result = sample.runpytest_inprocess("-rfs", *NO_BROWSER)
     result.assert_outcomes(passed=1, failed=1, skipped=1, xfailed=1)
     result.stdout.fnmatch_lines(
         ["*CI=true: PostgreSQL tests must run, not skip (Skipped: PostgreSQL: set TROLY*"]
@@ -59,7 +62,7 @@ def test_outside_ci_it_skips_with_its_message(
     sample: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CI", raising=False)
-    result = sample.runpytest_inprocess("-rs")
+    result = sample.runpytest_inprocess("-rs", *NO_BROWSER)
     result.assert_outcomes(passed=1, skipped=2, xfailed=1)
     result.stdout.fnmatch_lines(["SKIPPED*PostgreSQL: set TROLYSO_TEST_POSTGRES_URL*"])
 
@@ -69,7 +72,7 @@ def test_without_matplotlib_a_charts_test_says_what_to_install(
 ) -> None:
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setattr(tests.conftest, "charts_installed", lambda: False)
-    result = sample.runpytest_inprocess("-rs")
+    result = sample.runpytest_inprocess("-rs", *NO_BROWSER)
     result.assert_outcomes(skipped=3, xfailed=1)
     result.stdout.fnmatch_lines(["SKIPPED*the charts extra is not installed*.[[]charts[]]*"])
 
