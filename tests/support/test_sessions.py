@@ -1,4 +1,8 @@
-"""Whole support conversations: a citizen, two volunteers, a team leader and an operator."""
+"""Whole support conversations: a citizen, two volunteers, a team leader and an operator.
+
+Over 500 lines on purpose: one story per test, in the order of a request's life (open, claim,
+relay, hand back, end, rate, timers), mirroring bot/support/sessions.py.
+"""
 
 from __future__ import annotations
 
