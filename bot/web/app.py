@@ -32,6 +32,7 @@ from bot.worker import Worker
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
+CONTENT_CHECK_SECONDS = 5.0  # web processes without a worker: a publication within 10 s
 
 
 def create_app(
@@ -92,17 +93,33 @@ def create_app(
         routes.extend(channel.routes())
     routes.extend(extra_routes)  # the web console under /admin (bot/features/console)
 
+    async def follow_content() -> None:
+        """Without a worker, this process still answers: it checks the content version."""
+        while True:
+            await asyncio.sleep(CONTENT_CHECK_SECONDS)
+            try:
+                await bot.refresh_content()
+            except Exception:
+                logger.exception("content version check failed")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started: list[ChannelRuntime] = []
+        follower: asyncio.Task[None] | None = None
         try:
             for channel in channels:
                 await channel.start()  # never waits for a platform: see each runtime's start
                 started.append(channel)
             if worker is not None:
                 worker.start()
+            else:
+                follower = asyncio.get_running_loop().create_task(follow_content())
             yield
         finally:
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
             if worker is not None:
                 await worker.stop()
             for channel in reversed(started):
