@@ -30,10 +30,6 @@ __all__ = ["main"]
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
-def _default_eval_set() -> Path:
-    return Path(__file__).resolve().parent.parent / "tests" / "data" / "eval_set.jsonl"
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trolyso", description="Trợ lý số: a Vietnamese assistant for digital transformation."
@@ -221,8 +217,12 @@ def _match_line(text: str, result: MatchResult) -> str:
 def _cmd_match(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     from bot.matching import build_matcher
     from content import load_content
+    from content.published import with_published
 
-    content = load_content(settings.content_dir, settings.cache_dir)
+    # The published version the workers answer with, from the data folder: no database.
+    content = with_published(
+        load_content(settings.content_dir, settings.cache_dir), settings.data_dir
+    )
     matcher = build_matcher(content, settings.cache_dir)
     for raw in stdin:
         text = raw.rstrip("\r\n")
@@ -232,15 +232,17 @@ def _cmd_match(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
 
 
 def _cmd_eval(settings: Settings, path: Path | None, output: str, errors: int) -> int:
-    from bot.matching import build_matcher
+    from bot.matching import build_matcher, default_eval_set
     from content import load_content
+    from content.published import with_published
     from intents.evaluation import evaluate, load_cases, render_text
 
-    path = path or _default_eval_set()
+    path = path or default_eval_set()
     if not path.exists():
         print(f"trolyso eval: no evaluation set at {path}", file=sys.stderr)
         return EXIT_USAGE
-    report = evaluate(build_matcher(load_content(settings.content_dir)), load_cases(path))
+    content = with_published(load_content(settings.content_dir), settings.data_dir)
+    report = evaluate(build_matcher(content, settings.cache_dir), load_cases(path))
     if output == "json":
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -251,6 +253,7 @@ def _cmd_eval(settings: Settings, path: Path | None, output: str, errors: int) -
 def _cmd_content(settings: Settings, command: str) -> int:
     from content import ContentError, load_content
     from content.checks import find_collisions, find_overdue_reviews
+    from content.published import with_published
 
     try:
         content = load_content(settings.content_dir, settings.cache_dir)
@@ -264,13 +267,14 @@ def _cmd_content(settings: Settings, command: str) -> int:
         for intent_id in sorted(content.intents):
             print(intent_id)
         return EXIT_OK
-    if command == "index":
+    if command == "index":  # the shipped index is of the shipped content, never an overlay
         from bot.matching import SHIPPED_INDEX, write_index
 
         target = Path(settings.content_dir) / SHIPPED_INDEX
         version = write_index(content, target)
         print(f"Wrote {target} (content version {version}).")
         return EXIT_OK
+    content = with_published(content, settings.data_dir)  # what the workers answer with
     today = datetime.now(UTC).date()
     problems = [
         *content.warnings,

@@ -54,6 +54,12 @@ class Dialogue:
         self.text = content.messages
         self.metrics = Metrics()  # records nothing until the web application attaches
 
+    def use(self, content: Content, matcher: Matcher) -> None:
+        """Answer from now on with a newly published content (bot/published.py), swapped in
+        one synchronous step. A version only adds examples, so its intents are the old ones:
+        a message matched just before the swap is still answered correctly after it."""
+        self.content, self.matcher, self.text = content, matcher, content.messages
+
     async def handle(
         self, message: IncomingMessage, store: ConversationStore | None = None
     ) -> list[Reply]:

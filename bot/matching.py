@@ -28,11 +28,24 @@ from pathlib import Path
 from content import Content
 from intents import Matcher, Thresholds
 
-__all__ = ["SHIPPED_INDEX", "build_matcher", "content_version", "thresholds_of", "write_index"]
+__all__ = [
+    "SHIPPED_INDEX",
+    "build_matcher",
+    "content_version",
+    "default_eval_set",
+    "thresholds_of",
+    "write_index",
+]
 
 logger = logging.getLogger(__name__)
 CACHE_FORMAT = 4
 SHIPPED_INDEX = "matcher-index.json.gz"
+
+
+def default_eval_set() -> Path:
+    """The labelled evaluation set of a source checkout (`trolyso eval`, the publish gate).
+    Not shipped in the package: callers check that it exists."""
+    return Path(__file__).resolve().parent.parent / "tests" / "data" / "eval_set.jsonl"
 
 
 def thresholds_of(content: Content) -> Thresholds:

@@ -19,11 +19,13 @@ from bot.features.reports.chat import ChatReports
 from bot.matching import build_matcher, thresholds_of
 from bot.messages import IncomingMessage, Reply
 from bot.metrics import Metrics, observed
+from bot.published import LiveContent
 from bot.send_budget import SendBudget, parse_rates
 from bot.settings import Settings
 from bot.state import ConversationState
 from bot.support.common import SupportConfig, Toolkit, Turn
 from content import Content, load_content
+from content.published import apply_overlay, read_published
 from intents import Matcher
 from intents.places import Places
 from storage import ConversationRepository, create_engine, session_factory
@@ -137,6 +139,12 @@ class Bot:
         # Messages a second each platform accepts from all workers together (bot/send_budget.py).
         self.send_rates = dict(send_rates or {})
         self.metrics: Metrics = assistant.dialogue.metrics
+        # The published content (bot/published.py): checked by every background round.
+        self.live = LiveContent(assistant.dialogue.content, assistant.dialogue, sessions)
+
+    async def refresh_content(self) -> bool:
+        """Take up a newly published content version (one query when nothing changed)."""
+        return await self.live.refresh()
 
     async def handle(self, message: IncomingMessage) -> list[Reply]:
         """Load state, answer, save state and queue notifications: all or nothing."""
@@ -353,7 +361,10 @@ def compose(
     report_maker: ReportMaker | None = None,
 ) -> Services:
     """Build every service the bot needs from its settings (the schema must be up to date)."""
-    content = load_content(Path(settings.content_dir), settings.cache_dir)
+    baseline = load_content(Path(settings.content_dir), settings.cache_dir)
+    # Start from the version the data folder records; the first round checks the database.
+    published = read_published(settings.data_dir)
+    content = apply_overlay(baseline, published)
     matcher = build_matcher(content, settings.cache_dir)
     places = Places.load(provinces=settings.province_list)
     url = settings.resolved_database_url()
@@ -375,6 +386,14 @@ def compose(
         retention=timedelta(days=settings.retention_days),
         inbox=InboxWriter(session_factory(inbox_engine)) if inbox_engine is not None else None,
         send_rates=parse_rates(settings.send_rates),
+    )
+    bot.live = LiveContent(
+        baseline,
+        assistant.dialogue,
+        bot.sessions,
+        data_dir=settings.data_dir,
+        cache_dir=settings.cache_dir,
+        version=published.version if published else 0,
     )
     return Services(
         settings=settings,

@@ -49,8 +49,9 @@ class WorkerChannel(Protocol):
 class Worker:
     """Runs a round every `interval` seconds, or sooner when woken (a dispatcher's wake-up).
 
-    A round: due timers, stalled deliveries replayed, deliveries that failed every replay
-    given up, then each ready channel's outbox and upkeep. A failing round is logged and the
+    A round: the current content version (bot/published.py), due timers, stalled deliveries
+    replayed, deliveries that failed every replay given up, then each ready channel's outbox
+    and upkeep. A failing round is logged and the
     next one runs as usual.
     """
 
@@ -77,7 +78,9 @@ class Worker:
 
     async def tick(self) -> dict[str, int]:
         """One round; returns what it did (counts by step, `sent_<channel>` per channel)."""
-        counts = {"timers": await self.bot.run_due_timers()}
+        # A newly published content version first: messages of this round get it.
+        counts = {"content": int(await self.bot.refresh_content())}
+        counts["timers"] = await self.bot.run_due_timers()
         counts["replayed"] = await self.replay_stalled()
         counts["given_up"] = 0
         for channel in self.channels:

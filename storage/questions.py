@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.console_models import MissedQuestionRow, QuestionLogRow
@@ -28,6 +28,7 @@ __all__ = [
 QUESTION_ACTIONS = ("answer", "clarify", "fallback")
 FEEDBACK_ACTIONS = ("helpful", "unhelpful", "none")
 MAX_TEXT = 500
+OPEN_LIMIT = 2000  # missed questions grouped at most (newest first): bounds the page's work
 
 
 def hour_of(at: datetime) -> datetime:
@@ -122,6 +123,32 @@ class QuestionLogRepository:
             QuestionCount(at, action, int(n))
             for at, action, n in await self.session.execute(query)
         ]
+
+    async def open_missed(
+        self,
+        provinces: Collection[str] | None = None,
+        communes: Collection[str] | None = None,
+        limit: int = OPEN_LIMIT,
+    ) -> list[MissedQuestionRow]:
+        """Open missed questions, newest first; `communes` for a team leader's own places."""
+        row = MissedQuestionRow
+        query = select(row).where(row.status == "open")
+        if provinces is not None:
+            query = query.where(row.province_code.in_(list(provinces)))
+        if communes is not None:
+            query = query.where(row.commune_code.in_(list(communes)))
+        query = query.order_by(row.at.desc(), row.id.desc()).limit(limit)
+        return list((await self.session.execute(query)).scalars())
+
+    async def close_missed(self, ids: Collection[int], status: str) -> int:
+        """Mark open missed questions `resolved` (attached to an intent) or `dismissed`."""
+        if not ids:
+            return 0
+        row = MissedQuestionRow
+        result = await self.session.execute(
+            update(row).where(row.id.in_(list(ids)), row.status == "open").values(status=status)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def forget_person(self, person_id: int) -> int:
         """/xoadulieu: the person's missed questions go (the log holds nothing of theirs)."""

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 # A stop (SIGTERM, SIGINT) ends within this, backlog or not (the platforms redeliver nothing
 # acknowledged: it is all stored). The worker's round in hand gets at most its own grace.
 SHUTDOWN_SECONDS = 9.0
+CONTENT_CHECK_SECONDS = 5.0  # web processes without a worker: a publication within 10 s
 
 
 def create_app(
@@ -95,17 +96,33 @@ def create_app(
         routes.extend(channel.routes())
     routes.extend(extra_routes)  # the web console under /admin (bot/features/console)
 
+    async def follow_content() -> None:
+        """Without a worker, this process still answers: it checks the content version."""
+        while True:
+            await asyncio.sleep(CONTENT_CHECK_SECONDS)
+            try:
+                await bot.refresh_content()
+            except Exception:
+                logger.exception("content version check failed")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started: list[ChannelRuntime] = []
+        follower: asyncio.Task[None] | None = None
         try:
             for channel in channels:
                 await channel.start()  # never waits for a platform: see each runtime's start
                 started.append(channel)
             if worker is not None:
                 worker.start()
+            else:
+                follower = asyncio.get_running_loop().create_task(follow_content())
             yield
         finally:
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
             # Shut down within SHUTDOWN_SECONDS, whatever the backlog: what is not done by
             # then stays stored (inbox rows, leased outbox rows) and the next worker does it.
             deadline = asyncio.get_running_loop().time() + SHUTDOWN_SECONDS

@@ -80,6 +80,7 @@ def console_of(settings: Settings, services: Services) -> Console:
         services.places,
         services.bot.clock,
         limited=bool(settings.province_list),
+        live=services.bot.live,
     )
 
 

@@ -105,7 +105,7 @@ async def world(bot: Bot, places: Places, clock: FakeClock) -> World:  # noqa: F
 
 
 def console_app(bot: Bot, places: Places, *, limited: bool = False) -> Starlette:  # noqa: F811
-    console = Console(bot.sessions, places, bot.clock, limited=limited)
+    console = Console(bot.sessions, places, bot.clock, limited=limited, live=bot.live)
     return Starlette(routes=[console_mount(console)])
 
 

@@ -41,6 +41,10 @@ AUDIT_LABELS = {
     "role_change": "Đổi vai trò",
     "data_deleted": "Người dân xóa dữ liệu",
     "export": "Xuất báo cáo",
+    "content_publish": "Xuất bản nội dung",
+    "content_revert": "Quay lại phiên bản nội dung",
+    "missed_attach": "Thêm câu hỏi chưa hiểu vào chủ đề",
+    "missed_dismiss": "Bỏ qua câu hỏi chưa hiểu",
 }
 
 
@@ -53,6 +57,8 @@ DETAIL_KEYS = {
     "command": "lệnh",
     "format": "định dạng",
     "channel": "kênh",
+    "count": "số câu",
+    "version": "phiên bản",
 }
 DETAIL_VALUES = {
     "cli": "dòng lệnh",
@@ -98,6 +104,13 @@ def percent(part: float, whole: float) -> str:
     return f"{round(100 * part / whole)}%" if whole else "—"
 
 
+def ratio(value: float | None) -> str:
+    """0.8734 -> '87,3%' (a share of the evaluation set, as Vietnamese writes decimals)."""
+    if value is None:
+        return "—"
+    return f"{100 * value:.1f}%".replace(".", ",")
+
+
 def number(value: float | None) -> str:
     """12345 -> '12.345' (Vietnamese digit grouping)."""
     if value is None:
@@ -115,6 +128,7 @@ def install(env: Environment, places: Places) -> None:
     env.filters.update(
         local_time=local_time,
         duration=duration,
+        ratio=ratio,
         number=number,
         commune=commune,
         ref=show_ref,

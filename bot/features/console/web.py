@@ -38,6 +38,7 @@ from bot.features.console.context import Forbidden, NotFound, Page
 from bot.features.console.links import can_use_console, digest, new_secret
 from bot.features.console.registry import PREFIX, ConsoleRoute, NavItem, discover
 from bot.features.console.scope import scope_of
+from bot.published import LiveContent
 from bot.support.common import Turn
 from bot.support.limits import CODE_GUESSES
 from intents.places import Places
@@ -134,8 +135,10 @@ class Console:
         clock: Callable[[], datetime],
         *,
         limited: bool = False,
+        live: LiveContent | None = None,
     ) -> None:
         self.sessions = sessions
+        self.live = live  # the published content (learning loop pages); None: not offered
         self.places = places
         self.clock = clock
         self.limited = limited

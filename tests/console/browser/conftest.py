@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from intents.places import Places
 from storage import create_engine, session_factory
-from storage.console_models import QuestionLogRow
+from storage.console_models import MissedQuestionRow, QuestionLogRow
 from storage.migrate import upgrade
 from storage.models import AuditRow, FieldLogRow, HelpRequestRow, PersonRow, TeamRow
 
@@ -36,6 +36,18 @@ ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
 OPERATOR = "console:op"
 WIDTHS = (375, 1280)
+# Missed questions (masked, as stored): one question in three wordings, smaller groups.
+SWIMMING = (
+    "đăng ký học bơi cho con ở đâu",
+    "dang ky hoc boi cho con o dau",
+    "cho con đi học bơi đăng ký thế nào",
+)
+MISSED = (
+    *((text, "a") for text in SWIMMING),
+    ("mất con mèo thì báo ai", "b"),
+    ("mat con meo thi bao ai", "a"),
+    ("số điện thoại [số điện thoại] có phải lừa đảo không", "a"),
+)
 _INHERITED = ("TROLYSO_", "TELEGRAM_", "ZALO_", "DATABASE_URL")
 
 
@@ -188,6 +200,18 @@ async def _seed(url: str, places: Places) -> tuple[dict[str, str], str, str]:
                         services=["vneid_activation"],
                     )
                 )
+        for hours, (text, commune) in enumerate(MISSED):
+            session.add(
+                MissedQuestionRow(
+                    at=now - timedelta(hours=3 * hours + 1),
+                    channel="telegram",
+                    reason="fallback" if hours % 3 else "unhelpful",
+                    text=text,
+                    status="open",
+                    commune_code=(commune_a if commune == "a" else commune_b).code,
+                    province_code=province.code,
+                )
+            )
         session.add(
             AuditRow(
                 action="role_change",
