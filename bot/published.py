@@ -12,6 +12,7 @@ overlay to the data folder for the commands that have no database (`trolyso matc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from content.published import Overlay, apply_overlay, write_published
 from intents import Matcher
 from storage.content_versions import ContentVersionRepository
 
-__all__ = ["LiveContent"]
+__all__ = ["ContentFollower", "LiveContent"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,3 +97,31 @@ class LiveContent:
         if self.data_dir is not None:
             await asyncio.to_thread(write_published, self.data_dir, overlay)
         logger.info("content version %d -> %d", previous, overlay.version)
+
+
+class ContentFollower:
+    """For a process without a worker (`serve --no-worker`): it answers citizens, so it still
+    takes each publication up, checking the version every `every` seconds."""
+
+    def __init__(self, live: LiveContent, every: float = 5.0) -> None:
+        self.live = live
+        self.every = every  # a publication reaches this process within 10 s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._follow())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await self.live.refresh()
+            except Exception:
+                logger.exception("content version check failed")

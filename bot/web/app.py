@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChannelRuntime
+from bot.published import ContentFollower
 from bot.services import Bot
 from bot.web.metrics import MetricsEndpoint, PrometheusRecorder
 from bot.worker import Worker
@@ -35,7 +36,6 @@ logger = logging.getLogger(__name__)
 # A stop (SIGTERM, SIGINT) ends within this, backlog or not (the platforms redeliver nothing
 # acknowledged: it is all stored). The worker's round in hand gets at most its own grace.
 SHUTDOWN_SECONDS = 9.0
-CONTENT_CHECK_SECONDS = 5.0  # web processes without a worker: a publication within 10 s
 
 
 def create_app(
@@ -96,19 +96,10 @@ def create_app(
         routes.extend(channel.routes())
     routes.extend(extra_routes)  # the web console under /admin (bot/features/console)
 
-    async def follow_content() -> None:
-        """Without a worker, this process still answers: it checks the content version."""
-        while True:
-            await asyncio.sleep(CONTENT_CHECK_SECONDS)
-            try:
-                await bot.refresh_content()
-            except Exception:
-                logger.exception("content version check failed")
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started: list[ChannelRuntime] = []
-        follower: asyncio.Task[None] | None = None
+        follower: ContentFollower | None = None
         try:
             for channel in channels:
                 await channel.start()  # never waits for a platform: see each runtime's start
@@ -116,13 +107,12 @@ def create_app(
             if worker is not None:
                 worker.start()
             else:
-                follower = asyncio.get_running_loop().create_task(follow_content())
+                follower = ContentFollower(bot.live)  # answers citizens: follows publications
+                follower.start()
             yield
         finally:
             if follower is not None:
-                follower.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await follower
+                await follower.stop()
             # Shut down within SHUTDOWN_SECONDS, whatever the backlog: what is not done by
             # then stays stored (inbox rows, leased outbox rows) and the next worker does it.
             deadline = asyncio.get_running_loop().time() + SHUTDOWN_SECONDS

@@ -4,6 +4,7 @@ worker on one database (SQLite and PostgreSQL); rounds are ticked explicitly, no
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ from bot.dialogue import Dialogue
 from bot.features.content_versions.publish import adopt, publish
 from bot.features.reports.chat import ChatReports
 from bot.messages import ConversationKey, IncomingMessage
-from bot.published import LiveContent
+from bot.published import ContentFollower, LiveContent
 from bot.services import Bot
 from bot.support.common import SupportConfig, Toolkit
 from bot.worker import Worker
@@ -115,3 +116,42 @@ async def test_a_publication_reaches_the_other_worker_in_its_next_round(
     assert _match(tmp_path / "other")["intent"] == "oos.education"
     (tmp_path / "other" / PUBLISHED_FILE).unlink()
     assert _match(tmp_path / "other")["action"] == "fallback"  # the shipped baseline
+
+
+async def test_a_process_without_a_worker_follows_publications(
+    engine: AsyncEngine,  # noqa: F811
+    content: Content,
+    matcher: Matcher,
+    places: Places,
+    tmp_path: Path,
+) -> None:
+    """`serve --no-worker` still answers citizens: its follower takes the version up."""
+    one = _bot(engine, content, matcher, places, tmp_path / "one")
+    web = _bot(engine, content, matcher, places, tmp_path / "web")
+    follower = ContentFollower(web.live, every=0.01)
+    follower.start()
+    try:
+        async with one.sessions.begin() as session:
+            person = PersonRow(handle="OPER02", role="operator", display_name="Quản trị")
+            session.add(person)
+            await session.flush()
+            outcome = await publish(
+                session,
+                one.live,
+                person,
+                one.clock(),
+                Overlay().adding("oos.education", [QUESTION]),
+                action="publish",
+                reason="thử",
+                changed=["oos.education"],
+                eval_set=tmp_path / "none.jsonl",
+            )
+        for _ in range(500):  # the follower's rounds, 10 ms apart (at most 5 s)
+            if web.live.version == outcome.version:
+                break
+            await asyncio.sleep(0.01)
+        assert web.live.version == outcome.version
+    finally:
+        await follower.stop()
+    answer = content.intents["oos.education"].answer.splitlines()[0]
+    assert answer in await _ask(web, "e")
