@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from intents.lexicon import Lexicon
 
-__all__ = ["Token", "fold", "normalize", "normalize_tokens", "tokenize"]
+__all__ = ["Token", "fold", "normalize", "normalize_scanned", "normalize_tokens", "tokenize"]
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -167,9 +167,15 @@ def normalize_tokens(text: str, lexicon: Lexicon) -> list[str]:
     such as "nha" is dropped, but "nhà" typed with marks is a word and kept), expand teencode
     on unmarked tokens, then rewrite synonym phrases to their canonical form.
     """
+    return normalize_scanned(_scan(text), lexicon)
+
+
+def normalize_scanned(tokens: Iterable[tuple[str, bool, str]], lexicon: Lexicon) -> list[str]:
+    """`normalize_tokens` of tokens already scanned as (folded, marked, raw) triples: for a
+    part of a message cut from its tokens (intents/questions.py), without scanning it again."""
     words: list[str] = []
     memo = lexicon.token_memo
-    for folded, marked, raw in _scan(text):
+    for folded, marked, raw in tokens:
         # What a token becomes depends on its folded form alone, or, typed with marks, on
         # how it was typed (the folded form follows from it).
         key = "\x01" + raw if marked else folded

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from intents.lexicon import Lexicon
-from intents.normalize import Token, fold, normalize_tokens, tokenize
+from intents.normalize import Token, fold, normalize_scanned, normalize_tokens, tokenize
 
 __all__ = ["CONNECTORS", "split_questions"]
 
@@ -111,7 +111,7 @@ def split_questions(text: str, lexicon: Lexicon) -> list[list[str]]:
         # Connectors are found on folded words before the lexicon drops or rewrites any; each
         # part is then normalized from the words as typed (marks decide teencode and fillers).
         for chunk in _cut_at_connectors(tokenize(piece)):
-            words = normalize_tokens(" ".join(token.raw for token in chunk), lexicon)
+            words = normalize_scanned([(t.text, t.marked, t.raw) for t in chunk], lexicon)
             if not words:
                 continue
             if parts and len(words) < MIN_WORDS:
