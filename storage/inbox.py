@@ -7,7 +7,7 @@ platform's delivery id alone remains, to recognise a redelivery.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,24 +43,42 @@ class InboxRepository:
         stored already handled); `chat` names the conversation, for `/xoadulieu` and for the
         apology when the bot gives the delivery up.
         """
+        found = await self.receive_many([(channel, external_id, payload, chat, now)])
+        return found.get((channel, bounded_key(external_id)))
+
+    async def receive_many(
+        self, deliveries: Sequence[tuple[str, str, dict[str, Any] | None, str | None, datetime]]
+    ) -> dict[tuple[str, str], int]:
+        """Store several deliveries (channel, external id, payload, chat, time) in one INSERT;
+        the row id of each new one by (channel, bounded external id). The first copy of a
+        delivery given twice is stored; a redelivery gets no id."""
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for channel, external_id, payload, chat, now in deliveries:
+            key = bounded_key(external_id)
+            rows.setdefault(
+                (channel, key),
+                {
+                    "channel": channel,
+                    "external_id": key,
+                    "payload": payload,
+                    "chat": bounded_key(chat) if chat is not None else None,
+                    "received_at": now,
+                    "handled_at": now if payload is None else None,
+                    "attempts": 0,
+                },
+            )
+        if not rows:
+            return {}
         bind = self.session.bind
         dialect = bind.dialect.name if bind is not None else "sqlite"
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         result = await self.session.execute(
             insert(InboundEventRow)
-            .values(
-                channel=channel,
-                external_id=bounded_key(external_id),
-                payload=payload,
-                chat=bounded_key(chat) if chat is not None else None,
-                received_at=now,
-                handled_at=now if payload is None else None,
-                attempts=0,
-            )
+            .values(list(rows.values()))
             .on_conflict_do_nothing()
-            .returning(InboundEventRow.id)
+            .returning(InboundEventRow.id, InboundEventRow.channel, InboundEventRow.external_id)
         )
-        return result.scalar_one_or_none()
+        return {(channel, external): id_ for id_, channel, external in result.all()}
 
     async def get(self, event_id: int) -> InboundEventRow | None:
         return await self.session.get(InboundEventRow, event_id)

@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.inbox import InboxRepository
 from storage.keys import bounded_key
-from storage.models import InboundEventRow
 
 __all__ = ["MAX_BATCH", "InboxWriter"]
 
@@ -95,32 +93,9 @@ class InboxWriter:
 
     async def _write(self, batch: Sequence[_Delivery]) -> dict[tuple[str, str], int]:
         """Insert the batch's new deliveries; the row id of each, by (channel, external id)."""
-        rows: dict[tuple[str, str], dict[str, Any]] = {}
-        for delivery in batch:  # the first copy of a delivery wins; later copies are repeats
-            rows.setdefault(
-                (delivery.channel, delivery.external_id),
-                {
-                    "channel": delivery.channel,
-                    "external_id": delivery.external_id,
-                    "payload": delivery.payload,
-                    "chat": delivery.chat,
-                    "received_at": delivery.now,
-                    "handled_at": delivery.now if delivery.payload is None else None,
-                    "attempts": 0,
-                },
-            )
         async with self.sessions.begin() as session:
-            bind = session.bind
-            dialect = bind.dialect.name if bind is not None else "sqlite"
-            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            result = await session.execute(
-                insert(InboundEventRow)
-                .values(list(rows.values()))
-                .on_conflict_do_nothing()
-                .returning(
-                    InboundEventRow.id, InboundEventRow.channel, InboundEventRow.external_id
-                )
+            found = await InboxRepository(session).receive_many(
+                [(d.channel, d.external_id, d.payload, d.chat, d.now) for d in batch]
             )
-            found = {(channel, external): id_ for id_, channel, external in result.all()}
         self.batches += 1
         return found

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.assistant import Assistant
 from bot.dialogue import Dialogue
-from bot.features.content_versions.publish import adopt, publish
+from bot.features.content_versions.publish import Outcome, adopt, publish
 from bot.features.reports.chat import ChatReports
 from bot.messages import ConversationKey, IncomingMessage
 from bot.published import ContentFollower, LiveContent
@@ -51,6 +51,25 @@ def _bot(
     return bot
 
 
+async def _publish_example(bot: Bot, handle: str, tmp_path: Path) -> Outcome:
+    """An operator publishes QUESTION as an example of oos.education, through `bot`."""
+    async with bot.sessions.begin() as session:
+        person = PersonRow(handle=handle, role="operator", display_name="Quản trị")
+        session.add(person)
+        await session.flush()
+        return await publish(
+            session,
+            bot.live,
+            person,
+            bot.clock(),
+            Overlay().adding("oos.education", [QUESTION]),
+            action="publish",
+            reason="thử",
+            changed=["oos.education"],
+            eval_set=tmp_path / "none.jsonl",
+        )
+
+
 async def _ask(bot: Bot, user: str) -> str:
     replies = await bot.handle(IncomingMessage(ConversationKey("console", user), text=QUESTION))
     return "\n".join(reply.text for reply in replies)
@@ -84,21 +103,7 @@ async def test_a_publication_reaches_the_other_worker_in_its_next_round(
     other = _bot(engine, content, matcher, places, tmp_path / "other")
     answer = content.intents["oos.education"].answer.splitlines()[0]
     assert answer not in await _ask(other, "a")
-    async with one.sessions.begin() as session:
-        person = PersonRow(handle="OPER01", role="operator", display_name="Quản trị")
-        session.add(person)
-        await session.flush()
-        outcome = await publish(
-            session,
-            one.live,
-            person,
-            one.clock(),
-            Overlay().adding("oos.education", [QUESTION]),
-            action="publish",
-            reason="thử",
-            changed=["oos.education"],
-            eval_set=tmp_path / "none.jsonl",
-        )
+    outcome = await _publish_example(one, "OPER01", tmp_path)
     await adopt(one.live, outcome)
     assert answer in await _ask(one, "b")
     assert answer not in await _ask(other, "c")  # not yet: its round has not come
@@ -131,21 +136,7 @@ async def test_a_process_without_a_worker_follows_publications(
     follower = ContentFollower(web.live, every=0.01)
     follower.start()
     try:
-        async with one.sessions.begin() as session:
-            person = PersonRow(handle="OPER02", role="operator", display_name="Quản trị")
-            session.add(person)
-            await session.flush()
-            outcome = await publish(
-                session,
-                one.live,
-                person,
-                one.clock(),
-                Overlay().adding("oos.education", [QUESTION]),
-                action="publish",
-                reason="thử",
-                changed=["oos.education"],
-                eval_set=tmp_path / "none.jsonl",
-            )
+        outcome = await _publish_example(one, "OPER02", tmp_path)
         for _ in range(500):  # the follower's rounds, 10 ms apart (at most 5 s)
             if web.live.version == outcome.version:
                 break
