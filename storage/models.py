@@ -116,6 +116,9 @@ class PersonRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A citizen's own commune (issue 15), chosen once and changed with /xa; cleared by /xoadulieu.
+    commune_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    commune_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class IdentityRow(Base):

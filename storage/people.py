@@ -256,6 +256,12 @@ class PeopleRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def set_home_commune(self, person: PersonRow, code: str | None, now: datetime) -> None:
+        """Remember (or, with None, forget) the commune a citizen lives in."""
+        person.commune_code = code
+        person.commune_set_at = now if code is not None else None
+        await self.session.flush()
+
     async def forget(self, person: PersonRow, now: datetime) -> None:
         """Delete what identifies a person; keep anonymous counts for the reports."""
         await self.session.execute(delete(IdentityRow).where(IdentityRow.person_id == person.id))
@@ -266,5 +272,7 @@ class PeopleRepository:
             update(VolunteerRow).where(VolunteerRow.person_id == person.id).values(on_duty=False)
         )
         person.display_name = None
+        person.commune_code = None
+        person.commune_set_at = None
         person.deleted_at = now
         await self.session.flush()
