@@ -2,8 +2,10 @@
 
 The shipped `content/` YAML is the baseline every installation starts from. Operators change
 it through the web console's learning loop (bot/features/missed, bot/features/content_versions):
-each publication is a version in the database holding an `Overlay`, today extra example
-questions per intent. The content a process answers with is `apply_overlay(baseline, overlay)`.
+each publication is a version in the database holding an `Overlay`: extra example questions
+per intent (the learning loop), and whole intents written in the content studio or imported
+from a file, each replacing the shipped intent of that id or adding a new one. The content a
+process answers with is `apply_overlay(baseline, overlay)`.
 
 Workers learn of a new version from the database (bot/published.py) and write the overlay to
 `<data dir>/content-published.json`, so that commands with no database connection
@@ -22,7 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from content.loader import Content
+from content.schema import Intent
 
 __all__ = [
     "PUBLISHED_FILE",
@@ -44,14 +49,22 @@ class Overlay:
 
     version: int = 0
     examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Whole intents by id, in the schema's JSON form (`Intent.model_dump(mode="json")`): each
+    # replaces the shipped intent of that id, or adds one the baseline lacks.
+    intents: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not any(self.examples.values())
+        return not any(self.examples.values()) and not self.intents
 
     def as_json(self) -> dict[str, Any]:
         """The stored form (database row and file)."""
-        return {"examples": {k: list(v) for k, v in sorted(self.examples.items()) if v}}
+        data: dict[str, Any] = {
+            "examples": {k: list(v) for k, v in sorted(self.examples.items()) if v}
+        }
+        if self.intents:
+            data["intents"] = {k: dict(v) for k, v in sorted(self.intents.items())}
+        return data
 
     @classmethod
     def from_json(cls, version: int, data: object) -> Overlay:
@@ -63,21 +76,44 @@ class Overlay:
                 if isinstance(intent, str) and isinstance(texts, list):
                     kept = tuple(t for t in texts if isinstance(t, str) and t.strip())
                     examples[intent] = kept[:MAX_EXTRA_PER_INTENT]
-        return cls(version, examples)
+        records: dict[str, Mapping[str, Any]] = {}
+        raw_intents = data.get("intents") if isinstance(data, dict) else None
+        if isinstance(raw_intents, dict):
+            for intent_id, record in raw_intents.items():
+                if isinstance(intent_id, str) and isinstance(record, dict):
+                    records[intent_id] = record
+        return cls(version, examples, records)
 
     def adding(self, intent: str, texts: list[str]) -> Overlay:
         """A copy with `texts` added to the intent's extra examples (the caller dedupes)."""
         examples = dict(self.examples)
         examples[intent] = (*examples.get(intent, ()), *texts)[:MAX_EXTRA_PER_INTENT]
-        return Overlay(self.version, examples)
+        return Overlay(self.version, examples, self.intents)
+
+    def replacing(self, intent: Intent) -> Overlay:
+        """A copy in which `intent` (already validated) replaces or adds the intent of its id.
+        Extra examples kept for that id stay and are appended to it."""
+        records = dict(self.intents)
+        records[intent.id] = intent.model_dump(mode="json")
+        return Overlay(self.version, self.examples, records)
 
 
 def apply_overlay(baseline: Content, overlay: Overlay | None) -> Content:
-    """The baseline with the overlay's examples appended; ids the baseline lacks are skipped
-    (an intent removed from the shipped content by an upgrade takes its extras with it)."""
+    """The baseline with the overlay's whole intents put in place, then its examples appended.
+    Extra examples of ids the result lacks are skipped (an intent removed from the shipped
+    content by an upgrade takes its extras with it); a stored intent that no longer passes the
+    schema (the schema grew stricter) is skipped with a warning, the shipped one kept."""
     if overlay is None or overlay.empty:
         return baseline
     intents = dict(baseline.intents)
+    for intent_id, record in overlay.intents.items():
+        try:
+            intent = Intent.model_validate(record)
+        except ValidationError:
+            logger.warning("published intent no longer valid, skipped: %s", intent_id)
+            continue
+        if intent.id == intent_id:
+            intents[intent_id] = intent
     for intent_id, extra in overlay.examples.items():
         intent = intents.get(intent_id)
         if intent is None:
