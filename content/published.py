@@ -108,12 +108,12 @@ def apply_overlay(baseline: Content, overlay: Overlay | None) -> Content:
     intents = dict(baseline.intents)
     for intent_id, record in overlay.intents.items():
         try:
-            intent = Intent.model_validate(record)
+            whole = Intent.model_validate(record)
         except ValidationError:
             logger.warning("published intent no longer valid, skipped: %s", intent_id)
             continue
-        if intent.id == intent_id:
-            intents[intent_id] = intent
+        if whole.id == intent_id:
+            intents[intent_id] = whole
     for intent_id, extra in overlay.examples.items():
         intent = intents.get(intent_id)
         if intent is None:
