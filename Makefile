@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers for `make test` (auto: one per core, at most 4).
+TEST_WORKERS ?= auto
 
 .PHONY: run serve test lint bench index db-upgrade clean
 
@@ -23,9 +25,11 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/trolyso serve --host 0.0.0.0 --port 8080
 
-## make test: the whole suite (lint, types, tests).
+## make test: the whole suite (lint, types, tests): spread over the cores, then the fault
+## tests (a real server killed, a database stopped: they time recoveries) one at a time.
+PYTEST := $(BIN)/python -m pytest -q
 test: $(STAMP) lint
-	bash .ci/with-postgres $(BIN)/python -m pytest -q
+	bash .ci/with-postgres bash -c '$(PYTEST) -n $(TEST_WORKERS) --maxprocesses 4 --dist worksteal -m "not faults" && $(PYTEST) -m faults'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ with a message saying how to install it when it is missing.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import socket
@@ -66,6 +67,31 @@ def pytest_runtest_makereport(
             report.outcome = "failed"
             report.longrepr = f"CI=true: PostgreSQL tests must run, not skip ({reason})"
     return report
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own on the suite's
+    server (tests reset their database's schema), made here before any test module reads
+    TROLYSO_TEST_POSTGRES_URL."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    server = os.environ.get("TROLYSO_TEST_POSTGRES_URL", "")
+    if worker and server:
+        os.environ["TROLYSO_TEST_POSTGRES_URL"] = asyncio.run(_own_database(server, worker))
+
+
+async def _own_database(server: str, worker: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"trolyso_{worker}"
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        await engine.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})

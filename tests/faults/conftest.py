@@ -41,7 +41,9 @@ def own_postgres() -> Iterator[LocalPostgres]:
     bindir = postgres_bindir()
     if bindir is None:
         pytest.skip("PostgreSQL binaries are not installed (/usr/lib/postgresql/*/bin)")
-    server = LocalPostgres(bindir, free_port(FIRST_OWN_PORT))
+    # Each pytest-xdist worker searches its own range, so two never race for one port.
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    server = LocalPostgres(bindir, free_port(FIRST_OWN_PORT + 200 * worker))
     try:
         server.init()
         server.start()
