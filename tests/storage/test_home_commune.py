@@ -23,13 +23,13 @@ async def test_the_home_commune_is_kept_changed_and_forgotten(engine: AsyncEngin
         person_id = person.id
     async with sessions.begin() as session:
         people = PeopleRepository(session)
-        person = await people.get(person_id)
-        assert person is not None
-        assert (person.commune_code, person.commune_set_at) == ("00004", NOW)
-        await people.set_home_commune(person, "00007", NOW)
-        await people.forget(person, NOW)
+        again = await people.get(person_id)
+        assert again is not None
+        assert (again.commune_code, again.commune_set_at) == ("00004", NOW)
+        await people.set_home_commune(again, "00007", NOW)
+        await people.forget(again, NOW)
     async with sessions.begin() as session:
-        person = await session.get(PersonRow, person_id)  # get() hides forgotten people
-        assert person is not None
-        assert person.deleted_at == NOW
-        assert (person.commune_code, person.commune_set_at) == (None, None)
+        gone = await session.get(PersonRow, person_id)  # get() hides forgotten people
+        assert gone is not None
+        assert gone.deleted_at == NOW
+        assert (gone.commune_code, gone.commune_set_at) == (None, None)
