@@ -5,5 +5,5 @@ and such a file imported back, validated whole, and published as one version.
     trolyso content import PATH [--dry-run]
 
 and the same as download and upload in the console (/admin/content/files). The layout of
-both formats is documented in content/README.md ("Content as files").
+both formats is described in as_yaml.py and as_xlsx.py and in README.md (CLI).
 """

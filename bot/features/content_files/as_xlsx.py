@@ -70,7 +70,7 @@ def write_xlsx(intents: Sequence[Intent]) -> bytes:
         "examples": [[i.id, example] for i in intents for example in i.examples],
         "sources": [[i.id, s.title, s.url, s.date] for i in intents for s in i.sources],
     }
-    sheet: Worksheet | None = workbook.active  # type: ignore[assignment]
+    sheet: Worksheet | None = workbook.active
     for name, headers in SHEETS.items():
         if sheet is None:
             sheet = workbook.create_sheet(name)
@@ -185,7 +185,9 @@ def _rows(sheet: Any, unreadable: str) -> Iterator[tuple[int, list[Any]]]:
         if number == 1:
             yield number, [c.value for c in cells]
             continue
-        if all(c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells):
+        if all(
+            c.value is None or (isinstance(c.value, str) and not c.value.strip()) for c in cells
+        ):
             continue
         yield number, list(cells)
 
@@ -206,9 +208,10 @@ class _Reader:
         columns: dict[int, str] = {}
         for number, cells in _rows(self.workbook[name], self.unreadable):
             if number == 1:
-                columns = self._header(name, cells)
-                if columns is None:
+                named = self._header(name, cells)
+                if named is None:
                     return []
+                columns = named
                 continue
             if len(found) >= cap:
                 raise Refused(
@@ -222,8 +225,10 @@ class _Reader:
                 if header is None:
                     if value is not None and str(value).strip():
                         self.problems.append(
-                            Problem(f"{name}, dòng {number}, cột {column_letter(index)}",
-                                    "ô nằm ngoài các cột đã biết")
+                            Problem(
+                                f"{name}, dòng {number}, cột {column_letter(index)}",
+                                "ô nằm ngoài các cột đã biết",
+                            )
                         )
                     continue
                 if getattr(cell, "data_type", "s") == "f":
@@ -354,12 +359,18 @@ def _drafts(
         )
         source_lines[owner].append(number)
     for intent_id, draft in drafts.items():
-        draft.locate = _locator(lines[intent_id], example_lines[intent_id], source_lines[intent_id])
+        draft.locate = _locator(
+            lines[intent_id], example_lines[intent_id], source_lines[intent_id]
+        )
     return list(drafts.values()), problems
 
 
 def _owner(
-    values: dict[str, Any], sheet: str, number: int, drafts: dict[str, Draft], problems: list[Problem]
+    values: dict[str, Any],
+    sheet: str,
+    number: int,
+    drafts: dict[str, Draft],
+    problems: list[Problem],
 ) -> str | None:
     owner = (_text(values.get("intent")) or "").strip()
     if owner in drafts:

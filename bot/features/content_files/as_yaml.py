@@ -79,9 +79,10 @@ def read_yaml(data: bytes, filename: str) -> tuple[list[Draft], list[Problem]]:
     try:
         for event in yaml.parse(text, Loader=_LOADER):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                at = event.start_mark.line + 1 if event.start_mark else "?"
                 raise Refused(
-                    f"Tệp “{filename}” dùng neo hoặc bí danh YAML (&, *) ở dòng "
-                    f"{event.start_mark.line + 1}; hãy viết đầy đủ từng giá trị."
+                    f"Tệp “{filename}” dùng neo hoặc bí danh YAML (&, *) ở dòng {at}; "
+                    "hãy viết đầy đủ từng giá trị."
                 )
         root = yaml.compose(text, Loader=_LOADER)
         loaded = yaml.load(text, Loader=_LOADER)
@@ -99,14 +100,18 @@ def read_yaml(data: bytes, filename: str) -> tuple[list[Draft], list[Problem]]:
     drafts: list[Draft] = []
     for index, item in enumerate(loaded["intents"]):
         if not isinstance(item, dict):
-            line = _line_of(root, ("intents", index))
-            problems.append(Problem(f"{filename}, dòng {line}", "mỗi chủ đề phải là một bảng"))
+            problems.append(
+                Problem(
+                    f"{filename}, dòng {_line_of(root, ('intents', index))}",
+                    "mỗi chủ đề phải là một bảng",
+                )
+            )
             continue
 
         def locate(loc: Loc, index: int = index) -> str:
-            line = _line_of(root, ("intents", index, *loc))
             field = ".".join(str(part) for part in loc)
-            return f"{filename}, dòng {line}" + (f", trường {field}" if field else "")
+            where = f"{filename}, dòng {_line_of(root, ('intents', index, *loc))}"
+            return where + (f", trường {field}" if field else "")
 
         draft = Draft(dict(item), locate)
         examples = item.get("examples")

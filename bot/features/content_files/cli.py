@@ -38,7 +38,9 @@ def add_content_file_parsers(content_sub: Any) -> None:
         "import", help="validate a YAML or XLSX content file and publish it as one version"
     )
     importing.add_argument("path", type=Path, help="the YAML or XLSX file")
-    importing.add_argument("--dry-run", action="store_true", help="check and show, publish nothing")
+    importing.add_argument(
+        "--dry-run", action="store_true", help="check and show, publish nothing"
+    )
     importing.add_argument(
         "--force", default="", metavar="REASON", help="publish despite an evaluation drop"
     )
@@ -52,7 +54,7 @@ def run_content_files(settings: Settings, args: argparse.Namespace) -> int:
     if not path.is_file():
         sys.stderr.write(f"trolyso content import: no file at {path}\n")
         return EXIT_USAGE
-    return asyncio.run(_import(settings, path, args.dry_run, args.force))
+    return asyncio.run(_import(settings, path.read_bytes(), path.name, args.dry_run, args.force))
 
 
 def _export(settings: Settings, kind: str, output: str) -> int:
@@ -85,7 +87,9 @@ def _database_configured(settings: Settings) -> bool:
     return bool(Settings.secret(settings.database_url))
 
 
-async def _import(settings: Settings, path: Path, dry_run: bool, forced: str) -> int:
+async def _import(
+    settings: Settings, data: bytes, filename: str, dry_run: bool, forced: str
+) -> int:
     from bot.dialogue import Dialogue
     from bot.features.content_files.importing import plan_import, publish_plan
     from bot.features.content_files.records import Refused
@@ -112,7 +116,7 @@ async def _import(settings: Settings, path: Path, dry_run: bool, forced: str) ->
             overlay = Overlay.from_json(version, row.overlay if row else {})
         content = apply_overlay(baseline, overlay)
         try:
-            plan = plan_import(path.read_bytes(), path.name, content)
+            plan = plan_import(data, filename, content)
         except Refused as refused:
             sys.stdout.write(f"{refused}\nChưa xuất bản gì.\n")
             return EXIT_ERROR
@@ -154,7 +158,7 @@ async def _import(settings: Settings, path: Path, dry_run: bool, forced: str) ->
                 after = (outcome.gate.after or {}).get(name, 0.0)
                 sys.stdout.write(
                     f"  {name} giảm từ {before:.1%} xuống {after:.1%} trên bộ đánh giá; "
-                    "nếu vẫn muốn xuất bản, chạy lại với --force \"lý do\".\n"
+                    'nếu vẫn muốn xuất bản, chạy lại với --force "lý do".\n'
                 )
             return EXIT_ERROR
         await adopt(live, outcome)

@@ -133,7 +133,9 @@ def plan_import(data: bytes, filename: str, current: Content) -> Plan:
     plan = Plan(filename, intents=[intent for intent, _ in valid.values()])
     for intent in plan.intents:
         before = current.intents.get(intent.id)
-        kind = plan.added if before is None else plan.unchanged if before == intent else plan.changed
+        kind = (
+            plan.added if before is None else plan.unchanged if before == intent else plan.changed
+        )
         kind.append(intent.id)
     return plan
 
@@ -141,7 +143,7 @@ def plan_import(data: bytes, filename: str, current: Content) -> Plan:
 def _cross_problems(
     candidate: Mapping[str, Intent], valid: Mapping[str, tuple[Intent, Draft]]
 ) -> Iterable[Problem]:
-    for problem in cross_check(candidate, {intent_id: "" for intent_id in candidate}):
+    for problem in cross_check(candidate, dict.fromkeys(candidate, "")):
         entry = valid.get(problem.intent or "")
         if entry is None:
             continue  # an intent the file does not touch: the content it has now

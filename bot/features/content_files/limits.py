@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["MAX_EXAMPLE_ROWS", "MAX_FILE", "MAX_INTENTS", "MAX_SOURCE_ROWS", "MAX_SHOWN"]
+__all__ = ["MAX_EXAMPLE_ROWS", "MAX_FILE", "MAX_INTENTS", "MAX_SHOWN", "MAX_SOURCE_ROWS"]
 
 MAX_FILE: Final = 8 * 1024 * 1024  # bytes of the file as uploaded
 MAX_INTENTS: Final = 5_000
