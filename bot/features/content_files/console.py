@@ -24,7 +24,8 @@ from bot.features.content_files.importing import Plan, plan_import, publish_plan
 from bot.features.content_files.records import Refused
 from bot.features.content_versions.publish import Outcome, adopt
 from bot.published import LiveContent
-from content.published import Overlay
+from content import Content
+from content.published import Overlay, apply_overlay
 from content.schema import Intent
 from storage.content_versions import ContentVersionRepository
 
@@ -33,16 +34,18 @@ __all__ = ["console_routes"]
 PATH = "/content/files"
 
 
-async def _current(page: Page) -> tuple[LiveContent, Overlay]:
-    """This process's content brought up to the database's current version."""
+async def _current(page: Page) -> tuple[LiveContent, Overlay, Content]:
+    """The current version in the database and its content (this process's, unless another
+    process published since its last round)."""
     live = page.console.live
     if live is None:
         raise NotFound
-    await live.refresh()
     repo = ContentVersionRepository(page.db)
     version = await repo.current_id()
     row = await repo.get(version) if version else None
-    return live, Overlay.from_json(version, row.overlay if row else {})
+    overlay = Overlay.from_json(version, row.overlay if row else {})
+    content = live.content if version == live.version else apply_overlay(live.baseline, overlay)
+    return live, overlay, content
 
 
 def _render(
@@ -73,7 +76,7 @@ def _render(
 
 
 async def files_page(page: Page) -> Response:
-    _, overlay = await _current(page)
+    _, overlay, _ = await _current(page)
     return _render(page, base=overlay.version)
 
 
@@ -81,8 +84,8 @@ async def download(page: Page) -> Response:
     kind = str(page.request.path_params.get("kind", ""))
     if kind not in FORMATS:
         raise NotFound
-    live, overlay = await _current(page)
-    data = export_bytes(live.content, "xlsx" if kind == "xlsx" else "yaml")
+    _, overlay, content = await _current(page)
+    data = export_bytes(content, "xlsx" if kind == "xlsx" else "yaml")
     name = f"tro-ly-so-noi-dung-v{overlay.version}.{kind}"
     return Response(
         data,
@@ -102,12 +105,12 @@ def _carry(plan: Plan) -> str:
 
 
 async def check(page: Page) -> Response:
-    live, overlay = await _current(page)
+    _, overlay, content = await _current(page)
     upload = page.files.get("file")
     if upload is None or not upload.data:
         return _render(page, status=422, refused="Anh/chị chưa chọn tệp.", base=overlay.version)
     try:
-        plan = plan_import(upload.data, upload.filename, live.content)
+        plan = plan_import(upload.data, upload.filename, content)
     except Refused as refused:
         return _render(page, status=422, refused=str(refused), base=overlay.version)
     return _render(
@@ -128,7 +131,7 @@ def _carried_intents(text: str) -> list[Intent] | None:
 
 
 async def confirm(page: Page) -> Response:
-    live, overlay = await _current(page)
+    live, overlay, content = await _current(page)
     filename = page.form.get("filename", "tệp")[:120]
     intents = _carried_intents(page.form.get("intents", ""))
     if intents is None or not intents:
@@ -144,7 +147,7 @@ async def confirm(page: Page) -> Response:
             base=overlay.version,
         )
     # Checked again in full: the same reading and checks as the preview.
-    plan = plan_import(write_yaml(intents), filename, live.content)
+    plan = plan_import(write_yaml(intents), filename, content)
     if not plan.ok or not plan.touched:
         return _render(page, status=422, plan=plan, base=overlay.version)
     forced = page.form.get("forced", "")[:300]

@@ -18,7 +18,12 @@ from bot.features.content_files.importing import plan_import
 from bot.features.content_files.records import Refused
 from content import Content
 
-FORMULAS = ["=HYPERLINK(\"http://x\",\"bấm\")", "+84 912 345 678 gọi ai", "-1 là sao", "@ngân hàng số là gì"]
+FORMULAS = [
+    '=HYPERLINK("http://x","bấm")',
+    "+84 912 345 678 gọi ai",
+    "-1 là sao",
+    "@ngân hàng số là gì",
+]
 
 
 def _xlsx(data: bytes) -> openpyxl.Workbook:
@@ -143,9 +148,10 @@ def test_an_oversized_file_is_refused_politely(
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(content: Content) -> None:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(export_bytes(content, "xlsx"))) as source, zipfile.ZipFile(
-        buffer, "w", zipfile.ZIP_DEFLATED
-    ) as bomb:
+    with (
+        zipfile.ZipFile(io.BytesIO(export_bytes(content, "xlsx"))) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
         for item in source.infolist():
             bomb.writestr(item.filename, source.read(item.filename))
         bomb.writestr("xl/sharedStrings2.xml", b"\0" * (80 * 1024 * 1024))
