@@ -17,6 +17,7 @@ from typing import TextIO
 
 from bot.channels.cli import add_channel_parsers, add_zalo_parsers, run_telegram, run_zalo_command
 from bot.features.console.cli import add_console_parser, run_console_command
+from bot.features.content_files.cli import add_content_file_parsers, run_content_files
 from bot.features.fieldlogs.cli import add_fieldlog_parser, run_fieldlog
 from bot.features.reports.cli import add_report_parser
 from bot.logs import configure_logging
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         help="build the matcher's index (normalized examples, perceptron) into the content "
         "folder, so that a fresh installation starts quickly",
     )
+    add_content_file_parsers(content_sub)
     return parser
 
 
@@ -335,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_telegram(settings, args)
     if args.command in ("zalo", "zalobot"):
         return run_zalo_command(settings, args)
+    if args.content_command in ("export", "import"):
+        return run_content_files(settings, args)
     return _cmd_content(settings, args.content_command)
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "Content",
     "ContentError",
     "Problem",
+    "cross_check",
     "default_content_dir",
     "load_content",
     "load_lexicon",
@@ -235,7 +236,7 @@ def load_lexicon(root: Path, problems: list[Problem] | None = None) -> Lexicon:
     )
 
 
-def _cross_check(intents: Mapping[str, Intent], where: Mapping[str, str]) -> Iterator[Problem]:
+def cross_check(intents: Mapping[str, Intent], where: Mapping[str, str]) -> Iterator[Problem]:
     """Rules that span intents: follow-ups exist, narrower ids extend an existing id."""
     for intent in intents.values():
         parts = intent.id.split(".")
@@ -292,7 +293,7 @@ def load_content(root: Path | None = None, cache_dir: Path | None = None) -> Con
                 continue
             intents[intent.id] = intent
             where[intent.id] = name
-    problems.extend(_cross_check(intents, where))
+    problems.extend(cross_check(intents, where))
     support_path = root / "support.yaml"
     support, support_problems = check_support_texts(support_path)
     support_name = str(support_path.relative_to(root.parent))

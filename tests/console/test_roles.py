@@ -29,6 +29,10 @@ EXPECTED: dict[str, tuple[int, int, int, int]] = {
     "POST /missed/dismiss": (401, 403, 403, 303),
     "/versions": (401, 403, 403, 200),
     "POST /versions/0/revert": (401, 403, 403, 303),
+    "/content/files": (401, 403, 403, 200),
+    "/content/files/download/xlsx": (401, 403, 403, 200),
+    "POST /content/files/check": (401, 403, 403, 422),
+    "POST /content/files/publish": (401, 403, 403, 422),
 }
 VISITORS = ("anonymous", "volunteer", "leader", "operator")
 
@@ -41,6 +45,7 @@ def test_every_console_route_is_in_the_table() -> None:
         .replace("{a}", "{ref}")
         .replace("{b}", "{ref}")
         .replace("/0/", "/{version}/")
+        .replace("/xlsx", "/{kind}")
         for p in EXPECTED
     }
     assert listed == paths

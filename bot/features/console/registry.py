@@ -45,7 +45,8 @@ class ConsoleRoute:
 
     `role`: the lowest role allowed ("leader" or "operator"; volunteers never get in).
     Methods other than GET must carry the session's CSRF token (checked before the
-    endpoint runs).
+    endpoint runs). `upload`: the largest multipart body (files) the route accepts, in
+    bytes; 0: urlencoded forms only (bot.features.console.uploads).
     """
 
     path: str
@@ -53,6 +54,7 @@ class ConsoleRoute:
     role: str = "leader"
     methods: tuple[str, ...] = ("GET",)
     nav: NavItem | None = None
+    upload: int = 0
 
 
 @dataclass(frozen=True)

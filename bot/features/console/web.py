@@ -38,6 +38,7 @@ from bot.features.console.context import Forbidden, NotFound, Page
 from bot.features.console.links import can_use_console, digest, new_secret
 from bot.features.console.registry import PREFIX, ConsoleRoute, NavItem, discover
 from bot.features.console.scope import scope_of
+from bot.features.console.uploads import Upload, read_multipart
 from bot.published import LiveContent
 from bot.support.common import Turn
 from bot.support.limits import CODE_GUESSES
@@ -115,6 +116,17 @@ async def _read_form(request: Request) -> dict[str, str] | None:
             return None
     pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return dict(pairs)
+
+
+async def _read_body(
+    route: ConsoleRoute, request: Request
+) -> tuple[dict[str, str], dict[str, Upload]] | None:
+    """A form, or for a route taking uploads a multipart body with its files."""
+    kind = request.headers.get("content-type", "").lower()
+    if route.upload and kind.startswith("multipart/form-data"):
+        return await read_multipart(request, route.upload)
+    form = await _read_form(request)
+    return None if form is None else (form, {})
 
 
 def _same_origin(request: Request) -> bool:
@@ -330,11 +342,12 @@ class Console:
     async def _guarded(self, route: ConsoleRoute, request: Request) -> Response:
         now = self.clock()
         form: dict[str, str] = {}
+        files: dict[str, Upload] = {}
         if request.method != "GET":
-            read = await _read_form(request)
+            read = await _read_body(route, request)
             if read is None:
                 return self.error(413, "Dữ liệu quá lớn", "Biểu mẫu gửi lên quá lớn.")
-            form = read
+            form, files = read
         async with self.sessions.begin() as db:
             found = await self._session(db, request, now)
             if found is None:
@@ -351,7 +364,7 @@ class Console:
                 )
                 return self.stale_form(person, row.csrf_token)
             scope = await scope_of(db, person, self.places, self.limited)
-            page = Page(request, db, person, scope, row.csrf_token, now, self, form)
+            page = Page(request, db, person, scope, row.csrf_token, now, self, form, files)
             try:
                 return await route.endpoint(page)
             except Forbidden:

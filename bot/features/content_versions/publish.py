@@ -174,7 +174,7 @@ async def publish(
     await AuditRepository(session).record(
         f"content_{action}", now, person.id, f"v{row.id}", reason=reason[:120]
     )
-    return Outcome(gate, row.id, Overlay(row.id, overlay.examples), built)
+    return Outcome(gate, row.id, Overlay(row.id, overlay.examples, overlay.intents), built)
 
 
 async def adopt(live: LiveContent, outcome: Outcome) -> None:

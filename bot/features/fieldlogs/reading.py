@@ -22,7 +22,14 @@ from typing import Any, Final
 from bot.features.fieldlogs import limits
 from bot.features.fieldlogs.cells import COLUMNS, key, row_blank
 
-__all__ = ["SAVE_AS_UTF8", "FileProblem", "Row", "read_rows"]
+__all__ = [
+    "SAVE_AS_UTF8",
+    "FileProblem",
+    "Row",
+    "check_xlsx_archive",
+    "read_rows",
+    "unreadable_error",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +123,7 @@ def _sniff_delimiter(decoded: str) -> str:
     return best
 
 
-def _check_xlsx_archive(data: bytes, filename: str, unreadable: str) -> None:
+def check_xlsx_archive(data: bytes, filename: str, unreadable: str) -> None:
     """Refuse, before parsing, a workbook that would unpack to far more than it weighs."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -148,7 +155,7 @@ def _read_xlsx(data: bytes, filename: str) -> tuple[list[Row], list[str]]:
         f"Không đọc được tệp Excel “{filename}”. Hãy mở tệp trong Excel và lưu lại dưới dạng "
         ".xlsx, hoặc lưu dưới dạng CSV UTF-8 (tệp .ods, Google Sheets: tải về dạng .xlsx)."
     )
-    _check_xlsx_archive(data, filename, unreadable)
+    check_xlsx_archive(data, filename, unreadable)
     notes: list[str] = []
     rows: list[Row] = []
     with warnings.catch_warnings():
@@ -156,7 +163,7 @@ def _read_xlsx(data: bytes, filename: str) -> tuple[list[Row], list[str]]:
         try:
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as error:  # see _sheet_rows: the library's errors are the file's
-            raise _unreadable(unreadable, error) from None
+            raise unreadable_error(unreadable, error) from None
         try:
             if not workbook.worksheets:
                 raise FileProblem(unreadable)
@@ -195,11 +202,11 @@ def _sheet_rows(sheet: Any, unreadable: str) -> Iterator[Sequence[object]]:
         except StopIteration:
             return
         except Exception as error:
-            raise _unreadable(unreadable, error) from None
+            raise unreadable_error(unreadable, error) from None
         yield cells
 
 
-def _unreadable(message: str, error: Exception) -> FileProblem:
+def unreadable_error(message: str, error: Exception) -> FileProblem:
     """The leader's message; the log has the error's type only (no file name, no content)."""
     logger.info("unreadable XLSX workbook: %s", type(error).__name__)
     return FileProblem(message)
