@@ -151,15 +151,16 @@ def read_draft(
         **dates,
     }
     draft.parsed = record
-    if draft.errors:
-        return draft
-    try:
-        draft.intent = Intent.model_validate(record)
+    read_wrong = set(draft.errors)  # fields the form could not read: the schema's word on
+    try:  # them would only repeat it ("missing"), so it is left out
+        intent = Intent.model_validate(record)
     except ValidationError as error:
         for item in error.errors():
             name, message = _explain(item, record)
-            if message not in draft.errors.get(name, []):
+            if name not in read_wrong and message not in draft.errors.get(name, []):
                 draft.add(name, message)
+        return draft
+    draft.intent = None if draft.errors else intent
     return draft
 
 
