@@ -177,29 +177,20 @@ async def test_publishing_makes_a_version_the_bot_answers_with_and_a_revert_undo
     assert bot.live.content.intents[INTENT].answer in texts(await people("c-3").say(QUESTION))
 
 
-async def test_an_evaluation_drop_warns_and_a_reason_publishes_anyway(
+async def test_an_example_another_intent_has_is_refused_by_the_checks(
     client: httpx.AsyncClient, bot: Bot, world: World
 ) -> None:
-    """Teaching dvc.login another intent's questions pulls them from their own answer."""
+    """Teaching dvc.login another intent's questions: the content checks refuse it."""
     await sign_in(client, bot, world.ids["operator"])
     fields = _fields((await client.get(f"/admin/content/{INTENT}")).text)
-    stolen = "\n".join(bot.live.content.intents["vneid.activate"].examples)
+    stolen = bot.live.content.intents["vneid.activate"].examples[0]
     form = fields | {"examples": fields["examples"] + "\n" + stolen, "action": "xuat-ban"}
     refused = await client.post(f"/admin/content/{INTENT}", data=form)
     assert refused.status_code == 422
     html = unescape(refused.text)
-    if "Chưa xuất bản được" in html and "kém hơn" in html:
-        assert "Độ chính xác với câu trong phạm vi" in html
-        assert 'name="ly-do"' in html
-        forced = await client.post(
-            f"/admin/content/{INTENT}", data=form | {"ly-do": "thử nghiệm có chủ đích"}
-        )
-        assert forced.status_code == 303
-        [version] = await _versions(bot)
-        assert version.figures["forced"] == "thử nghiệm có chủ đích"
-    else:  # the checks refused first: a shared example is an error, never published
-        assert "Nội dung mới chưa đạt kiểm tra" in html
-        assert await _versions(bot) == []
+    assert "Nội dung mới chưa đạt kiểm tra" in html
+    assert stolen in html
+    assert await _versions(bot) == []
 
 
 async def test_leaders_get_403_and_a_form_without_csrf_is_refused(
@@ -278,8 +269,17 @@ async def test_a_missed_group_becomes_a_new_intent_and_is_resolved(
         "sources": "Trợ lý số | https://example.gov.vn/tro-ly-so | 2026-11-01",
         "action": "xuat-ban",
     }
-    done = await client.post("/admin/content/moi", data=form)
-    assert done.status_code == 303, unescape(done.text)[-3000:]
+    # A new decoy takes some of the evaluation set's messages: the gate warns with the figures
+    # and publishes nothing until the operator gives a reason, which is recorded.
+    refused = await client.post("/admin/content/moi", data=form)
+    assert refused.status_code == 422
+    html = unescape(refused.text)
+    assert "Nội dung mới làm trợ lý trả lời kém hơn trên bộ đánh giá" in html
+    assert "Độ chính xác với câu trong phạm vi" in html
+    assert 'name="ly-do"' in html and "Vẫn xuất bản" in html
+    assert await _versions(bot) == []
+    done = await client.post("/admin/content/moi", data=form | {"ly-do": "hỏi nhiều ở xã"})
+    assert done.status_code == 303
     assert done.headers["location"].startswith("/admin/content/oos.swimming?")
     assert "oos.swimming" in bot.live.content.intents
     assert bot.live.matcher.match(swimming[1]).intent == "oos.swimming"
@@ -291,6 +291,7 @@ async def test_a_missed_group_becomes_a_new_intent_and_is_resolved(
     assert ("missed_new_intent", "oos.swimming") in await _audit(bot)
     [version] = await _versions(bot)
     assert version.diff[0]["new"] is True
+    assert version.figures["forced"] == "hỏi nhiều ở xã"
     again = await client.post("/admin/content/moi", data=form)  # the id is taken now
     assert again.status_code == 422
     assert "Đã có chủ đề mã «oos.swimming»" in unescape(again.text)
