@@ -5,8 +5,8 @@ refusals for leaders and forms without CSRF, and a new intent from a missed-ques
 
 from __future__ import annotations
 
-from datetime import timedelta
 import re
+from datetime import timedelta
 from html import unescape
 
 import httpx
@@ -32,7 +32,8 @@ def _fields(html: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for name, value in re.findall(r'<input [^>]*name="([^"]+)"[^>]* value="([^"]*)"', html):
         values[name] = unescape(value)
-    for name, value in re.findall(r'<textarea [^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+    textareas = re.findall(r'<textarea [^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S)
+    for name, value in textareas:
         values[name] = unescape(value)
     found = re.search(r'name="topic".*?<option value="([^"]+)" selected', html, re.S)
     if found:
@@ -129,7 +130,7 @@ async def test_the_preview_shows_each_channel_and_publishes_nothing(
     for channel in ("Telegram", "Zalo OA", "Zalo Bot"):
         assert f"<h3>{channel} <span" in html
     # Telegram sends the answer whole (4,096), then the sources; Zalo cuts at 2,000.
-    assert "Telegram <span class=\"muted\">· 2 tin nhắn · dài nhất 2.319/4.096" in html
+    assert 'Telegram <span class="muted">· 2 tin nhắn · dài nhất 2.319/4.096' in html
     # Zalo OA: two pieces, then the sixth button in a message of its own (five a message),
     # then the sources; Zalo Bot writes the choices under the second piece.
     assert 'Zalo OA <span class="muted">· 4 tin nhắn · dài nhất 2.000/2.000' in html
@@ -163,7 +164,8 @@ async def test_publishing_makes_a_version_the_bot_answers_with_and_a_revert_undo
     assert version.diff[0]["intent"] == INTENT
     assert version.diff[0]["fields"] == ["answer"]
     assert version.diff[0]["answer"][1] == NEW_ANSWER
-    assert version.diff[0]["added"] == [] and version.diff[0]["removed"] == []
+    assert version.diff[0]["added"] == []
+    assert version.diff[0]["removed"] == []
     assert version.figures["evaluated"] is True
     assert await _audit(bot) == [("content_publish", "v1"), ("content_edit", INTENT)]
     shown = await client.get(done.headers["location"])
@@ -201,9 +203,7 @@ async def test_leaders_get_403_and_a_form_without_csrf_is_refused(
         assert (await client.get(path)).status_code == 403, path
     page = await client.get("/admin/")
     csrf = csrf_of(page.text)
-    done = await client.post(
-        f"/admin/content/{INTENT}", data={"csrf": csrf, "answer": NEW_ANSWER}
-    )
+    done = await client.post(f"/admin/content/{INTENT}", data={"csrf": csrf, "answer": NEW_ANSWER})
     assert done.status_code == 403
     assert "Nội dung trả lời" not in page.text  # not in a leader's menu
     await client.post("/admin/logout", data={"csrf": csrf})
@@ -276,7 +276,8 @@ async def test_a_missed_group_becomes_a_new_intent_and_is_resolved(
     html = unescape(refused.text)
     assert "Nội dung mới làm trợ lý trả lời kém hơn trên bộ đánh giá" in html
     assert "Độ chính xác với câu trong phạm vi" in html
-    assert 'name="ly-do"' in html and "Vẫn xuất bản" in html
+    assert 'name="ly-do"' in html
+    assert "Vẫn xuất bản" in html
     assert await _versions(bot) == []
     done = await client.post("/admin/content/moi", data=form | {"ly-do": "hỏi nhiều ở xã"})
     assert done.status_code == 303
@@ -284,9 +285,7 @@ async def test_a_missed_group_becomes_a_new_intent_and_is_resolved(
     assert "oos.swimming" in bot.live.content.intents
     assert bot.live.matcher.match(swimming[1]).intent == "oos.swimming"
     async with bot.sessions() as session:
-        statuses = set(
-            (await session.execute(select(MissedQuestionRow.status))).scalars()
-        )
+        statuses = set((await session.execute(select(MissedQuestionRow.status))).scalars())
     assert statuses == {"resolved"}
     assert ("missed_new_intent", "oos.swimming") in await _audit(bot)
     [version] = await _versions(bot)
