@@ -1,7 +1,9 @@
-"""The studio's list of intents: search by id, title or example, marks and marks of age.
+"""The studio's list of intents: search by id, title or example, with the age of each review.
 
 Searching folds like the matcher does (`intents.normalize.fold`: no marks, đ→d, lowercase),
 so "dang nhap" finds "Đăng nhập"; every word of the query must be found in one intent.
+Intents whose id or title hold every word come first, then those found by an example; within
+each, the topics in the schema's order (as the bot's menu shows them), then ids.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from content.schema import Intent
+from content.schema import TOPICS, Intent
 from intents.normalize import fold
 
 __all__ = ["Row", "rows_of"]
@@ -32,8 +34,8 @@ class Row:
     edited: bool  # published from the console (a whole intent in the overlay)
 
 
-def _haystack(intent: Intent) -> str:
-    return fold(" ".join([intent.id.replace(".", " "), intent.id, intent.title, *intent.examples]))
+def _name(intent: Intent) -> str:
+    return fold(f"{intent.id.replace('.', ' ').replace('_', ' ')} {intent.id} {intent.title}")
 
 
 def rows_of(
@@ -43,28 +45,31 @@ def rows_of(
     topic: str = "",
     edited: Iterable[str] = (),
 ) -> list[Row]:
-    """The intents matching `query` (every folded word) and `topic`, by topic then id."""
+    """The intents matching `query` (every folded word) and `topic`, best matches first."""
     words = fold(query[:MAX_QUERY]).split()
     changed = set(edited)
-    found: list[Row] = []
+    found: list[tuple[int, int, Row]] = []
     for intent in intents:
         if topic and intent.topic != topic:
             continue
+        rank = 0
         if words:
-            haystack = _haystack(intent)
-            if not all(word in haystack for word in words):
-                continue
-        found.append(
-            Row(
-                intent.id,
-                intent.title,
-                intent.topic,
-                len(intent.examples),
-                intent.reviewed,
-                intent.review_by,
-                intent.review_by < today,
-                intent.id in changed,
-            )
+            name = _name(intent)
+            if not all(word in name for word in words):
+                rank = 1
+                examples = fold(" ".join(intent.examples))
+                if not all(word in name or word in examples for word in words):
+                    continue
+        row = Row(
+            intent.id,
+            intent.title,
+            intent.topic,
+            len(intent.examples),
+            intent.reviewed,
+            intent.review_by,
+            intent.review_by < today,
+            intent.id in changed,
         )
-    found.sort(key=lambda row: (row.topic, row.id))
-    return found
+        found.append((rank, TOPICS.index(intent.topic), row))
+    found.sort(key=lambda item: (item[0], item[1], item[2].id))
+    return [row for _, _, row in found]
