@@ -89,15 +89,23 @@ def _previews(page: Page, draft: Draft, current: Intent | None) -> list[ChannelV
     if previewer is None:
         return []
     intent = draft.intent
-    if intent is None:
+    if intent is None:  # a draft with mistakes: show what can be read, nothing borrowed
         parsed = draft.parsed
         if not parsed.get("answer"):
             return []
         base = current or next(iter(live.content.intents.values()))
-        known = {k: v for k, v in parsed.items() if v not in (None, "", [])}
-        if known.get("topic") not in TOPICS:
-            known.pop("topic", None)
-        intent = base.model_copy(update=known)
+        topic = parsed.get("topic")
+        intent = base.model_copy(
+            update={
+                "id": parsed.get("id") or base.id,
+                "topic": topic if topic in TOPICS else base.topic,
+                "title": parsed.get("title") or "…",
+                "answer": parsed["answer"],
+                "follow_ups": parsed.get("follow_ups", [])[:3],
+                "sources": parsed.get("sources", []),
+                "reviewed": parsed.get("reviewed") or _today(page),
+            }
+        )
     return previewer(replies_for(live.dialogue, intent))
 
 
@@ -106,8 +114,8 @@ def _group_ids(page: Page, raw: str) -> list[int]:
     return sorted({int(p) for p in parts if p.strip().isdecimal()})[:MAX_GROUP_IDS]
 
 
-async def _draft_from_group(page: Page, ids: list[int]) -> dict[str, str]:
-    """A new intent's fields with a missed group's (masked) questions as its examples."""
+async def _group_examples(page: Page, ids: list[int]) -> str:
+    """A missed group's (masked) questions, one per line, as the matcher tells them apart."""
     live = _live(page)
     wanted = set(ids)
     texts = [row.text for g in await open_groups(page) for row in g.rows if row.id in wanted]
@@ -118,12 +126,7 @@ async def _draft_from_group(page: Page, ids: list[int]) -> dict[str, str]:
         if key and key not in seen:
             seen.add(key)
             examples.append(text.strip())
-    today = _today(page)
-    return {
-        "examples": "\n".join(examples[:MAX_DRAFT_EXAMPLES]),
-        "reviewed": f"{today:%Y-%m-%d}",
-        "review_by": f"{_a_year_after(today):%Y-%m-%d}",
-    }
+    return "\n".join(examples[:MAX_DRAFT_EXAMPLES])
 
 
 def _a_year_after(day: date) -> date:
@@ -176,10 +179,10 @@ async def edit(page: Page) -> Response:
 async def new(page: Page) -> Response:
     live = _live(page)
     group = ",".join(str(i) for i in _group_ids(page, page.request.query_params.get("nhom", "")))
-    values = await _draft_from_group(page, _group_ids(page, group)) if group else {}
-    if not values:
-        today = _today(page)
-        values = {"reviewed": f"{today:%Y-%m-%d}"}
+    today = _today(page)
+    values = {"reviewed": f"{today:%Y-%m-%d}", "review_by": f"{_a_year_after(today):%Y-%m-%d}"}
+    if group:
+        values["examples"] = await _group_examples(page, _group_ids(page, group))
     draft = read_draft(values, live.content.intents)
     draft.errors = {}  # an empty form is not yet wrong
     return _form_page(page, draft, None, group=group)
