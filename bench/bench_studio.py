@@ -39,7 +39,6 @@ PAGES = {
 
 async def measure(folder: Path, loads: int) -> None:
     settings = Settings(_env_file=None, data_dir=folder)  # type: ignore[call-arg]
-    upgrade(settings.resolved_database_url())
     services = compose(settings)
     bot = services.bot
     console = Console(
@@ -97,6 +96,8 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=30, help="loads per page (default 30)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(_env_file=None, data_dir=Path(folder))  # type: ignore[call-arg]
+        upgrade(settings.resolved_database_url())
         asyncio.run(measure(Path(folder), args.loads))
 
 

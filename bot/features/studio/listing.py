@@ -18,6 +18,8 @@ from intents.normalize import fold
 __all__ = ["Row", "rows_of"]
 
 MAX_QUERY = 120
+_FOLDED: dict[int, tuple[Intent, str]] = {}  # id(intent) -> (intent, its folded examples)
+_FOLDED_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,19 @@ class Row:
     review_by: date
     overdue: bool
     edited: bool  # published from the console (a whole intent in the overlay)
+
+
+def _examples(intent: Intent) -> str:
+    """The intent's examples folded, kept while the intent object lives (a version's content
+    is kept by the process until the next one): folding them all costs ~150 ms a search."""
+    found = _FOLDED.get(id(intent))
+    if found is not None and found[0] is intent:
+        return found[1]
+    if len(_FOLDED) >= _FOLDED_LIMIT:
+        _FOLDED.clear()
+    folded = fold(" ".join(intent.examples))
+    _FOLDED[id(intent)] = (intent, folded)
+    return folded
 
 
 def _name(intent: Intent) -> str:
@@ -57,7 +72,7 @@ def rows_of(
             name = _name(intent)
             if not all(word in name for word in words):
                 rank = 1
-                examples = fold(" ".join(intent.examples))
+                examples = _examples(intent)
                 if not all(word in name or word in examples for word in words):
                     continue
         row = Row(
