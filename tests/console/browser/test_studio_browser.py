@@ -157,6 +157,7 @@ def test_an_operator_edits_an_answer_and_telegram_answers_with_it(
 
     page.goto(f"{server.url}/admin/versions")
     expect(page.get_by_text("sửa câu trả lời").first).to_be_visible()
+    _shoot(page, artifacts, "studio-versions", "/admin/versions", server)
 
 
 def test_a_missed_group_opens_a_new_intent_draft(
