@@ -23,10 +23,12 @@ from bot.channels.telegram.runtime import SECRET_HEADER, TelegramRuntime
 from bot.services import Services, compose
 from bot.settings import Settings
 from bot.web.app import create_app
+from content.published import read_published
 from tests.channels.telegram.fake_api import FakeBotAPI
 from tests.channels.telegram.harness import for_chat, sample
 from tests.console.browser.conftest import WIDTHS, Server
 from tests.console.browser.test_console_browser import _shoot, _sign_in
+from tests.console.browser.test_learning_browser import _wait_for_version
 
 T = TypeVar("T")
 INTENT = "dvc.login"
@@ -149,6 +151,12 @@ def test_an_operator_edits_an_answer_and_telegram_answers_with_it(
     expect(page.get_by_label("Câu trả lời (tối đa 900 ký tự)")).to_have_value(NEW_ANSWER)
     page.set_viewport_size({"width": 375, "height": 800})
     page.screenshot(path=str(artifacts / "studio-published-375.png"), full_page=True)
+
+    # The serving process wrote the version to its data folder for `trolyso match`: whole.
+    _wait_for_version(server, version)
+    written = read_published(Path(server.env["TROLYSO_DATA_DIR"]))
+    assert written is not None
+    assert written.intents[INTENT]["answer"] == NEW_ANSWER
 
     # Another worker, on the same database: its next round takes the version up.
     assert telegram.take_up_new_content()
