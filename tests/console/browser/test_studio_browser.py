@@ -107,21 +107,26 @@ class TelegramWebhook:
 
 
 @pytest.fixture
-def telegram(server: Server) -> Iterator[TelegramWebhook]:
-    webhook = TelegramWebhook(server)
+def telegram_workers() -> Iterator[list[TelegramWebhook]]:
+    """Started by the test once it has signed in (`trolyso console login-link` writes to the
+    same SQLite file: the two never overlap)."""
+    started: list[TelegramWebhook] = []
     try:
-        yield webhook
+        yield started
     finally:
-        webhook.close()
+        for webhook in started:
+            webhook.close()
 
 
 def test_an_operator_edits_an_answer_and_telegram_answers_with_it(
-    page: Page, server: Server, artifacts: Path, telegram: TelegramWebhook
+    page: Page, server: Server, artifacts: Path, telegram_workers: list[TelegramWebhook]
 ) -> None:
+    _sign_in(page, server, "operator")
+    telegram = TelegramWebhook(server)
+    telegram_workers.append(telegram)
     old_answer = telegram.services.bot.live.content.intents[INTENT].answer
     assert telegram.ask(QUESTION).startswith(old_answer[:60])
 
-    _sign_in(page, server, "operator")
     page.get_by_role("link", name="Nội dung trả lời").first.click()
     page.get_by_label("Tìm theo mã, tiêu đề hoặc câu hỏi mẫu").fill("dang nhap dich vu cong")
     page.get_by_role("button", name="Tìm", exact=True).click()
