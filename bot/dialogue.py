@@ -210,6 +210,11 @@ class Dialogue:
             return [self._main_menu(intent.answer)], state
         return [self._answer_reply(intent)], state
 
+    def answer_replies(self, intent: Intent) -> tuple[Reply, Reply]:
+        """The answer to `intent` and its sources as a citizen gets them; the intent need not
+        be in the content yet (the content studio previews an edit with it)."""
+        return self._answer_reply(intent), self._sources(intent)
+
     def _answer_reply(self, intent: Intent) -> Reply:
         buttons = [self._intent_button(i) for i in intent.follow_ups if i in self.content.intents]
         if intent.out_of_scope or intent.topic == "bot":

@@ -13,6 +13,7 @@ from datetime import timedelta
 from starlette.applications import Starlette
 
 from bot.channels.base import ChannelRuntime
+from bot.channels.preview import channel_previewer
 from bot.features.console.web import Console, console_mount
 from bot.logs import configure_logging
 from bot.services import Services, compose
@@ -81,6 +82,7 @@ def console_of(settings: Settings, services: Services) -> Console:
         services.bot.clock,
         limited=bool(settings.province_list),
         live=services.bot.live,
+        preview=channel_previewer(services.bot.assistant.t),
     )
 
 

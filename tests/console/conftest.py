@@ -14,6 +14,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from bot.channels.preview import channel_previewer
 from bot.features.console.links import issue_link
 from bot.features.console.web import Console, console_mount
 from bot.services import Bot
@@ -105,7 +106,14 @@ async def world(bot: Bot, places: Places, clock: FakeClock) -> World:  # noqa: F
 
 
 def console_app(bot: Bot, places: Places, *, limited: bool = False) -> Starlette:  # noqa: F811
-    console = Console(bot.sessions, places, bot.clock, limited=limited, live=bot.live)
+    console = Console(
+        bot.sessions,
+        places,
+        bot.clock,
+        limited=limited,
+        live=bot.live,
+        preview=channel_previewer(bot.assistant.t),
+    )
     return Starlette(routes=[console_mount(console)])
 
 

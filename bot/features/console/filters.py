@@ -44,6 +44,8 @@ AUDIT_LABELS = {
     "content_publish": "Xuất bản nội dung",
     "content_revert": "Quay lại phiên bản nội dung",
     "missed_attach": "Thêm câu hỏi chưa hiểu vào chủ đề",
+    "content_edit": "Sửa chủ đề trong xưởng nội dung",
+    "missed_new_intent": "Tạo chủ đề mới từ câu hỏi chưa hiểu",
     "missed_dismiss": "Bỏ qua câu hỏi chưa hiểu",
 }
 

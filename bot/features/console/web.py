@@ -39,6 +39,7 @@ from bot.features.console.links import can_use_console, digest, new_secret
 from bot.features.console.registry import PREFIX, ConsoleRoute, NavItem, discover
 from bot.features.console.scope import scope_of
 from bot.features.console.uploads import Upload, read_multipart
+from bot.features.studio.preview import Previewer
 from bot.published import LiveContent
 from bot.support.common import Turn
 from bot.support.limits import CODE_GUESSES
@@ -148,9 +149,11 @@ class Console:
         *,
         limited: bool = False,
         live: LiveContent | None = None,
+        preview: Previewer | None = None,
     ) -> None:
         self.sessions = sessions
         self.live = live  # the published content (learning loop pages); None: not offered
+        self.preview = preview  # the channels' rendering of a reply (content studio)
         self.places = places
         self.clock = clock
         self.limited = limited

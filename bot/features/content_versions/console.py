@@ -51,8 +51,12 @@ async def revert(page: Page) -> Response:
     overlay = Overlay.from_json(target, row.overlay if row else {})
     current_id = await repo.current_id()
     current = await repo.get(current_id) if current_id else None
-    changed = set(overlay.examples) | set(
-        Overlay.from_json(current_id, current.overlay if current else {}).examples
+    now_used = Overlay.from_json(current_id, current.overlay if current else {})
+    changed = (
+        set(overlay.examples)
+        | set(now_used.examples)
+        | set(overlay.intents)
+        | set(now_used.intents)
     )
     label = f"phiên bản {target}" if target else "nội dung gốc"
     outcome = await publish(

@@ -42,7 +42,7 @@ from storage.audit import AuditRepository
 from storage.content_versions import ContentVersionRepository
 from storage.models import PersonRow
 
-__all__ = ["DROP", "Gate", "Outcome", "adopt", "diff_of", "publish"]
+__all__ = ["DROP", "EDITED_FIELDS", "Gate", "Outcome", "adopt", "diff_of", "publish"]
 
 logger = logging.getLogger(__name__)
 DROP = 0.005  # half a percentage point: less is noise on a set of ~1,400 messages
@@ -86,13 +86,46 @@ class Outcome:
         return self.version is None
 
 
-def diff_of(old: Overlay, new: Overlay) -> list[dict[str, Any]]:
-    """Per intent, the extra examples added and removed between two overlays."""
+EDITED_FIELDS = ("topic", "title", "answer", "follow_ups", "sources", "reviewed", "review_by")
+
+
+def diff_of(old: Overlay, new: Overlay, baseline: Content | None = None) -> list[dict[str, Any]]:
+    """Per intent, the extra examples added and removed between two overlays; with the
+    baseline, an intent whose whole record changed (the content studio) is compared as the bot
+    answers with it: examples added and removed, the fields changed, and the answer before and
+    after when it changed."""
+    records = {
+        i for i in set(old.intents) | set(new.intents) if old.intents.get(i) != new.intents.get(i)
+    }
     changes: list[dict[str, Any]] = []
+    if baseline is not None and records:
+        before_all, after_all = apply_overlay(baseline, old), apply_overlay(baseline, new)
+        for intent_id in sorted(records):
+            before, after = before_all.intents.get(intent_id), after_all.intents.get(intent_id)
+            if after is None:
+                continue
+            was = list(before.examples) if before is not None else []
+            fields = [
+                name
+                for name in EDITED_FIELDS
+                if before is None or getattr(before, name) != getattr(after, name)
+            ]
+            change: dict[str, Any] = {
+                "intent": intent_id,
+                "added": [t for t in after.examples if t not in was],
+                "removed": [t for t in was if t not in after.examples],
+                "fields": fields,
+                "new": before is None,
+            }
+            if "answer" in fields:
+                change["answer"] = [before.answer if before is not None else "", after.answer]
+            changes.append(change)
     for intent in sorted(set(old.examples) | set(new.examples)):
-        before, after = old.examples.get(intent, ()), new.examples.get(intent, ())
-        added = [t for t in after if t not in before]
-        removed = [t for t in before if t not in after]
+        if baseline is not None and intent in records:
+            continue
+        before_texts, after_texts = old.examples.get(intent, ()), new.examples.get(intent, ())
+        added = [t for t in after_texts if t not in before_texts]
+        removed = [t for t in before_texts if t not in after_texts]
         if added or removed:
             changes.append({"intent": intent, "added": added, "removed": removed})
     return changes
@@ -168,7 +201,7 @@ async def publish(
         action,
         f"{reason} — {forced.strip()[:150]}" if overruled else reason,
         overlay.as_json(),
-        diff_of(old, overlay),
+        diff_of(old, overlay, live.baseline),
         figures,
     )
     await AuditRepository(session).record(
