@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from bot.channels.base import ChannelRuntime
 from bot.features.console.web import Console, console_mount
 from bot.logs import configure_logging
-from bot.services import Services, compose
+from bot.services import Services, compose, support_config
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.worker import Worker
@@ -81,6 +81,7 @@ def console_of(settings: Settings, services: Services) -> Console:
         services.bot.clock,
         limited=bool(settings.province_list),
         live=services.bot.live,
+        support=support_config(settings),
     )
 
 

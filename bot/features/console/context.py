@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from bot.features.console.scope import Scope
+from bot.features.console.uploads import Upload
 from storage.models import PersonRow
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class Page:
     now: datetime
     console: Console
     form: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Upload] = field(default_factory=dict)  # routes with `upload` only
 
     def query(self, name: str, default: str = "") -> str:
         """A query-string value, bounded in length (nothing long belongs in a filter)."""

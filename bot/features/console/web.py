@@ -38,8 +38,9 @@ from bot.features.console.context import Forbidden, NotFound, Page
 from bot.features.console.links import can_use_console, digest, new_secret
 from bot.features.console.registry import PREFIX, ConsoleRoute, NavItem, discover
 from bot.features.console.scope import scope_of
+from bot.features.console.uploads import Upload, is_multipart, read_multipart
 from bot.published import LiveContent
-from bot.support.common import Turn
+from bot.support.common import SupportConfig, Turn
 from bot.support.limits import CODE_GUESSES
 from intents.places import Places
 from storage.console import ConsoleRepository
@@ -136,8 +137,10 @@ class Console:
         *,
         limited: bool = False,
         live: LiveContent | None = None,
+        support: SupportConfig | None = None,
     ) -> None:
         self.sessions = sessions
+        self.support = support or SupportConfig()  # invite limits, as the chat's /moi reads them
         self.live = live  # the published content (learning loop pages); None: not offered
         self.places = places
         self.clock = clock
@@ -330,7 +333,19 @@ class Console:
     async def _guarded(self, route: ConsoleRoute, request: Request) -> Response:
         now = self.clock()
         form: dict[str, str] = {}
-        if request.method != "GET":
+        files: dict[str, Upload] = {}
+        if request.method != "GET" and route.upload and is_multipart(request):
+            sent = await read_multipart(request, route.upload)
+            if sent is None:
+                megabytes = f"{route.upload / 1024 / 1024:g}".replace(".", ",")
+                return self.error(
+                    413,
+                    "Tệp quá lớn",
+                    f"Tệp gửi lên quá lớn hoặc không đọc được. Anh/chị vui lòng gửi tệp nhỏ "
+                    f"hơn {megabytes} MB (có thể chia thành nhiều tệp).",
+                )
+            form, files = sent
+        elif request.method != "GET":
             read = await _read_form(request)
             if read is None:
                 return self.error(413, "Dữ liệu quá lớn", "Biểu mẫu gửi lên quá lớn.")
@@ -351,7 +366,7 @@ class Console:
                 )
                 return self.stale_form(person, row.csrf_token)
             scope = await scope_of(db, person, self.places, self.limited)
-            page = Page(request, db, person, scope, row.csrf_token, now, self, form)
+            page = Page(request, db, person, scope, row.csrf_token, now, self, form, files)
             try:
                 return await route.endpoint(page)
             except Forbidden:
