@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.features.fieldlogs import limits
 from bot.services import Bot
