@@ -97,8 +97,9 @@ async def test_an_xlsx_upload_and_a_dry_run(
     world: World,  # noqa: F811
 ) -> None:
     await sign_in(client, bot, world.ids["operator"])
+    header: list[object] = [*HEADER.split(",")]
     rows: list[list[object]] = [
-        HEADER.split(","),
+        header,
         ["19/11/2026", world.commune_b.code, "UBND xã", "vneid_activation", 7, 30, "", ""],
     ]
     data = xlsx_bytes(rows)
