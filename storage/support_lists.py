@@ -88,10 +88,10 @@ class Member:
 def _members_condition(
     team_ids: list[int] | None, communes: list[str] | None
 ) -> ColumnElement[bool]:
-    """People of these teams (None: every team), or serving one of these communes."""
+    """People of these teams (None: of any team), or serving one of these communes."""
     parts: list[ColumnElement[bool]] = []
     if team_ids is None:
-        parts.append(true())
+        parts.append(PersonRow.team_id.is_not(None))
     elif team_ids:
         parts.append(PersonRow.team_id.in_(team_ids))
     if communes:

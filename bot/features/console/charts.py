@@ -55,7 +55,7 @@ def bars(
     return Markup("".join(parts))
 
 
-ROW, LABEL_GAP, BAR = 30, 14, 10
+ROW, LABEL_GAP, BAR = 34, 16, 11
 
 
 def hbars(rows: Sequence[tuple[str, int]], title: str) -> Markup:
@@ -73,7 +73,7 @@ def hbars(rows: Sequence[tuple[str, int]], title: str) -> Markup:
     for index, (name, count) in enumerate(rows):
         y = index * ROW
         length = max(1.0, room * count / top) if count > 0 else 0.0
-        parts.append(f'<text class="label" x="0" y="{y + 11}">{escape(name)}</text>')
+        parts.append(f'<text class="label" x="0" y="{y + 12}">{escape(name)}</text>')
         parts.append(
             f'<rect class="bar now" x="0" y="{y + LABEL_GAP}" width="{length:.1f}" '
             f'height="{BAR}"><title>{escape(name)}: {count}</title></rect>'

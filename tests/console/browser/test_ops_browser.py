@@ -45,6 +45,7 @@ def test_an_xlsx_field_log_uploaded_in_the_browser_appears_in_the_report(
     expect(page.get_by_role("heading", name="Báo cáo", level=1)).to_be_visible()
     before = _field_citizens(page)
 
+    page.set_viewport_size({"width": 375, "height": 800})
     page.goto(server.url + "/admin/support/fieldlogs")
     page.set_input_files(
         "input[name='tep']",
