@@ -1,11 +1,13 @@
 """Benchmark the web console: server time per page on a year of one province's activity.
 
 Builds a database with 100,000 help requests over the last 365 days in one province (100
-communes; bench/bench_report.py's generator), their events and field logs, and a question
-log of about 400,000 questions; then loads the overview and the requests list (and a request,
-the audit log) many times through the real ASGI application, signed in as an operator and as
-a team leader, and prints the median and the 95th percentile of the server time per page.
-Target: under 300 ms each.
+communes; bench/bench_report.py's generator), their events and field logs, a question log of
+about 400,000 questions, volunteer profiles (a quarter on duty, one or two communes each),
+invite codes and 2,000 open missed questions; then loads every page (overview, requests,
+missed questions, content versions, the content studio when there is one, reports, support,
+team, field-log upload) many times through the real ASGI application, signed in as an
+operator and as a team leader, and prints the median and the 95th percentile of the server
+time per page. Target: under 300 ms each.
 
 Without --url the database is a temporary SQLite file; --url postgresql+asyncpg://... fills
 an empty throwaway PostgreSQL database instead (--reuse measures one filled before).
@@ -25,20 +27,26 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from starlette.applications import Starlette
 
 from bench.bench_report import MONTH, fill
+from bot.dialogue import Dialogue
 from bot.features.console.links import issue_link
+from bot.features.console.registry import discover
 from bot.features.console.web import Console, console_mount
+from bot.matching import build_matcher
+from bot.published import LiveContent
 from bot.support.common import Turn
+from content.loader import load_content
 from intents.places import Places
 from storage import create_engine, session_factory
-from storage.console_models import QuestionLogRow
+from storage.console_models import MissedQuestionRow, QuestionLogRow
 from storage.migrate import upgrade
-from storage.models import PersonRow
+from storage.models import InviteRow, PersonRow, TeamRow, VolunteerCommuneRow, VolunteerRow
 from storage.report_queries import VIETNAM
 
 QUESTIONS_PER_DAY = 1_100
@@ -73,11 +81,107 @@ async def add_questions(url: str, days: int, seed: int = 3) -> int:
     return written
 
 
+MISSED_WORDS = (
+    "đăng ký học bơi cho con",
+    "mất con mèo thì báo ai",
+    "đổi bằng lái xe ở đâu",
+    "tra cứu điểm thi",
+    "xin giấy xác nhận độc thân",
+    "đóng tiền điện qua app nào",
+    "lịch cắt điện tuần này",
+    "vé xe khách tết",
+)
+
+
+async def add_support(url: str, missed: int = 2_000, seed: int = 5) -> dict[str, int]:
+    """Volunteer profiles and communes, three invite codes per team, open missed questions."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine).begin() as session:
+            found = await session.execute(select(TeamRow.id, TeamRow.commune_code))
+            teams: dict[int, str] = {int(team_id): str(code) for team_id, code in found}
+            province = (await session.execute(select(TeamRow.province_code))).scalars().first()
+            volunteers = list(
+                (
+                    await session.execute(
+                        select(PersonRow.id, PersonRow.team_id).where(
+                            PersonRow.role == "volunteer"
+                        )
+                    )
+                ).tuples()
+            )
+            codes = sorted(set(teams.values()))
+            topics = ["vneid", "public_services", "cashless_payment", "digital_skills"]
+            profiles, served = [], []
+            for person_id, team_id in volunteers:
+                profiles.append(
+                    {
+                        "person_id": person_id,
+                        "skills": rng.sample(topics, rng.randint(0, 2)),
+                        "on_duty": rng.random() < 0.25,
+                        "max_sessions": 2,
+                    }
+                )
+                mine = {teams[team_id]} if team_id in teams else set()
+                if rng.random() < 0.5:
+                    mine.add(rng.choice(codes))
+                served += [{"person_id": person_id, "commune_code": c} for c in sorted(mine)]
+            await session.execute(insert(VolunteerRow), profiles)
+            await session.execute(insert(VolunteerCommuneRow), served)
+            invites = [
+                {
+                    "code": f"B{team_id:05d}{n}X",
+                    "team_id": team_id,
+                    "created_by": None,
+                    "max_uses": 5,
+                    "uses": n,
+                    "expires_at": now + timedelta(days=7 - 3 * n),
+                    "created_at": now - timedelta(days=3 * n),
+                }
+                for team_id in teams
+                for n in range(3)
+            ]
+            await session.execute(insert(InviteRow), invites)
+            rows = [
+                {
+                    "at": now - timedelta(minutes=rng.randrange(30 * 24 * 60)),
+                    "channel": "telegram",
+                    "reason": rng.choice(("fallback", "unhelpful")),
+                    "text": rng.choice(MISSED_WORDS) + rng.choice(("", " ạ", " vậy", " không")),
+                    "status": "open",
+                    "province_code": province,
+                    "commune_code": rng.choice(codes),
+                }
+                for _ in range(missed)
+            ]
+            await session.execute(insert(MissedQuestionRow), rows)
+        return {"profiles": len(profiles), "invites": len(invites), "missed": missed}
+    finally:
+        await engine.dispose()
+
+
+def live_content(sessions: Any) -> LiveContent:
+    """The shipped content, as a worker serves it (missed questions and versions need it)."""
+    content = load_content(Path("content"))
+    dialogue = Dialogue(content, build_matcher(content))
+    return LiveContent(content, dialogue, sessions)
+
+
 async def people(url: str) -> dict[str, int]:
     """An operator and the leader of team 5 (the generator's teams have ids from 1)."""
     engine = create_engine(url)
     try:
         async with session_factory(engine).begin() as session:
+            signed = await session.execute(
+                select(PersonRow.handle, PersonRow.id).where(
+                    PersonRow.handle.in_(["BENCHOP", "BENCHLD"])
+                )
+            )
+            found = {str(handle): int(person_id) for handle, person_id in signed}
+            if len(found) == 2:  # --reuse: signed in before
+                return {"operator": found["BENCHOP"], "leader": found["BENCHLD"]}
             operator = PersonRow(handle="BENCHOP", role="operator")
             leader = PersonRow(handle="BENCHLD", role="leader", team_id=5)
             session.add_all([operator, leader])
@@ -90,8 +194,12 @@ async def people(url: str) -> dict[str, int]:
 async def measure(url: str, loads: int, who: dict[str, int]) -> None:
     engine = create_engine(url)
     sessions = session_factory(engine)
-    console = Console(sessions, Places.load(), lambda: datetime.now(UTC))
+    console = Console(
+        sessions, Places.load(), lambda: datetime.now(UTC), live=live_content(sessions)
+    )
     app = Starlette(routes=[console_mount(console)])
+    today = datetime.now(UTC).astimezone(VIETNAM).date()
+    year = f"tu={today - timedelta(days=364)}&den={today}"
     pages = {
         "overview": "/admin/",
         "requests (waiting)": "/admin/requests",
@@ -99,7 +207,17 @@ async def measure(url: str, loads: int, who: dict[str, int]) -> None:
         "requests (all, page 40)": "/admin/requests?trang-thai=tat-ca&trang=40",
         "one request": "/admin/requests/HT00050000",
         "audit log": "/admin/audit",
+        "missed questions": "/admin/missed",
+        "content versions": "/admin/versions",
+        "reports (this month)": "/admin/reports",
+        "reports (a year)": f"/admin/reports?{year}",
+        "support": "/admin/support",
+        "support: team": "/admin/support/team",
+        "support: field logs": "/admin/support/fieldlogs",
     }
+    routes = {route.path for feature in discover() for route in feature.routes}
+    if "/studio" in routes:
+        pages["content studio"] = "/admin/studio"
     try:
         for role, person_id in who.items():
             transport = httpx.ASGITransport(app=app)
@@ -154,6 +272,7 @@ def main() -> None:
             started = time.perf_counter()
             count = asyncio.run(add_questions(url, shape.days))
             print(f"question log: {count:,} rows in {time.perf_counter() - started:.0f} s")
+            print("support:", asyncio.run(add_support(url)))
         who = asyncio.run(people(url))
         asyncio.run(measure(url, args.loads, who))
 

@@ -84,3 +84,27 @@ class TeamRepository:
         )
         await self.session.refresh(invite)
         return getattr(result, "rowcount", 0) == 1
+
+    async def revoke_invite(self, invite: InviteRow, now: datetime) -> bool:
+        """Mark a code revoked, atomically; False when it was revoked already."""
+        result = await self.session.execute(
+            update(InviteRow)
+            .where(InviteRow.code == invite.code, InviteRow.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.refresh(invite)
+        return getattr(result, "rowcount", 0) == 1
+
+    async def live_invites(self, team_ids: list[int] | None, now: datetime) -> list[InviteRow]:
+        """Codes that can still be used (not revoked, not expired, uses left), newest first;
+        `team_ids` None: every team's."""
+        query = select(InviteRow).where(
+            InviteRow.revoked_at.is_(None),
+            InviteRow.expires_at > now,
+            InviteRow.uses < InviteRow.max_uses,
+        )
+        if team_ids is not None:
+            query = query.where(InviteRow.team_id.in_(team_ids))
+        query = query.order_by(InviteRow.created_at.desc(), InviteRow.code).limit(200)
+        return list((await self.session.execute(query)).scalars())

@@ -7,7 +7,6 @@ before it runs; these functions only do the work.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 from bot import payloads
 from bot.messages import Button, Reply
@@ -21,6 +20,7 @@ from bot.support.common import (
     toggled,
     typed_number,
 )
+from bot.support.invites import create_invite
 from bot.support.limits import CODE_GUESSES
 from intents.normalize import fold
 from storage.models import PersonRow, TeamRow
@@ -256,13 +256,9 @@ class TeamDesk:
             return [Reply(self.t("invite_usage", max_uses=self.kit.config.max_invite_uses))]
         uses = numbers[0] if numbers else 1
         days = numbers[1] if len(numbers) > 1 else self.kit.config.invite_days
-        if not 1 <= uses <= self.kit.config.max_invite_uses or not 1 <= days <= 90:
+        invite = await create_invite(turn, leader, team, uses, days, self.kit.config)
+        if invite is None:
             return [Reply(self.t("invite_usage", max_uses=self.kit.config.max_invite_uses))]
-        expires = turn.now + timedelta(days=days)
-        invite = await turn.teams.new_invite(team, leader.id, uses, expires, turn.now)
-        await turn.audit.record(
-            "invite_created", turn.now, leader.id, invite.code, team=team.id, uses=uses, days=days
-        )
         return [
             Reply(self.t("invite_created", code=invite.code, uses=uses, days=days, team=team.name))
         ]

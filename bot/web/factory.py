@@ -16,7 +16,7 @@ from bot.channels.base import ChannelRuntime
 from bot.channels.preview import channel_previewer
 from bot.features.console.web import Console, console_mount
 from bot.logs import configure_logging
-from bot.services import Services, compose
+from bot.services import Services, compose, support_config
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.worker import Worker
@@ -83,6 +83,7 @@ def console_of(settings: Settings, services: Services) -> Console:
         limited=bool(settings.province_list),
         live=services.bot.live,
         preview=channel_previewer(services.bot.assistant.t),
+        support=support_config(settings),
     )
 
 

@@ -39,6 +39,16 @@ EXPECTED: dict[str, tuple[int, int, int, int]] = {
     "POST /content/moi": (401, 403, 403, 422),
     "/content/dvc.login": (401, 403, 403, 200),
     "POST /content/dvc.login": (401, 403, 403, 422),
+    # Reports and support: leaders see their own team; a post without its fields is refused
+    # politely by the page (422), not by the role check.
+    "/reports": (401, 403, 200, 200),
+    "/reports/download/xlsx": (401, 403, 200, 200),
+    "/support": (401, 403, 200, 200),
+    "/support/team": (401, 403, 200, 200),
+    "POST /support/invites": (401, 403, 422, 422),
+    "POST /support/invites/revoke": (401, 403, 422, 422),
+    "/support/fieldlogs": (401, 403, 200, 200),
+    "POST /support/fieldlogs": (401, 403, 422, 422),
 }
 VISITORS = ("anonymous", "volunteer", "leader", "operator")
 
@@ -51,8 +61,9 @@ def test_every_console_route_is_in_the_table() -> None:
         .replace("{a}", "{ref}")
         .replace("{b}", "{ref}")
         .replace("/0/", "/{version}/")
-        .replace("/xlsx", "/{kind}")
+        .replace("/files/download/xlsx", "/files/download/{kind}")
         .replace("/dvc.login", "/{intent}")
+        .replace("/download/xlsx", "/download/{fmt}")
         for p in EXPECTED
     }
     assert listed == paths

@@ -10,7 +10,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-__all__ = ["bars"]
+__all__ = ["bars", "hbars"]
 
 WIDTH, HEIGHT, GAP = 280, 64, 2
 
@@ -51,5 +51,36 @@ def bars(
                 f'<text class="tick" x="{x:.1f}" y="{HEIGHT + 12}" text-anchor="{anchor}">'
                 f"{days[index]:%d/%m}</text>"
             )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+ROW, LABEL_GAP, BAR = 34, 16, 11
+
+
+def hbars(rows: Sequence[tuple[str, int]], title: str) -> Markup:
+    """One labelled horizontal bar per row (label above its bar, the count at its end).
+
+    Readable at a phone's width: the labels get the chart's whole width instead of a column.
+    """
+    top = max((n for _, n in rows), default=0) or 1
+    room = WIDTH - 40  # the count is written after the bar
+    height = ROW * max(1, len(rows))
+    parts = [
+        f'<svg class="chart hbars" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(title)}">'
+    ]
+    for index, (name, count) in enumerate(rows):
+        y = index * ROW
+        length = max(1.0, room * count / top) if count > 0 else 0.0
+        parts.append(f'<text class="label" x="0" y="{y + 12}">{escape(name)}</text>')
+        parts.append(
+            f'<rect class="bar now" x="0" y="{y + LABEL_GAP}" width="{length:.1f}" '
+            f'height="{BAR}"><title>{escape(name)}: {count}</title></rect>'
+        )
+        parts.append(
+            f'<text class="value" x="{length + 4:.1f}" y="{y + LABEL_GAP + BAR - 1}">'
+            f"{f'{count:,}'.replace(',', '.')}</text>"
+        )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -47,6 +47,11 @@ AUDIT_LABELS = {
     "content_edit": "Sửa chủ đề trong xưởng nội dung",
     "missed_new_intent": "Tạo chủ đề mới từ câu hỏi chưa hiểu",
     "missed_dismiss": "Bỏ qua câu hỏi chưa hiểu",
+    "invite_created": "Tạo mã mời",
+    "invite_revoked": "Thu hồi mã mời",
+    "invite_used": "Dùng mã mời",
+    "invite_rejected": "Mã mời không dùng được",
+    "field_log_import": "Nhập nhật ký hỗ trợ trực tiếp",
 }
 
 
@@ -61,6 +66,13 @@ DETAIL_KEYS = {
     "channel": "kênh",
     "count": "số câu",
     "version": "phiên bản",
+    "uses": "số lần dùng",
+    "days": "số ngày",
+    "team": "tổ",
+    "inserted": "đã nhập",
+    "duplicates": "trùng",
+    "start": "từ",
+    "end": "đến",
 }
 DETAIL_VALUES = {
     "cli": "dòng lệnh",
@@ -68,6 +80,8 @@ DETAIL_VALUES = {
     "config": "cấu hình",
     "csrf": "biểu mẫu không hợp lệ",
     "link": "liên kết không dùng được",
+    "console": "trang quản trị",
+    "import": "tệp",
     **ROLES,
 }
 

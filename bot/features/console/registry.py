@@ -45,8 +45,8 @@ class ConsoleRoute:
 
     `role`: the lowest role allowed ("leader" or "operator"; volunteers never get in).
     Methods other than GET must carry the session's CSRF token (checked before the
-    endpoint runs). `upload`: the largest multipart body (files) the route accepts, in
-    bytes; 0: urlencoded forms only (bot.features.console.uploads).
+    endpoint runs). `upload`: the route also reads multipart forms (a file, as
+    `Page.files`), refused with 413 beyond that many bytes.
     """
 
     path: str
@@ -54,7 +54,7 @@ class ConsoleRoute:
     role: str = "leader"
     methods: tuple[str, ...] = ("GET",)
     nav: NavItem | None = None
-    upload: int = 0
+    upload: int = 0  # > 0: the route takes multipart forms (a file) of at most this many bytes
 
 
 @dataclass(frozen=True)

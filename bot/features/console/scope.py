@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, false, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intents.places import Places
-from storage.models import HelpRequestRow, PersonRow
+from storage.models import HelpRequestRow, PersonRow, TeamRow
 from storage.people import PeopleRepository
 from storage.report_queries import ReportFilter
 from storage.teams import TeamRepository
@@ -55,6 +55,18 @@ class Scope:
         return (
             self.team_id is not None and request.team_id == self.team_id
         ) or request.commune_code in self.communes
+
+    def covers_team(self, team: TeamRow) -> bool:
+        """A team this person runs: a leader their own, an operator any of their provinces'."""
+        if self.is_operator:
+            return self.provinces is None or team.province_code in self.provinces
+        return self.team_id is not None and team.id == self.team_id
+
+    def covers_place(self, commune_code: str, province_code: str) -> bool:
+        """A commune whose figures this person may see (and log field work for)."""
+        if self.is_operator:
+            return self.provinces is None or province_code in self.provinces
+        return commune_code in self.communes
 
     def report_filter(self, start: date, end: date) -> ReportFilter | None:
         """The report a chat user of this role gets (/baocao); None: nothing to report."""

@@ -38,10 +38,10 @@ from bot.features.console.context import Forbidden, NotFound, Page
 from bot.features.console.links import can_use_console, digest, new_secret
 from bot.features.console.registry import PREFIX, ConsoleRoute, NavItem, discover
 from bot.features.console.scope import scope_of
-from bot.features.console.uploads import Upload, read_multipart
+from bot.features.console.uploads import Upload, is_multipart, read_multipart
 from bot.features.studio.preview import Previewer
 from bot.published import LiveContent
-from bot.support.common import Turn
+from bot.support.common import SupportConfig, Turn
 from bot.support.limits import CODE_GUESSES
 from intents.places import Places
 from storage.console import ConsoleRepository
@@ -119,17 +119,6 @@ async def _read_form(request: Request) -> dict[str, str] | None:
     return dict(pairs)
 
 
-async def _read_body(
-    route: ConsoleRoute, request: Request
-) -> tuple[dict[str, str], dict[str, Upload]] | None:
-    """A form, or for a route taking uploads a multipart body with its files."""
-    kind = request.headers.get("content-type", "").lower()
-    if route.upload and kind.startswith("multipart/form-data"):
-        return await read_multipart(request, route.upload)
-    form = await _read_form(request)
-    return None if form is None else (form, {})
-
-
 def _same_origin(request: Request) -> bool:
     """False only when the browser names another site as the origin of this request."""
     origin = request.headers.get("origin")
@@ -150,8 +139,10 @@ class Console:
         limited: bool = False,
         live: LiveContent | None = None,
         preview: Previewer | None = None,
+        support: SupportConfig | None = None,
     ) -> None:
         self.sessions = sessions
+        self.support = support or SupportConfig()  # invite limits, as the chat's /moi reads them
         self.live = live  # the published content (learning loop pages); None: not offered
         self.preview = preview  # the channels' rendering of a reply (content studio)
         self.places = places
@@ -346,11 +337,22 @@ class Console:
         now = self.clock()
         form: dict[str, str] = {}
         files: dict[str, Upload] = {}
-        if request.method != "GET":
-            read = await _read_body(route, request)
+        if request.method != "GET" and route.upload and is_multipart(request):
+            sent = await read_multipart(request, route.upload)
+            if sent is None:
+                megabytes = f"{route.upload / 1024 / 1024:g}".replace(".", ",")
+                return self.error(
+                    413,
+                    "Tệp quá lớn",
+                    f"Tệp gửi lên quá lớn hoặc không đọc được. Anh/chị vui lòng gửi tệp nhỏ "
+                    f"hơn {megabytes} MB (có thể chia thành nhiều tệp).",
+                )
+            form, files = sent
+        elif request.method != "GET":
+            read = await _read_form(request)
             if read is None:
                 return self.error(413, "Dữ liệu quá lớn", "Biểu mẫu gửi lên quá lớn.")
-            form, files = read
+            form = read
         async with self.sessions.begin() as db:
             found = await self._session(db, request, now)
             if found is None:

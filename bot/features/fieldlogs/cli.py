@@ -63,19 +63,10 @@ def run_fieldlog(settings: Settings, args: argparse.Namespace) -> int:
         sys.stderr.write(f"trolyso fieldlog import: no file at {path}\n")
         return EXIT_USAGE
     places = Places.load(provinces=settings.province_list)
-
-    def resolve(text: str) -> str | None:
-        match = places.search(text)
-        return match.candidates[0].code if match.status == "found" else None
-
-    def province_of(code: str) -> str | None:
-        commune = places.commune(code)
-        return commune.province_code if commune else None
-
     url = settings.resolved_database_url()
     upgrade(url)
     data = path.read_bytes()
-    context = ImportContext(_local_today(), None, resolve, province_of)
+    context = ImportContext.of_places(places, _local_today(), None)
     return asyncio.run(_import(url, data, path.name, context, args.team, args.dry_run))
 
 

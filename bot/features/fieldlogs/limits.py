@@ -22,6 +22,7 @@ __all__ = [
     "MAX_NOTES",
     "MAX_PLACE",
     "MAX_ROWS",
+    "MAX_UPLOAD",
     "MAX_XLSX_LINES",
     "MAX_XLSX_PARTS",
     "MAX_XLSX_RATIO",
@@ -41,6 +42,7 @@ MAX_NOTES: Final = 1000
 # --- How big a file may be --------------------------------------------------------------------
 
 MAX_ROWS: Final = 200_000  # data rows of one file
+MAX_UPLOAD: Final = 10 * 1024 * 1024  # bytes of a file sent from the console's upload form
 # An XLSX file is a zip: its parts are checked before anything is parsed, so a small file that
 # unpacks to gigabytes (millions of empty rows, one huge shared string) is refused at once.
 MAX_XLSX_UNPACKED: Final = 64 * 1024 * 1024  # all parts together

@@ -21,9 +21,17 @@ from bot.features.fieldlogs.parsing import ParsedImport, parse_rows
 from bot.features.fieldlogs.reading import FileProblem, read_rows
 from bot.features.fieldlogs.summary import format_import_summary, format_internal_error
 from bot.logs import log_failure
+from intents.places import Places
 from storage.fieldlogs import StoreResult, store_field_logs
 
-__all__ = ["ImportContext", "ImportResult", "check_file", "import_file", "parse_field_logs"]
+__all__ = [
+    "ImportContext",
+    "ImportResult",
+    "check_file",
+    "import_file",
+    "parse_field_logs",
+    "store_checked",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +77,20 @@ class ImportContext:
     resolve_commune: Callable[[str], str | None]
     province_of: Callable[[str], str | None]
 
+    @classmethod
+    def of_places(cls, places: Places, today: date, default_commune: str | None) -> ImportContext:
+        """Communes named as typed (found only when unambiguous) and coded, from `places`."""
+
+        def resolve(text: str) -> str | None:
+            match = places.search(text)
+            return match.candidates[0].code if match.status == "found" else None
+
+        def province_of(code: str) -> str | None:
+            commune = places.commune(code)
+            return commune.province_code if commune else None
+
+        return cls(today, default_commune, resolve, province_of)
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -87,6 +109,12 @@ class ImportResult:
     def internal_error(self) -> bool:
         """The import failed because of a bug, not because of the file."""
         return self.parsed is None
+
+    @property
+    def storable(self) -> bool:
+        """Checked without a whole-file problem, with at least one good row."""
+        parsed = self.parsed
+        return parsed is not None and parsed.file_error is None and bool(parsed.rows)
 
     @property
     def refused(self) -> bool:
@@ -130,11 +158,26 @@ async def import_file(
     propagate: they are neither the file's fault nor a parsing bug.
     """
     checked = check_file(data, filename, context)
-    parsed = checked.parsed
-    if dry_run or parsed is None or parsed.file_error is not None or not parsed.rows:
+    if dry_run or not checked.storable:
         return checked
     async with sessions.begin() as session:
-        stored = await store_field_logs(
-            session, parsed.rows, team_id=team_id, created_by=created_by
+        return await store_checked(
+            session, checked, filename, team_id=team_id, created_by=created_by
         )
+
+
+async def store_checked(
+    session: AsyncSession,
+    checked: ImportResult,
+    filename: str,
+    *,
+    team_id: int | None,
+    created_by: int | None,
+) -> ImportResult:
+    """Store the good rows of a checked file in the caller's transaction (the console's page
+    has one already); a file with nothing storable is returned as it was checked."""
+    parsed = checked.parsed
+    if parsed is None or not checked.storable:
+        return checked
+    stored = await store_field_logs(session, parsed.rows, team_id=team_id, created_by=created_by)
     return ImportResult(parsed, stored, format_import_summary(parsed, stored, filename))

@@ -36,6 +36,7 @@ __all__ = [
     "FORMATS",
     "add_report_parser",
     "parse_local_date",
+    "render_report",
     "report_command",
     "resolve_scope",
     "run_report",
@@ -203,7 +204,8 @@ def _fail(message: str, status: int = EXIT_USAGE) -> int:
     return status
 
 
-def _render(report: Report, output_format: str) -> str | bytes:
+def render_report(report: Report, output_format: str) -> str | bytes:
+    """The report in one of `FORMATS`: what `trolyso report` writes and the console serves."""
     if output_format == "csv":
         from bot.features.reports.csv_export import render_csv
 
@@ -275,7 +277,7 @@ async def run_report(
         return _fail(f"không có tổ số {args.team}")
     report = replace(report, province_name=scope.province_name, commune_name=scope.commune_name)
 
-    rendered = _render(report, args.format)
+    rendered = render_report(report, args.format)
     if args.output is None:
         assert isinstance(rendered, str)  # binary formats were refused above
         sys.stdout.write(rendered)

@@ -1,0 +1,1 @@
+"""The support pages of the web console: waiting requests, volunteers on duty, team, invites."""
