@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.delivery import Dispatcher
+from bot.features.helpdays.reminders import send_due_reminders
 from bot.services import Bot
 from storage.inbox import InboxRepository
 
@@ -81,6 +82,10 @@ class Worker:
         # A newly published content version first: messages of this round get it.
         counts = {"content": int(await self.bot.refresh_content())}
         counts["timers"] = await self.bot.run_due_timers()
+        kit = self.bot.assistant.kit
+        counts["help_day_reminders"] = await send_due_reminders(
+            self.bot.sessions, kit, self.bot.clock()
+        )
         counts["replayed"] = await self.replay_stalled()
         counts["given_up"] = 0
         for channel in self.channels:
