@@ -30,6 +30,7 @@ LOCAL_FIELDS: dict[str, frozenset[str]] = {
     "local_needs_commune": _NONE,
     "local_form_commune": _NONE,
     "local_form_province_button": frozenset({"province"}),
+    "local_form_place_typed": _NONE,
     "local_form_desk": frozenset({"current"}),
     "local_form_hours": frozenset({"current"}),
     "local_form_contact": frozenset({"current"}),

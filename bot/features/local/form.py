@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.features.local.access import managed_communes, may_manage
 from bot.features.local.blocks import LocalBlocks
-from bot.messages import IncomingMessage, Reply
+from bot.messages import Button, IncomingMessage, Reply
 from bot.state import ConversationState
 from bot.support.common import Toolkit, Turn, command_button, form_button
 from storage.local import FIELDS, LocalRepository
@@ -30,6 +30,7 @@ STEPS = (
     ("note", "note", "local_form_note"),
 )
 ALL_BLOCKS = ("desk", "hours", "contact", "note")
+MAX_PROVINCE_BUTTONS = 4  # a deployment for a few provinces: one button each
 
 
 class LocalDetailsDesk:
@@ -66,14 +67,19 @@ class LocalDetailsDesk:
         allowed = form.get("communes")
         if state.step == "place":
             level, _, code = (choice or "").partition(":")
-            if not choice and allowed is None:  # an operator types a commune's name
+            if not choice and allowed is None:  # an operator types a commune or a province
+                options = []
+                province = self.kit.places.find_province(text)
+                if province is not None:
+                    options.append(self._province_button(province.code, province.name))
                 found = self.kit.places.search(text)
                 if found.status != "none":
-                    options = tuple(
+                    options += [
                         form_button(c.label, "place", f"commune:{c.code}")
                         for c in found.candidates
-                    )
-                    return [Reply(self.t("local_form_commune"), options)], state
+                    ]
+                if options:
+                    return [Reply(self.t("local_form_commune"), tuple(options))], state
             if level == "province" and allowed is None and self.kit.places.province(code):
                 return await self._chosen(turn, state, form, "province", code)
             if (
@@ -146,14 +152,18 @@ class LocalDetailsDesk:
         buttons.append(command_button(self.t("cancel_button"), "huy"))
         return Reply(self.t(key, current=current or self.t("local_form_empty")), tuple(buttons))
 
+    def _province_button(self, code: str, name: str) -> Button:
+        title = self.t("local_form_province_button", province=name)
+        return form_button(title, "place", f"province:{code}")
+
     def _ask_place(self, communes: list[str] | None) -> Reply:
         options = []
         cancel = command_button(self.t("cancel_button"), "huy")
-        if communes is None:  # an operator: province defaults, or a typed commune
-            for province in self.kit.places.provinces()[:8]:
-                title = self.t("local_form_province_button", province=province.name)
-                options.append(form_button(title, "place", f"province:{province.code}"))
-            return Reply(self.t("local_form_commune"), (*options, cancel))
+        if communes is None:  # an operator: a typed name; the provinces if only a few
+            provinces = self.kit.places.provinces()
+            if len(provinces) <= MAX_PROVINCE_BUTTONS:
+                options = [self._province_button(p.code, p.name) for p in provinces]
+            return Reply(self.t("local_form_place_typed"), (*options, cancel))
         for code in communes:
             commune = self.kit.places.commune(code)
             options.append(
