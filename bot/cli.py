@@ -252,7 +252,11 @@ def _cmd_eval(settings: Settings, path: Path | None, output: str, errors: int) -
 
 def _cmd_content(settings: Settings, command: str) -> int:
     from content import ContentError, load_content
-    from content.checks import find_collisions, find_overdue_reviews
+    from content.checks import (
+        find_collisions,
+        find_overdue_reviews,
+        find_unknown_local_blocks,
+    )
     from content.published import with_published
 
     try:
@@ -280,6 +284,7 @@ def _cmd_content(settings: Settings, command: str) -> int:
         *content.warnings,
         *find_collisions(content),
         *find_overdue_reviews(content, today),
+        *find_unknown_local_blocks(content),
     ]
     for problem in problems:
         print(problem, file=sys.stderr)

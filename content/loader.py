@@ -293,16 +293,6 @@ def load_content(root: Path | None = None, cache_dir: Path | None = None) -> Con
             intents[intent.id] = intent
             where[intent.id] = name
     problems.extend(_cross_check(intents, where))
-    if config is not None:
-        for intent_id in config.local_blocks:
-            if intent_id not in intents:
-                problems.append(
-                    Problem(
-                        file="content/config.yaml",
-                        field="local_blocks",
-                        message=f"unknown intent {intent_id!r}",
-                    )
-                )
     support_path = root / "support.yaml"
     support, support_problems = check_support_texts(support_path)
     support_name = str(support_path.relative_to(root.parent))

@@ -20,7 +20,6 @@ LOCAL_FIELDS: dict[str, frozenset[str]] = {
     "home_commune_change_button": _NONE,
     "home_commune_choose_button": _NONE,
     "data_commune": frozenset({"commune"}),
-    "menu_xa_citizen": _NONE,
     # local details
     "local_heading": frozenset({"commune"}),
     "local_desk": frozenset({"value"}),

@@ -79,7 +79,8 @@ class LocalBlocks:
         code = person.commune_code
         if not code or self.kit.places.commune(code) is None:
             choose = command_button(self.t("home_commune_choose_button"), "xa")
-            text = f"{reply.text}\n\n{self.t('local_needs_commune')}"
+            needs = self.t("local_needs_commune")
+            text = f"{reply.text}\n\n{needs}"
             return [replace(reply, text=text, buttons=(choose, *reply.buttons))]
         block = await self.details_text(turn, code, wanted)
         answer = replace(reply, text=f"{reply.text}\n\n{block}") if block else reply

@@ -6,6 +6,8 @@ heading, and nothing when nothing was entered; other answers never carry it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from bot import payloads
@@ -165,3 +167,16 @@ async def test_xoadulieu_forgets_the_commune_and_the_reminders(people, bot: Bot)
     assert forgotten.commune_set_at is None
     assert reminders == []
     assert "ở xã/phường nào" in texts(await citizen.say("/xa"))  # a new user: asked again
+
+
+def test_local_blocks_of_the_shipped_config_name_existing_intents(content) -> None:
+    from content.checks import find_unknown_local_blocks
+
+    assert content.config.local_blocks["team.contact"][0] == "contact"
+    assert list(find_unknown_local_blocks(content)) == []
+    broken = replace(
+        content,
+        config=content.config.model_copy(update={"local_blocks": {"team.nope": ("desk",)}}),
+    )
+    [problem] = find_unknown_local_blocks(broken)
+    assert "team.nope" in problem.message
