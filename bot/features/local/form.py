@@ -100,7 +100,14 @@ class LocalDetailsDesk:
         elif choice != "keep":
             if not text:
                 return [self._ask(index, form)], state
-            values[column] = mask(text, limit=FIELDS[column]).text.strip()
+            # The team's public contact is published on purpose: a phone number there is
+            # the point, so it is not masked like every other stored text.
+            kept = (
+                text[: FIELDS[column]]
+                if column == "contact"
+                else mask(text, limit=FIELDS[column]).text
+            )
+            values[column] = kept.strip()
         form["values"] = values
         if index + 1 < len(STEPS):
             following = replace(state, step=STEPS[index + 1][0], form=form)

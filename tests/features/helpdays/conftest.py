@@ -1,5 +1,5 @@
 """Whole conversations about help days, on SQLite and PostgreSQL (the storage suite's
-`engine`), with the support suite's fake clock and people."""
+`engine`), with the support suite's fake clock and people; the console suite's world."""
 
 from __future__ import annotations
 
