@@ -59,6 +59,9 @@ async def _places_shown(page: Page) -> list[tuple[str, str, str, LocalDetailsRow
         wanted += [(row.level, row.code) for row in await repo.rows()]
         typed = page.query("tim")
         if typed:
+            province = places.find_province(typed)
+            if province is not None:
+                wanted.append(("province", province.code))
             found = places.search(typed)
             wanted += [("commune", c.code) for c in found.candidates[:MAX_FOUND]]
     else:
