@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.local_models import HelpDayReminderRow, HelpDayRow
+from storage.models import PersonRow, TeamRow, VolunteerCommuneRow
 
 __all__ = ["HelpDayRepository"]
 
@@ -131,6 +132,19 @@ class HelpDayRepository:
         await self.session.execute(
             delete(HelpDayReminderRow).where(HelpDayReminderRow.person_id == person_id)
         )
+
+    async def team_communes(self, team_id: int) -> list[str]:
+        """A team's commune and the communes its members serve (a team's help days)."""
+        team = await self.session.get(TeamRow, team_id)
+        served = select(VolunteerCommuneRow.commune_code).join(
+            PersonRow, PersonRow.id == VolunteerCommuneRow.person_id
+        )
+        codes = set(
+            (await self.session.execute(served.where(PersonRow.team_id == team_id))).scalars()
+        )
+        if team is not None:
+            codes.add(team.commune_code)
+        return sorted(codes)
 
     async def figures(
         self, start: date, end: date, communes: list[str] | None, province_code: str | None

@@ -4,10 +4,17 @@ PostgreSQL: the commune's own days, the province's when it has none, reminders o
 from __future__ import annotations
 
 import asyncio
+from datetime import date
+
+from sqlalchemy import select
 
 from bot.assistant import Assistant
+from bot.features.reports.build import build_report
+from bot.features.reports.sections import sections
 from bot.services import Bot
 from bot.worker import Worker
+from storage.models import TeamRow
+from storage.report_queries import ReportFilter
 from tests.features.helpdays.helpers import choose_commune, help_days, post_help_day
 from tests.support.conftest import FakeClock, texts
 from tests.support.test_sessions import make_team
@@ -145,3 +152,32 @@ async def test_bad_dates_and_times_are_asked_again(people, bot: Bot):
 
 def _assistant_like(bot: Bot) -> Assistant:
     return Assistant(bot.assistant.dialogue, bot.assistant.kit, bot.assistant.report_maker)
+
+
+async def test_the_report_counts_days_held_and_people_reminded(people, bot: Bot, clock: FakeClock):
+    leader, _, _ = await make_team(people)
+    await post_help_day(leader, "28/11")
+    await post_help_day(leader, "29/11")
+    first, second = await help_days(bot)
+    citizen = people("ia-grai")
+    await choose_commune(citizen, "xa ia grai gia lai", "Ia Grai")
+    await citizen.say(f"/nhactoi {first.id}")
+    await citizen.say(f"/nhactoi {second.id}")
+    await leader.say(f"/sukien huy {second.id}")
+    clock.now = clock.now.replace(day=27, hour=1, minute=5)
+    await Worker(bot).tick()
+    month = ReportFilter(date(2026, 11, 1), date(2026, 11, 30))
+    async with bot.sessions() as session:
+        team_id = (await session.execute(select(TeamRow.id))).scalar_one()
+        report = await build_report(session, month, now=clock.now)
+        team = await build_report(
+            session, ReportFilter(month.start, month.end, team_id=team_id), now=clock.now
+        )
+        empty = await build_report(
+            session, ReportFilter(date(2026, 10, 1), date(2026, 10, 31)), now=clock.now
+        )
+    assert (report.help_days_held, report.help_days_reminded) == (1, 1)
+    assert (team.help_days_held, team.help_days_reminded) == (1, 1)
+    [section] = [s for s in sections(report) if s.sheet == "Buổi hỗ trợ trực tiếp"]
+    assert [row[2] for row in section.rows] == [(1,), (1,)]
+    assert "Buổi hỗ trợ trực tiếp" not in [s.sheet for s in sections(empty)]
