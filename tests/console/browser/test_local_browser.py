@@ -3,11 +3,12 @@ their commune's details; screenshots at 375 px and 1280 px go to test-artifacts/
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from bot.features.helpdays.rules import LOCAL_TIME
 from tests.console.browser.conftest import WIDTHS, Server
 
 
@@ -30,7 +31,7 @@ def test_a_leader_posts_a_help_day_and_fills_local_details(
     _sign_in(page, server, "leader")
     page.get_by_role("link", name="Buổi hỗ trợ trực tiếp").click()
     expect(page.get_by_role("heading", name="Buổi hỗ trợ trực tiếp", level=1)).to_be_visible()
-    day = date.today() + timedelta(days=5)
+    day = datetime.now(LOCAL_TIME).date() + timedelta(days=5)
     page.get_by_label("Ngày", exact=True).fill(day.isoformat())
     page.get_by_label("Địa điểm").fill("Nhà văn hóa thôn 2")
     page.get_by_label("VNeID, định danh điện tử").check()
