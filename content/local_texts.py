@@ -49,6 +49,7 @@ LOCAL_FIELDS: dict[str, frozenset[str]] = {
     "helpday_remind_button": frozenset({"day"}),
     "helpday_remind_ok": frozenset({"day", "place"}),
     "helpday_remind_again": frozenset({"day"}),
+    "helpday_remind_today": frozenset({"day", "place"}),
     "helpday_remind_gone": _NONE,
     "helpday_reminder": frozenset({"day", "time", "place", "commune", "topics", "note"}),
     "helpday_cancelled_notice": frozenset({"day", "time", "place", "commune"}),

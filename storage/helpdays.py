@@ -81,7 +81,7 @@ class HelpDayRepository:
                 HelpDayReminderRow.sent_at.is_(None),
                 HelpDayRow.status == "planned",
                 HelpDayRow.remind_at <= now,
-                HelpDayRow.day >= today,
+                HelpDayRow.day > today,  # "ngày mai": never on the day itself
             )
             .order_by(HelpDayReminderRow.id)
             .limit(limit)

@@ -78,6 +78,8 @@ class HelpDayBoard:
         if day is None or day.status != "planned" or day.day < local_today(turn.now):
             return [Reply(self.t("helpday_remind_gone"))]
         shown = show_day(day.day)
+        if day.day == local_today(turn.now):  # too late for a reminder the day before
+            return [Reply(self.t("helpday_remind_today", day=shown, place=day.place))]
         if not await repo.ask_reminder(day.id, person.id, turn.now):
             return [Reply(self.t("helpday_remind_again", day=shown))]
         return [Reply(self.t("helpday_remind_ok", day=shown, place=day.place))]

@@ -9,7 +9,7 @@ fixed clock gets the same report byte for byte.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +51,7 @@ async def build_report(session: AsyncSession, filter: ReportFilter, *, now: date
     field_services = count_services(await field_log_services(session, filter))
     names = display_names(await people(session, involved(chat, field)))
     team = await team_name(session, filter.team_id) if filter.team_id is not None else None
-    held, reminded = await help_day_figures(session, filter)
+    held, reminded = await help_day_figures(session, filter, now)
     return Report(
         filter=filter,
         generated_at=now,
@@ -75,14 +75,17 @@ async def build_report(session: AsyncSession, filter: ReportFilter, *, now: date
     )
 
 
-async def help_day_figures(session: AsyncSession, filter: ReportFilter) -> tuple[int, int]:
+async def help_day_figures(
+    session: AsyncSession, filter: ReportFilter, now: datetime
+) -> tuple[int, int]:
     """(help days held, people reminded) in the filter's places: a team's are its commune's
-    and the communes its members serve."""
+    and the communes its members serve. Days still to come are not "held" yet."""
+    today = now.astimezone(timezone(timedelta(hours=7))).date()
     communes: list[str] | None = None
     if filter.commune_code is not None:
         communes = [filter.commune_code]
     elif filter.team_id is not None:
         communes = await HelpDayRepository(session).team_communes(filter.team_id)
     return await HelpDayRepository(session).figures(
-        filter.start, filter.end, communes, filter.province_code
+        filter.start, min(filter.end, today), communes, filter.province_code
     )

@@ -166,6 +166,12 @@ async def test_the_report_counts_days_held_and_people_reminded(people, bot: Bot,
     await leader.say(f"/sukien huy {second.id}")
     clock.now = clock.now.replace(day=27, hour=1, minute=5)
     await Worker(bot).tick()
+    async with bot.sessions() as session:  # the day has not happened yet: not "held"
+        before = await build_report(
+            session, ReportFilter(date(2026, 11, 1), date(2026, 11, 30)), now=clock.now
+        )
+    assert before.help_days_held == 0
+    clock.advance(days=3)
     month = ReportFilter(date(2026, 11, 1), date(2026, 11, 30))
     async with bot.sessions() as session:
         team_id = (await session.execute(select(TeamRow.id))).scalar_one()
@@ -181,3 +187,14 @@ async def test_the_report_counts_days_held_and_people_reminded(people, bot: Bot,
     [section] = [s for s in sections(report) if s.sheet == "Buổi hỗ trợ trực tiếp"]
     assert [row[2] for row in section.rows] == [(1,), (1,)]
     assert "Buổi hỗ trợ trực tiếp" not in [s.sheet for s in sections(empty)]
+
+
+async def test_a_day_of_today_gets_no_reminder_the_day_before(people, bot: Bot, clock: FakeClock):
+    leader, _, _ = await make_team(people)
+    await post_help_day(leader, "23/11")  # the fake clock's today
+    citizen = people("ia-grai")
+    await choose_commune(citizen, "xa ia grai gia lai", "Ia Grai")
+    await citizen.say("/sukien")
+    assert "diễn ra ngay hôm nay" in texts(await citizen.press("Nhắc tôi"))
+    assert (await Worker(bot).tick())["help_day_reminders"] == 0
+    assert await citizen.inbox() == []
