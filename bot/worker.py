@@ -82,10 +82,6 @@ class Worker:
         # A newly published content version first: messages of this round get it.
         counts = {"content": int(await self.bot.refresh_content())}
         counts["timers"] = await self.bot.run_due_timers()
-        kit = self.bot.assistant.kit
-        counts["help_day_reminders"] = await send_due_reminders(
-            self.bot.sessions, kit, self.bot.clock()
-        )
         counts["replayed"] = await self.replay_stalled()
         counts["given_up"] = 0
         for channel in self.channels:
@@ -95,6 +91,11 @@ class Worker:
                 continue
             counts[f"sent_{channel.name}"] = await channel.dispatcher.flush()
             await channel.upkeep()
+        # Help-day reminders last (issue 15): never in the way of answers; what they queue is
+        # sent by the next round.
+        counts["help_day_reminders"] = await send_due_reminders(
+            self.bot.sessions, self.bot.assistant.kit, self.bot.clock()
+        )
         return counts
 
     async def replay_stalled(self) -> int:
