@@ -18,14 +18,7 @@ from bot import payloads
 from bot.dialogue import Dialogue
 from bot.features.fieldlogs import form as fieldlog
 from bot.features.fieldlogs.form import FieldLogDesk
-from bot.features.helpdays import form as helpday_form
-from bot.features.helpdays.board import HelpDayBoard
-from bot.features.helpdays.form import HelpDayDesk
-from bot.features.local import form as local_form
-from bot.features.local import home
-from bot.features.local.blocks import LocalBlocks
-from bot.features.local.form import LocalDetailsDesk
-from bot.features.local.home import HomeDesk
+from bot.features.local import desk as local
 from bot.messages import IncomingMessage, Reply
 from bot.questions import StoredQuestions
 from bot.state import ConversationState
@@ -95,12 +88,7 @@ class Assistant:
         self.team = TeamDesk(kit)
         self.field = FieldLogDesk(kit)
         self.privacy = PrivacyDesk(kit)
-        # Issue 15: the citizen's commune, local details and help days.
-        self.home = HomeDesk(kit)
-        self.board = HelpDayBoard(kit)
-        self.local = LocalBlocks(kit, self.board)
-        self.local_form = LocalDetailsDesk(kit, self.local)
-        self.helpdays = HelpDayDesk(kit, self.board, self.home)
+        self.local = local.LocalDesk(kit)  # issue 15: commune, local details, help days
         self.report_maker = report_maker
         self.login_maker = login_maker
 
@@ -174,25 +162,8 @@ class Assistant:
         handoff = _BoundHandoff(self.intake, turn, person)
         recorder = self._recorder(turn, person, message, state)
         answered = await self.dialogue.respond(message, state, handoff, recorder)
-        return await self._localized(turn, person, state, answered)
-
-    async def _localized(
-        self,
-        turn: Turn,
-        person: PersonRow,
-        before: ConversationState,
-        answered: tuple[list[Reply], ConversationState],
-    ) -> tuple[list[Reply], ConversationState]:
-        """The local details content/config.yaml asks for; the next help days beside the
-        volunteer offer (the intake form just started) when the citizen's commune is known."""
-        replies, after = answered
         blocks = self.dialogue.content.config.local_blocks
-        replies = await self.local.decorate(turn, person, replies, blocks)
-        if after.flow == intake.FLOW and before.flow != intake.FLOW and person.commune_code:
-            intro = self.t("helpday_offer_intro")
-            offer = await self.board.replies(turn, person.commune_code, intro=intro)
-            replies = [*offer, *replies]
-        return replies, after
+        return await self.local.localize(turn, person, state, answered, blocks)
 
     def _recorder(
         self, turn: Turn, person: PersonRow, message: IncomingMessage, state: ConversationState
@@ -241,7 +212,8 @@ class Assistant:
         handoff = _BoundHandoff(self.intake, turn, person)
         recorder = self._recorder(turn, person, message, state)
         answered = await self.dialogue.respond(message, state, handoff, recorder)
-        return await self._localized(turn, person, state, answered)
+        blocks = self.dialogue.content.config.local_blocks
+        return await self.local.localize(turn, person, state, answered, blocks)
 
     async def _on_form(
         self,
@@ -258,17 +230,9 @@ class Assistant:
                 return await self.intake.answer(turn, person, message, state, choice)
             case fieldlog.FLOW:
                 return await self.field.answer(turn, person, message, state, choice)
-            case home.FLOW:
-                replies, after = await self.home.answer(turn, person, message, state, choice)
-                wanted = self.dialogue.content.config.local_blocks.get(state.last_intent or "")
-                if after.flow is None and wanted and person.commune_code:
-                    # Asked because an answer needed it: now give that answer's local part.
-                    replies += await self.local.for_commune(turn, person.commune_code, wanted)
-                return replies, after
-            case local_form.FLOW:
-                return await self.local_form.answer(turn, person, message, state, choice)
-            case helpday_form.FLOW:
-                return await self.helpdays.answer(turn, person, message, state, choice)
+            case str() as flow if flow in local.FLOWS:
+                blocks = self.dialogue.content.config.local_blocks
+                return await self.local.answer(turn, person, message, state, choice, blocks)
             case "services":
                 return await self.desk.services_step(turn, person, choice, state)
             case "comment":
@@ -347,7 +311,7 @@ class Assistant:
                 if arg.lower().startswith("xa"):  # a commune poster: t.me/<bot>?start=xa<code>
                     commune = self.kit.places.commune(arg[2:].lstrip("_-"))
                     hint = commune.code if commune is not None else cleared.commune_hint
-                    await self.home.learn(turn, person, hint)
+                    await self.local.learn(turn, person, hint)
                     return [self.dialogue.welcome()], replace(cleared, commune_hint=hint)
                 if arg and len(arg) >= 6:
                     return await self.team.join(turn, person, arg, state, chat), cleared
@@ -375,7 +339,8 @@ class Assistant:
                 return await self._end(turn, person, arg, state)
             case "gapnguoi":
                 started = await self.intake.start(turn, person, cleared)
-                return await self._localized(turn, person, cleared, started)
+                blocks = self.dialogue.content.config.local_blocks
+                return await self.local.localize(turn, person, cleared, started, blocks)
             case "goilai":
                 request = await turn.requests.by_ref(arg) if arg else None
                 if request is None:
@@ -389,16 +354,12 @@ class Assistant:
                 return await self.team.duty(turn, person, arg), state
             case "kynang":
                 return await self.team.skills(turn, person, arg), state
+            case "xa" if person.role == "citizen":  # their own commune; others: served ones
+                return await self.local.command(turn, person, "xa", arg, state)
             case "xa":
-                if person.role == "citizen":  # their own commune; others: communes served
-                    return await self.home.command(turn, person, arg, cleared)
                 return await self.team.communes(turn, person, arg), state
-            case "sukien":
-                return await self.helpdays.command(turn, person, arg, state)
-            case "nhactoi":
-                return await self.board.remind(turn, person, arg), state
-            case "diaphuong":
-                return await self.local_form.start(turn, person, cleared)
+            case name if name in local.COMMANDS:
+                return await self.local.command(turn, person, name, arg, state)
             case "toida":
                 return await self.team.max_sessions(turn, person, arg), state
             case "hangdoi":
