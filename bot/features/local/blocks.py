@@ -77,6 +77,8 @@ class LocalBlocks:
         self, turn: Turn, person: PersonRow, reply: Reply, wanted: Sequence[str]
     ) -> list[Reply]:
         code = person.commune_code
+        if (not code or self.kit.places.commune(code) is None) and person.role != "citizen":
+            return [reply]  # their /xa lists the communes they serve: nothing to ask here
         if not code or self.kit.places.commune(code) is None:
             choose = command_button(self.t("home_commune_choose_button"), "xa")
             needs = self.t("local_needs_commune")

@@ -118,6 +118,8 @@ async def test_the_help_request_and_the_poster_link_teach_the_commune_once(peopl
 async def test_volunteers_keep_xa_for_the_communes_they_serve(people, bot: Bot):
     _, lan, _ = await make_team(people)
     assert "Các xã/phường anh/chị hỗ trợ" in texts(await lan.say("/xa"))
+    shown = texts(await lan.say(SUBMIT))  # not asked for a home commune /xa cannot set
+    assert "cho tôi biết xã/phường" not in shown
 
 
 async def test_a_leader_cannot_edit_another_commune_s_details(people, bot: Bot):
