@@ -18,6 +18,7 @@ from bot import payloads
 from bot.dialogue import Dialogue
 from bot.features.fieldlogs import form as fieldlog
 from bot.features.fieldlogs.form import FieldLogDesk
+from bot.features.local import desk as local
 from bot.messages import IncomingMessage, Reply
 from bot.questions import StoredQuestions
 from bot.state import ConversationState
@@ -87,6 +88,7 @@ class Assistant:
         self.team = TeamDesk(kit)
         self.field = FieldLogDesk(kit)
         self.privacy = PrivacyDesk(kit)
+        self.local = local.LocalDesk(kit)  # issue 15: commune, local details, help days
         self.report_maker = report_maker
         self.login_maker = login_maker
 
@@ -159,7 +161,9 @@ class Assistant:
                 return relayed
         handoff = _BoundHandoff(self.intake, turn, person)
         recorder = self._recorder(turn, person, message, state)
-        return await self.dialogue.respond(message, state, handoff, recorder)
+        answered = await self.dialogue.respond(message, state, handoff, recorder)
+        blocks = self.dialogue.content.config.local_blocks
+        return await self.local.localize(turn, person, state, answered, blocks)
 
     def _recorder(
         self, turn: Turn, person: PersonRow, message: IncomingMessage, state: ConversationState
@@ -207,7 +211,9 @@ class Assistant:
                 return await self.desk.rate(turn, person, ref, rating, state)
         handoff = _BoundHandoff(self.intake, turn, person)
         recorder = self._recorder(turn, person, message, state)
-        return await self.dialogue.respond(message, state, handoff, recorder)
+        answered = await self.dialogue.respond(message, state, handoff, recorder)
+        blocks = self.dialogue.content.config.local_blocks
+        return await self.local.localize(turn, person, state, answered, blocks)
 
     async def _on_form(
         self,
@@ -224,6 +230,9 @@ class Assistant:
                 return await self.intake.answer(turn, person, message, state, choice)
             case fieldlog.FLOW:
                 return await self.field.answer(turn, person, message, state, choice)
+            case str() as flow if flow in local.FLOWS:
+                blocks = self.dialogue.content.config.local_blocks
+                return await self.local.answer(turn, person, message, state, choice, blocks)
             case "services":
                 return await self.desk.services_step(turn, person, choice, state)
             case "comment":
@@ -302,6 +311,7 @@ class Assistant:
                 if arg.lower().startswith("xa"):  # a commune poster: t.me/<bot>?start=xa<code>
                     commune = self.kit.places.commune(arg[2:].lstrip("_-"))
                     hint = commune.code if commune is not None else cleared.commune_hint
+                    await self.local.learn(turn, person, hint)
                     return [self.dialogue.welcome()], replace(cleared, commune_hint=hint)
                 if arg and len(arg) >= 6:
                     return await self.team.join(turn, person, arg, state, chat), cleared
@@ -328,7 +338,9 @@ class Assistant:
             case "ketthuc":
                 return await self._end(turn, person, arg, state)
             case "gapnguoi":
-                return await self.intake.start(turn, person, cleared)
+                started = await self.intake.start(turn, person, cleared)
+                blocks = self.dialogue.content.config.local_blocks
+                return await self.local.localize(turn, person, cleared, started, blocks)
             case "goilai":
                 request = await turn.requests.by_ref(arg) if arg else None
                 if request is None:
@@ -342,8 +354,12 @@ class Assistant:
                 return await self.team.duty(turn, person, arg), state
             case "kynang":
                 return await self.team.skills(turn, person, arg), state
+            case "xa" if person.role == "citizen":  # their own commune; others: served ones
+                return await self.local.command(turn, person, "xa", arg, state)
             case "xa":
                 return await self.team.communes(turn, person, arg), state
+            case name if name in local.COMMANDS:
+                return await self.local.command(turn, person, name, arg, state)
             case "toida":
                 return await self.team.max_sessions(turn, person, arg), state
             case "hangdoi":

@@ -29,6 +29,7 @@ from intents import MatchResult
 __all__ = ["main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+DEMO_FOLDER = "demo"  # `trolyso demo` fills DATA_DIR/demo/trolyso.db; `--demo` uses it
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--content-dir", type=Path, help="content folder (default: the shipped one)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the demo's own database, the one `trolyso demo` fills "
+        f"(a SQLite file in DATA_DIR/{DEMO_FOLDER}), whatever DATABASE_URL says",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -74,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="fill a fresh, empty database with a marked demo (Gia Lai)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete the demo's own database first and fill it again",
+    )
 
     content = sub.add_parser("content", help="operator tools for the content folder")
     content_sub = content.add_subparsers(dest="content_command", required=True)
@@ -92,7 +104,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings()
     if args.content_dir is not None:
         settings = settings.model_copy(update={"content_dir": args.content_dir})
+    if args.demo or args.command == "demo":
+        settings = demo_settings(settings)
     return settings
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo's own data folder and SQLite file: a demo never touches the real database."""
+    folder = Path(settings.data_dir) / DEMO_FOLDER
+    return settings.model_copy(update={"data_dir": folder, "database_url": None})
 
 
 def _cmd_chat(settings: Settings, user: str) -> int:
@@ -152,11 +172,15 @@ def _cmd_purge(settings: Settings) -> int:
     return EXIT_OK
 
 
-def _cmd_demo(settings: Settings, seed: int) -> int:
+def _cmd_demo(settings: Settings, seed: int, reset: bool = False) -> int:
     from bot.demo import VIETNAM, DemoError, database_is_empty, render_summary, seed_demo
     from bot.services import compose
     from storage.migrate import upgrade
 
+    database = Path(settings.data_dir) / "trolyso.db"
+    if reset:  # only the demo's own folder: `settings` is demo_settings(...) here
+        for path in (database, *database.parent.glob("trolyso.db-*")):
+            path.unlink(missing_ok=True)
     upgrade(settings.resolved_database_url())  # the emptiness check needs the tables
     services = compose(settings)  # the month is played through the bot itself
 
@@ -166,8 +190,10 @@ def _cmd_demo(settings: Settings, seed: int) -> int:
                 empty = await database_is_empty(session)
             if not empty:
                 print(
-                    "trolyso demo: cơ sở dữ liệu đã có dữ liệu (người dùng, yêu cầu hoặc "
-                    "nhật ký). Dữ liệu DEMO chỉ được tạo trên cơ sở dữ liệu mới, trống.",
+                    f"trolyso demo: cơ sở dữ liệu demo {database} đã có dữ liệu. Dữ liệu DEMO "
+                    "chỉ được tạo trên cơ sở dữ liệu mới, trống. Dùng nó với "
+                    "`trolyso --demo chat --as demo-lan`, hoặc tạo lại từ đầu với "
+                    "`trolyso demo --reset`.",
                     file=sys.stderr,
                 )
                 return EXIT_ERROR
@@ -180,6 +206,7 @@ def _cmd_demo(settings: Settings, seed: int) -> int:
                 return EXIT_ERROR
         finally:
             await services.aclose()
+        print(f"Cơ sở dữ liệu demo (riêng, không đụng dữ liệu thật): {database}")
         print(render_summary(summary))
         return EXIT_OK
 
@@ -254,7 +281,11 @@ def _cmd_eval(settings: Settings, path: Path | None, output: str, errors: int) -
 
 def _cmd_content(settings: Settings, command: str) -> int:
     from content import ContentError, load_content
-    from content.checks import find_collisions, find_overdue_reviews
+    from content.checks import (
+        find_collisions,
+        find_overdue_reviews,
+        find_unknown_local_blocks,
+    )
     from content.published import with_published
 
     try:
@@ -282,6 +313,7 @@ def _cmd_content(settings: Settings, command: str) -> int:
         *content.warnings,
         *find_collisions(content),
         *find_overdue_reviews(content, today),
+        *find_unknown_local_blocks(content),
     ]
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -322,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "purge":
         return _cmd_purge(settings)
     if args.command == "demo":
-        return _cmd_demo(settings, args.seed)
+        return _cmd_demo(settings, args.seed, args.reset)
     if args.command == "report":
         from bot.features.reports.cli import report_command
 

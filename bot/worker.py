@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.delivery import Dispatcher
+from bot.features.helpdays.reminders import send_due_reminders
 from bot.services import Bot
 from storage.inbox import InboxRepository
 
@@ -90,6 +91,11 @@ class Worker:
                 continue
             counts[f"sent_{channel.name}"] = await channel.dispatcher.flush()
             await channel.upkeep()
+        # Help-day reminders last (issue 15): never in the way of answers; what they queue is
+        # sent by the next round.
+        counts["help_day_reminders"] = await send_due_reminders(
+            self.bot.sessions, self.bot.assistant.kit, self.bot.clock()
+        )
         return counts
 
     async def replay_stalled(self) -> int:

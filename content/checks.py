@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from content.loader import Content, Problem
 from intents.normalize import normalize
 
-__all__ = ["find_collisions", "find_overdue_reviews"]
+__all__ = ["find_collisions", "find_overdue_reviews", "find_unknown_local_blocks"]
 
 NEAR_DUPLICATE = 95.0
 RARE_WORDS = 3
@@ -137,4 +137,16 @@ def find_overdue_reviews(content: Content, today: date) -> Iterator[Problem]:
                     f"(last checked {intent.reviewed:%Y-%m-%d}); check it against its sources, "
                     "then update reviewed and review_by"
                 ),
+            )
+
+
+def find_unknown_local_blocks(content: Content) -> Iterator[Problem]:
+    """`local_blocks` of content/config.yaml naming an intent the FAQ does not have: an error
+    (a typo there silently leaves an answer without its local details)."""
+    for intent_id in content.config.local_blocks:
+        if intent_id not in content.intents:
+            yield Problem(
+                file="content/config.yaml",
+                field="local_blocks",
+                message=f"unknown intent {intent_id!r}: no answer would get this block",
             )

@@ -150,6 +150,10 @@ class FaqFile(_Strict):
     intents: list[Intent] = Field(min_length=1)
 
 
+# The parts of a commune's local details an answer can carry (bot/features/local/blocks.py).
+LocalBlock = Literal["desk", "hours", "contact", "note", "helpdays"]
+
+
 class MatchingConfig(_Strict):
     """Thresholds of `content/config.yaml`."""
 
@@ -159,6 +163,9 @@ class MatchingConfig(_Strict):
     choice_window: float = Field(default=0.1, ge=0.0, lt=1.0)
     max_choices: int = Field(default=3, ge=2, le=3)
     max_message_chars: int = Field(default=600, ge=50, le=5000)
+    # Which answers get which parts of the citizen's local details appended (issue 15):
+    # intent id -> blocks. Intents not listed get nothing local.
+    local_blocks: dict[str, tuple[LocalBlock, ...]] = Field(default_factory=dict)
 
 
 class Messages(_Strict):

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from content.local_texts import LOCAL_FIELDS
+
 __all__ = ["FIELDS", "SupportTexts", "load_support_texts"]
 
 # key -> the {names} the bot fills in; a text may use fewer, never others.
@@ -242,6 +244,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "console_refused": frozenset(),
     "console_unavailable": frozenset(),
     "menu_dangnhap": frozenset(),
+    **LOCAL_FIELDS,  # issue 15: the citizen's commune, local details, help days
 }
 
 

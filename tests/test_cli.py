@@ -188,13 +188,28 @@ PERIOD = ["--from", "2025-07-01", "--to", "2030-12-31", "--province", "gia lai"]
 def test_demo_fills_a_fresh_database_once_and_reports_on_it(tmp_path, monkeypatch, capsys):
     """One demo run (it plays a month through the bot): refusal, then the report formats."""
     monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path))
-    assert main(["demo"]) == 0
+    assert main(["db", "upgrade"]) == 0  # `make run` first (the README's order) wrote to
+    with sqlite3.connect(tmp_path / "trolyso.db") as db:  # the real database: not empty
+        db.execute(
+            "INSERT INTO people (handle, role, created_at) VALUES ('RUN1', 'citizen', ?)",
+            ("2026-11-23 02:00:00",),
+        )
+    capsys.readouterr()
+    assert main(["demo"]) == 0  # ... does not stop the demo: it has its own database
     out = capsys.readouterr().out
-    assert "demo-lan" in out
+    assert str(tmp_path / "demo" / "trolyso.db") in out  # says where
+    assert "trolyso --demo chat --as demo-lan" in out
     assert "DEMO" in out
     assert "120 yêu cầu hỗ trợ" in out
-    assert main(["demo"]) == 1  # never mixes demo rows into real data
-    assert "đã có dữ liệu" in capsys.readouterr().err
+    assert "Lịch hỗ trợ tại chỗ: 6 buổi đã tổ chức, 6 buổi sắp tới" in out
+    assert main(["demo"]) == 1  # never twice into the same database
+    assert "trolyso demo --reset" in capsys.readouterr().err
+    assert main(["report", *PERIOD, "--format", "table"]) == 0  # the real database: no demo
+    assert "120" not in capsys.readouterr().out
+    assert main(["--demo", "report", "--province", "Gia Lai"]) == 0  # the README's command
+    assert "Tổng số yêu cầu hỗ trợ" in (month := capsys.readouterr().out)
+    assert "120" in month
+    monkeypatch.setenv("TROLYSO_DATA_DIR", str(tmp_path / "demo"))  # the same, by hand
     assert main(["report", *PERIOD, "--format", "table"]) == 0
     table = capsys.readouterr().out
     assert "Gia Lai" in table

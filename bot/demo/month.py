@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
 
@@ -30,6 +31,7 @@ from sqlalchemy import select, update
 
 from bot import payloads
 from bot.demo.cast import TEAMS, Cast, Team, add_cast, find_communes, logins
+from bot.demo.local import PAST_DAYS, add_local
 from bot.demo.script import DAYS, Outing, Visit, local, plan_field_work, plan_requests
 from bot.demo.stage import Actor, Cue, DemoDrift, Stage
 from bot.demo.summary import DemoSummary
@@ -329,5 +331,9 @@ async def seed_demo(
         month.cue_outing(outing)
     await stage.run(until=now)
     await _finish(stage, cast)
+    async with bot.sessions.begin() as session:
+        days = await add_local(session, cast, today, now)
     await stage.deliver()
-    return await _summary(stage, cast, first_day, today)
+    summary = await _summary(stage, cast, first_day, today)
+    held = len(PAST_DAYS) * len(cast.teams)
+    return replace(summary, help_days_held=held, help_days_coming=days - held)

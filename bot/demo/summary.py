@@ -34,6 +34,8 @@ class DemoSummary:
     active_requests: int
     first_day: date  # the demo month, local dates (for `trolyso report --from/--to`)
     last_day: date
+    help_days_held: int = 0  # issue 15: help days of the month, and coming ones
+    help_days_coming: int = 0
 
 
 def _day(day: date) -> str:
@@ -51,24 +53,29 @@ def render_summary(summary: DemoSummary) -> str:
         f"{_day(summary.last_day)} ({summary.open_requests} đang chờ nhận, "
         f"{summary.active_requests} đang hỗ trợ)",
         f"  • {summary.field_logs} buổi hỗ trợ trực tiếp",
+        f"  • Lịch hỗ trợ tại chỗ: {summary.help_days_held} buổi đã tổ chức, "
+        f"{summary.help_days_coming} buổi sắp tới; thông tin địa phương của từng xã (ví dụ "
+        "minh họa)",
         "",
-        "Tài khoản dùng thử (trolyso chat --as TÊN):",
+        "Tài khoản dùng thử (trolyso --demo chat --as TÊN):",
         *(
             f"  {p.console_name:<{width}}  {ROLES[p.role]:<{role_width}}  {p.description}"
             for p in summary.people
         ),
         "",
         "Thử ngay với hai cửa sổ dòng lệnh:",
-        "  Cửa sổ 1 (tình nguyện viên): trolyso chat --as demo-lan",
+        "  Cửa sổ 1 (tình nguyện viên): trolyso --demo chat --as demo-lan",
         "    gõ /truc bat để bật trực, /hangdoi để xem yêu cầu đang chờ, "
         'gõ số của nút "Tôi nhận giúp" để nhận.',
-        "  Cửa sổ 2 (người dân): trolyso chat --as demo-nguoidan",
+        "  Cửa sổ 2 (người dân): trolyso --demo chat --as demo-nguoidan",
         '    gõ "tôi cần người giúp", chọn việc, gõ "xã Ia Grai, Gia Lai" rồi làm theo',
         "    hướng dẫn; cửa sổ 1 sẽ nhận được thông báo có người cần giúp.",
         "  Nhắn qua lại giữa hai cửa sổ; gõ /ketthuc khi xong, rồi ghi kết quả và chấm điểm.",
+        "  Người dân tìm buổi hỗ trợ sắp tới: ở cửa sổ 2 gõ /sukien (hoặc hỏi "
+        '"tổ công nghệ số ở đâu") rồi bấm "Nhắc tôi".',
         "",
         "Báo cáo của cả tháng:",
-        f"  trolyso report --from {summary.first_day.isoformat()} "
+        f"  trolyso --demo report --from {summary.first_day.isoformat()} "
         f"--to {summary.last_day.isoformat()} --province '{summary.province}' --format table",
         "",
         "Không còn hẹn giờ hay tin nhắn nào chờ gửi: khởi động bot không làm phiền ai; các yêu "

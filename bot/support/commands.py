@@ -24,9 +24,12 @@ COMMANDS: dict[str, str] = {
     "lienket": "citizen",
     # The web console's sign-in link; citizens and volunteers get a polite refusal there.
     "dangnhap": "citizen",
+    # A citizen's own commune; for volunteers and up, the communes they serve (issue 15).
+    "xa": "citizen",
+    "sukien": "citizen",  # citizens see help days; leaders post and cancel them
+    "nhactoi": "citizen",  # the "Nhắc tôi" button of a help day
     "truc": "volunteer",
     "kynang": "volunteer",
-    "xa": "volunteer",
     "toida": "volunteer",
     "hangdoi": "volunteer",
     "nhan": "volunteer",
@@ -37,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "moi": "leader",
     "baocao": "leader",
     "giaoxa": "leader",
+    "diaphuong": "leader",
     "totruong": "operator",
     "thuhoi": "operator",
 }
@@ -63,7 +67,17 @@ def parse_command(text: str) -> Command | None:
 
 # The command menu each role sees (Telegram's "/" list), in the order shown. Every command
 # still works when typed; the menu only shows what this person is likely to need.
-_CITIZEN_MENU = ("start", "menu", "gapnguoi", "huy", "ketthuc", "dulieu", "xoadulieu", "trogiup")
+_CITIZEN_MENU = (
+    "start",
+    "menu",
+    "gapnguoi",
+    "sukien",
+    "huy",
+    "ketthuc",
+    "dulieu",
+    "xoadulieu",
+    "trogiup",
+)
 _VOLUNTEER_MENU = (
     "truc",
     "hangdoi",
@@ -85,6 +99,8 @@ MENUS: dict[str, tuple[str, ...]] = {
         "moi",
         "baocao",
         "giaoxa",
+        "sukien",
+        "diaphuong",
         "dangnhap",
         *_VOLUNTEER_MENU[7:],
     ),
@@ -93,6 +109,8 @@ MENUS: dict[str, tuple[str, ...]] = {
         "moi",
         "baocao",
         "giaoxa",
+        "sukien",
+        "diaphuong",
         "dangnhap",
         "totruong",
         "thuhoi",
@@ -121,6 +139,8 @@ MENU_TEXTS: dict[str, str] = {
     "baocao": "menu_baocao",
     "giaoxa": "menu_giaoxa",
     "dangnhap": "menu_dangnhap",
+    "sukien": "menu_sukien",
+    "diaphuong": "menu_diaphuong",
     "totruong": "menu_totruong",
     "thuhoi": "menu_thuhoi",
 }

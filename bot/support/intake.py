@@ -241,6 +241,8 @@ class Intake:
         before: list[Reply],
     ) -> tuple[list[Reply], ConversationState]:
         state = replace(state, flow=None, step=None, form={})
+        if not person.commune_code:  # learned once (issue 15); /xa changes it
+            await turn.people.set_home_commune(person, str(form["commune"]), turn.now)
         replies = await self.desk.open_request(
             turn,
             person,

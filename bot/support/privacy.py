@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.messages import Reply
 from bot.support.common import Toolkit, Turn, command_button, show_ref
 from storage.console import ConsoleRepository
+from storage.helpdays import HelpDayRepository
 from storage.inbox import InboxRepository
 from storage.models import PersonRow
 from storage.questions import QuestionLogRepository
@@ -38,6 +39,9 @@ class PrivacyDesk:
                 since=person.created_at.strftime("%d/%m/%Y"),
             )
         ]
+        commune = self.kit.places.commune(person.commune_code) if person.commune_code else None
+        if commune is not None:
+            lines.append(self.t("data_commune", commune=commune.label))
         relayed = 0
         for request in requests:
             relayed += len(await turn.requests.relayed(request))
@@ -71,6 +75,7 @@ class PrivacyDesk:
         # Missed questions the person asked (masked, but theirs) and any console access.
         await QuestionLogRepository(turn.session).forget_person(person.id)
         await ConsoleRepository(turn.session).forget_person(person.id)
+        await HelpDayRepository(turn.session).forget_person(person.id)  # reminder wishes
         await turn.people.forget(person, turn.now)
         await turn.audit.record("data_deleted", turn.now, None, person.handle, requests=count)
         return [Reply(self.t("delete_done"))]

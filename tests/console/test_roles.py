@@ -49,6 +49,13 @@ EXPECTED: dict[str, tuple[int, int, int, int]] = {
     "POST /support/invites/revoke": (401, 403, 422, 422),
     "/support/fieldlogs": (401, 403, 200, 200),
     "POST /support/fieldlogs": (401, 403, 422, 422),
+    # Issue 15: a leader keeps their communes' details and help days; an empty form is
+    # refused as bad input (422), a cancel naming no day finds none (404).
+    "/local": (401, 403, 200, 200),
+    "POST /local/save": (401, 403, 422, 422),
+    "/helpdays": (401, 403, 200, 200),
+    "POST /helpdays/save": (401, 403, 422, 422),
+    "POST /helpdays/cancel": (401, 403, 404, 404),
 }
 VISITORS = ("anonymous", "volunteer", "leader", "operator")
 

@@ -318,6 +318,13 @@ async def test_the_demo_people_are_played_from_the_console(
         # What the summary tells a newcomer to try works: duty on, a new request reaches Lan.
         assert "Hiện có 1 yêu cầu đang chờ" in texts(await lan.say("/truc bat"))
         citizen = person("demo-nguoidan")
+        # Issue 15: the console citizen finds the next help day of Ia Grai and asks a reminder.
+        coming = texts(await citizen.say("/sukien"))
+        assert "Buổi hỗ trợ trực tiếp sắp tới tại Xã Ia Grai, Gia Lai" in coming
+        assert "Nhà văn hóa thôn 1 [DEMO]" in coming
+        assert "sẽ nhắc" in texts(await citizen.press("Nhắc tôi"))
+        shown = texts(await citizen.say("to cong nghe so o dau"))
+        assert "Bộ phận một cửa, trụ sở UBND Xã Ia Grai, Gia Lai (ví dụ minh họa)" in shown
         assert "việc gì" in texts(await citizen.say("toi can nguoi giup"))
         await citizen.press("VNeID")
         assert "Ia Grai" in texts(await citizen.say("xã Ia Grai, Gia Lai"))
@@ -419,9 +426,9 @@ def test_the_summary_lists_who_to_play():
     assert "120 yêu cầu hỗ trợ từ 25/10/2026 đến 23/11/2026" in printed
     assert "3 đang chờ nhận, 2 đang hỗ trợ" in printed
     assert "demo-lan  Tình nguyện viên  Tình nguyện viên Xã Ia Grai" in printed
-    assert "trolyso chat --as demo-nguoidan" in printed
+    assert "trolyso --demo chat --as demo-nguoidan" in printed
     assert "/truc bat" in printed
     assert (
-        "trolyso report --from 2026-10-25 --to 2026-11-23 --province 'Gia Lai' --format table"
-        in printed
+        "trolyso --demo report --from 2026-10-25 --to 2026-11-23 --province 'Gia Lai' "
+        "--format table" in printed
     )

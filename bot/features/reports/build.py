@@ -9,7 +9,7 @@ fixed clock gets the same report byte for byte.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from bot.features.reports.model import CitizensHelped, Report
 from bot.features.reports.requests import request_figures
 from bot.features.reports.services import count_services, service_counts
 from bot.features.reports.volunteers import display_names, involved, volunteer_stats
+from storage.helpdays import HelpDayRepository
 from storage.report_durations import span_durations
 from storage.report_queries import (
     ReportFilter,
@@ -50,6 +51,7 @@ async def build_report(session: AsyncSession, filter: ReportFilter, *, now: date
     field_services = count_services(await field_log_services(session, filter))
     names = display_names(await people(session, involved(chat, field)))
     team = await team_name(session, filter.team_id) if filter.team_id is not None else None
+    held, reminded = await help_day_figures(session, filter, now)
     return Report(
         filter=filter,
         generated_at=now,
@@ -68,4 +70,22 @@ async def build_report(session: AsyncSession, filter: ReportFilter, *, now: date
         handling=durations["handling"],
         ratings=requests.ratings,
         volunteers=volunteer_stats(chat, field, names),
+        help_days_held=held,
+        help_days_reminded=reminded,
+    )
+
+
+async def help_day_figures(
+    session: AsyncSession, filter: ReportFilter, now: datetime
+) -> tuple[int, int]:
+    """(help days held, people reminded) in the filter's places: a team's are its commune's
+    and the communes its members serve. Days still to come are not "held" yet."""
+    today = now.astimezone(timezone(timedelta(hours=7))).date()
+    communes: list[str] | None = None
+    if filter.commune_code is not None:
+        communes = [filter.commune_code]
+    elif filter.team_id is not None:
+        communes = await HelpDayRepository(session).team_communes(filter.team_id)
+    return await HelpDayRepository(session).figures(
+        filter.start, min(filter.end, today), communes, filter.province_code
     )

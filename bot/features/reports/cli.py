@@ -20,7 +20,7 @@ import importlib.util
 import re
 import sys
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,7 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 FORMATS = ("table", "csv", "xlsx", "png")
 BINARY_FORMATS = frozenset({"xlsx", "png"})
 PROG = "trolyso report"
+DEFAULT_DAYS = 30  # without --from/--to: the 30 days ending today (the demo's month)
 MAX_CANDIDATES = 20  # the most Places.search lists; "Tân Phú" alone is in six provinces
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
@@ -91,17 +92,18 @@ def add_report_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         "--from",
         dest="start",
         type=parse_local_date,
-        required=True,
+        default=None,
         metavar="YYYY-MM-DD",
-        help="first day of the period (included)",
+        help="first day of the period (included; default: 29 days before --to, a 30-day "
+        "month like the demo's)",
     )
     report.add_argument(
         "--to",
         dest="end",
         type=parse_local_date,
-        required=True,
+        default=None,
         metavar="YYYY-MM-DD",
-        help="last day of the period (included)",
+        help="last day of the period (included; default: today in Vietnam)",
     )
     report.add_argument("--province", metavar="NAME|CODE", help="province name or code")
     report.add_argument("--commune", metavar="NAME|CODE", help="commune/ward name or code")
@@ -245,6 +247,10 @@ async def run_report(
     from storage.db import session_factory
     from storage.report_queries import ReportFilter
 
+    if args.end is None:  # the 30 days ending today, as `trolyso demo` fills them
+        args.end = clock().astimezone(timezone(timedelta(hours=7))).date()
+    if args.start is None:
+        args.start = args.end - timedelta(days=DEFAULT_DAYS - 1)
     if args.end < args.start:
         return _fail(
             f"--to {args.end.isoformat()} đứng trước --from {args.start.isoformat()}: "

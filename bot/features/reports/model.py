@@ -115,6 +115,9 @@ class Report:
     volunteers: tuple[VolunteerStats, ...]
     province_name: str | None = field(default=None)
     commune_name: str | None = field(default=None)
+    # Help days of the period (issue 15): held (not cancelled) and people reminded.
+    help_days_held: int = field(default=0)
+    help_days_reminded: int = field(default=0)
 
     @property
     def demo_rows(self) -> int:

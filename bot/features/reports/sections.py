@@ -142,4 +142,26 @@ def _volunteer_section(report: Report) -> Section:
 
 def sections(report: Report) -> list[Section]:
     """Every breakdown of the report, labelled in Vietnamese, in reading order."""
-    return [*_request_sections(report), *_help_sections(report), _volunteer_section(report)]
+    days = (
+        [_help_day_section(report)] if report.help_days_held or report.help_days_reminded else []
+    )
+    return [
+        *_request_sections(report),
+        *_help_sections(report),
+        *days,
+        _volunteer_section(report),
+    ]
+
+
+def _help_day_section(report: Report) -> Section:
+    """Shown when the period had help days (issue 15), so reports without any keep their shape."""
+    return Section(
+        "Buổi hỗ trợ trực tiếp",
+        "Buổi hỗ trợ trực tiếp đã đăng",
+        "Chỉ số",
+        ("Số lượng",),
+        (
+            ("held", "Buổi hỗ trợ đã tổ chức (không tính buổi đã hủy)", (report.help_days_held,)),
+            ("reminded", "Lượt nhắc lịch đã gửi", (report.help_days_reminded,)),
+        ),
+    )
