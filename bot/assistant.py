@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import payloads
 from bot.dialogue import Dialogue
+from bot.features.campaigns import chat as news
+from bot.features.campaigns.chat import SubscriptionDesk
 from bot.features.fieldlogs import form as fieldlog
 from bot.features.fieldlogs.form import FieldLogDesk
 from bot.messages import IncomingMessage, Reply
@@ -87,6 +89,7 @@ class Assistant:
         self.team = TeamDesk(kit)
         self.field = FieldLogDesk(kit)
         self.privacy = PrivacyDesk(kit)
+        self.news = SubscriptionDesk(kit)
         self.report_maker = report_maker
         self.login_maker = login_maker
 
@@ -224,6 +227,9 @@ class Assistant:
                 return await self.intake.answer(turn, person, message, state, choice)
             case fieldlog.FLOW:
                 return await self.field.answer(turn, person, message, state, choice)
+            case news.FLOW:
+                text, channel = message.text or "", message.key.channel
+                return await self.news.answer(turn, person, channel, text, choice, state)
             case "services":
                 return await self.desk.services_step(turn, person, choice, state)
             case "comment":
@@ -325,6 +331,10 @@ class Assistant:
                 )
             case "huy":
                 return await self._cancel(turn, person, state)
+            case "nhantin":
+                return await self.news.subscribe(turn, person, message.key.channel, arg, cleared)
+            case "tatnhantin":
+                return await self.news.unsubscribe(turn, person), state
             case "ketthuc":
                 return await self._end(turn, person, arg, state)
             case "gapnguoi":

@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "lienket": "citizen",
     # The web console's sign-in link; citizens and volunteers get a polite refusal there.
     "dangnhap": "citizen",
+    "nhantin": "citizen",
+    "tatnhantin": "citizen",
     "truc": "volunteer",
     "kynang": "volunteer",
     "xa": "volunteer",
@@ -63,7 +65,18 @@ def parse_command(text: str) -> Command | None:
 
 # The command menu each role sees (Telegram's "/" list), in the order shown. Every command
 # still works when typed; the menu only shows what this person is likely to need.
-_CITIZEN_MENU = ("start", "menu", "gapnguoi", "huy", "ketthuc", "dulieu", "xoadulieu", "trogiup")
+_CITIZEN_MENU = (
+    "start",
+    "menu",
+    "gapnguoi",
+    "huy",
+    "ketthuc",
+    "nhantin",
+    "tatnhantin",
+    "dulieu",
+    "xoadulieu",
+    "trogiup",
+)
 _VOLUNTEER_MENU = (
     "truc",
     "hangdoi",
@@ -108,6 +121,8 @@ MENU_TEXTS: dict[str, str] = {
     "ketthuc": "menu_ketthuc",
     "dulieu": "menu_dulieu",
     "xoadulieu": "menu_xoadulieu",
+    "nhantin": "menu_nhantin",
+    "tatnhantin": "menu_tatnhantin",
     "trogiup": "menu_trogiup",
     "truc": "menu_truc",
     "hangdoi": "menu_hangdoi",

@@ -1,0 +1,211 @@
+"""Send running campaigns, at most once per recipient, within each platform's shared rate.
+
+A background task of the core Worker (bot/worker.py). For each ready channel a few lanes
+run side by side; each lane repeats: take a slot of the channel's send budget (the same
+budget, kept in the database, as every reply and notice of every worker), take the next
+pending recipient row (marked `sending` and committed: `CampaignRepository.claim`), send,
+mark it sent or failed.
+
+Why nobody gets a campaign twice: a row is attempted only after its `sending` mark is
+committed, and only `pending` rows are ever taken. A worker killed between the send and the
+mark leaves the row `sending`; when its lease ends it is settled as failed "interrupted"
+(the message may or may not have arrived) and never sent again. A refusal that certainly
+delivered nothing (a rate limit, the platform unreachable) puts the row back to pending for
+a later try, up to MAX_ATTEMPTS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import payloads
+from bot.delivery import Sender, SendError
+from bot.logs import log_failure
+from bot.messages import Button, Reply
+from bot.send_budget import SendBudget
+from storage.campaigns import CampaignRepository
+from storage.models import CampaignRecipientRow, CampaignRow
+
+__all__ = ["CampaignSender", "Wording", "compose", "wording"]
+
+logger = logging.getLogger(__name__)
+LEASE = timedelta(seconds=30)  # a send takes seconds at most; then the row is "interrupted"
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """The fixed parts of every campaign message (from content/support.yaml)."""
+
+    footer: str  # "Gõ /tatnhantin để ngừng nhận tin."
+    stop_button: str
+    intent_button: str
+
+
+def wording(texts: Callable[[str], str]) -> Wording:
+    """The fixed parts, read from the support texts."""
+    return Wording(
+        texts("campaign_footer"), texts("campaign_stop_button"), texts("campaign_intent_button")
+    )
+
+
+def compose(campaign: CampaignRow, wording: Wording) -> Reply:
+    """The message a subscriber receives: the text, the way out, optional buttons."""
+    buttons: list[Button] = []
+    if campaign.button_intent:
+        buttons.append(
+            Button(wording.intent_button, payloads.encode("answer", campaign.button_intent))
+        )
+    buttons.append(Button(wording.stop_button, payloads.encode("command", "tatnhantin")))
+    return Reply(f"{campaign.text}\n\n{wording.footer}", tuple(buttons))
+
+
+@dataclass
+class _Lane:
+    channel: str
+    sender: Sender
+    budget: SendBudget | None
+
+
+class CampaignSender:
+    """Sends every running campaign, a few lanes per channel; see the module docstring."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        wording: Wording,
+        *,
+        lanes: int = 4,
+        lease: timedelta = LEASE,
+        idle: float = 2.0,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.wording = wording
+        self.lanes = lanes
+        self.lease = lease
+        self.idle = idle
+        self._messages: dict[int, Reply | None] = {}
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def upkeep(self) -> None:
+        """Settle rows of dead workers and finished campaigns."""
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            campaigns = CampaignRepository(session)
+            interrupted = await campaigns.settle_interrupted(now)
+            done = await campaigns.finish_done(now)
+        if interrupted:
+            logger.warning("campaign rows interrupted count=%s", interrupted)
+        for campaign_id in done:
+            logger.info("campaign done id=%s", campaign_id)
+
+    async def round(self, channels: Sequence[tuple[str, Sender, SendBudget | None]]) -> int:
+        """Send until no channel has a pending row; how many were sent."""
+        await self.upkeep()
+        counts: list[int] = []
+        lanes = [
+            self._lane(_Lane(name, sender, budget), counts)
+            for name, sender, budget in channels
+            for _ in range(self.lanes)
+        ]
+        await asyncio.gather(*lanes)
+        if counts and sum(counts):
+            await self.upkeep()
+        return sum(counts)
+
+    async def run(
+        self,
+        channels: Callable[[], Sequence[tuple[str, Sender, SendBudget | None]]],
+        stopping: asyncio.Event,
+    ) -> None:
+        """Rounds until `stopping` is set; sleeps `idle` seconds (or until woken) between."""
+        while not stopping.is_set():
+            try:
+                await self.round(channels())
+            except Exception:
+                logger.exception("campaign round failed")
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                waits = [
+                    asyncio.ensure_future(self._wakeup.wait()),
+                    asyncio.ensure_future(stopping.wait()),
+                ]
+                try:
+                    await asyncio.wait(waits, timeout=self.idle, return_when="FIRST_COMPLETED")
+                finally:
+                    for wait in waits:
+                        wait.cancel()
+
+    async def _lane(self, lane: _Lane, counts: list[int]) -> None:
+        sent = 0
+        try:
+            while True:
+                if lane.budget is not None:
+                    await lane.budget.acquire()
+                async with self.sessions.begin() as session:
+                    claimed = await CampaignRepository(session).claim(
+                        lane.channel, self.clock(), self.lease
+                    )
+                    reply = await self._message(session, claimed.campaign_id) if claimed else None
+                if claimed is None:
+                    return
+                if reply is None or not claimed.external_id:
+                    await self._settle(claimed.id, "failed", "no_chat")
+                    continue
+                sent += await self._send(lane, claimed.id, claimed.external_id, reply)
+        except (SQLAlchemyError, OSError) as error:
+            log_failure(logger, "campaign lane stopped channel=%s", lane.channel, error=error)
+        finally:
+            counts.append(sent)
+
+    async def _message(self, session: AsyncSession, campaign_id: int) -> Reply | None:
+        if campaign_id not in self._messages:
+            campaign = await CampaignRepository(session).get(campaign_id)
+            self._messages[campaign_id] = (
+                compose(campaign, self.wording) if campaign is not None else None
+            )
+        return self._messages[campaign_id]
+
+    async def _send(self, lane: _Lane, row_id: int, chat: str, reply: Reply) -> int:
+        try:
+            await lane.sender.send(chat, reply)
+        except SendError as error:
+            if error.final:
+                await self._settle(row_id, "failed", error.kind)
+            else:
+                await self._later(row_id, error)
+            return 0
+        except Exception as crash:  # unknown whether it arrived: never try again
+            log_failure(logger, "campaign send crashed row=%s", row_id, error=crash)
+            await self._settle(row_id, "failed", "unknown")
+            return 0
+        await self._settle(row_id, "sent", None)
+        return 1
+
+    async def _later(self, row_id: int, error: SendError) -> None:
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            campaigns = CampaignRepository(session)
+            row = await session.get(CampaignRecipientRow, row_id)
+            if row is not None and row.attempts >= MAX_ATTEMPTS:
+                await campaigns.settle(row_id, "failed", now, error.kind)
+                return
+            wait = error.retry_after or 30.0
+            await campaigns.retry_later(row_id, now + timedelta(seconds=wait))
+
+    async def _settle(self, row_id: int, state: str, reason: str | None) -> None:
+        async with self.sessions.begin() as session:
+            await CampaignRepository(session).settle(row_id, state, self.clock(), reason)
