@@ -32,6 +32,7 @@ __all__ = [
     "pause",
     "resolve_target",
     "resume",
+    "sees",
     "start",
 ]
 
@@ -133,7 +134,7 @@ async def start(
     """Write the recipients and let the senders go; CampaignError if refused."""
     campaigns = CampaignRepository(session)
     campaign = await campaigns.get(campaign_id, lock=True)
-    if campaign is None or not _sees(scope, campaign):
+    if campaign is None or not sees(scope, campaign):
         raise CampaignError("campaign_not_found", id=str(campaign_id))
     if campaign.status != "draft":
         raise CampaignError("campaign_already_started", id=str(campaign_id))
@@ -158,7 +159,7 @@ async def start(
     return campaign
 
 
-def _sees(scope: Scope, campaign: CampaignRow) -> bool:
+def sees(scope: Scope, campaign: CampaignRow) -> bool:
     if scope.is_operator:
         return scope.provinces is None or campaign.province_code in scope.provinces
     return campaign.commune_code is not None and campaign.commune_code in scope.communes
@@ -175,7 +176,7 @@ async def _change(
 ) -> CampaignRow:
     campaigns = CampaignRepository(session)
     campaign = await campaigns.get(campaign_id, lock=True)
-    if campaign is None or not _sees(scope, campaign):
+    if campaign is None or not sees(scope, campaign):
         raise CampaignError("campaign_not_found", id=str(campaign_id))
     if campaign.status not in allowed_from:
         raise CampaignError("campaign_wrong_state", id=str(campaign_id))

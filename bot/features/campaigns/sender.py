@@ -39,6 +39,9 @@ __all__ = ["CampaignSender", "Wording", "compose", "wording"]
 logger = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # a send takes seconds at most; then the row is "interrupted"
 MAX_ATTEMPTS = 3
+# Messages a second on a channel whose outbox has no configured rate (TROLYSO_SEND_RATES):
+# a campaign never goes out unlimited. Kept in the database like any other send budget.
+DEFAULT_RATE = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,7 @@ class CampaignSender:
         lanes: int = 4,
         lease: timedelta = LEASE,
         idle: float = 2.0,
+        default_rate: int = DEFAULT_RATE,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -94,6 +98,8 @@ class CampaignSender:
         self.lanes = lanes
         self.lease = lease
         self.idle = idle
+        self.default_rate = default_rate
+        self._budgets: dict[str, SendBudget] = {}
         self._messages: dict[int, Reply | None] = {}
         self._wakeup = asyncio.Event()
 
@@ -117,7 +123,7 @@ class CampaignSender:
         await self.upkeep()
         counts: list[int] = []
         lanes = [
-            self._lane(_Lane(name, sender, budget), counts)
+            self._lane(_Lane(name, sender, budget or self._default_budget(name)), counts)
             for name, sender, budget in channels
             for _ in range(self.lanes)
         ]
@@ -125,6 +131,15 @@ class CampaignSender:
         if counts and sum(counts):
             await self.upkeep()
         return sum(counts)
+
+    def _default_budget(self, channel: str) -> SendBudget | None:
+        if self.default_rate <= 0:
+            return None
+        if channel not in self._budgets:
+            self._budgets[channel] = SendBudget(
+                self.sessions, channel, self.default_rate, self.clock
+            )
+        return self._budgets[channel]
 
     async def run(
         self,
