@@ -274,25 +274,28 @@ class CampaignRepository:
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        taken = (
-            update(CampaignRecipientRow)
-            .where(
-                CampaignRecipientRow.id.in_(chosen.scalar_subquery()),
-                CampaignRecipientRow.state == "pending",
+        # Two statements: PostgreSQL may run an `IN (SELECT ... LIMIT 1)` inside an UPDATE
+        # more than once, so the row is chosen (and locked) first, then marked.
+        row_id = (await self.session.execute(chosen)).scalar_one_or_none()
+        if row_id is None:
+            return None
+        found = (
+            await self.session.execute(
+                update(CampaignRecipientRow)
+                .where(CampaignRecipientRow.id == row_id, CampaignRecipientRow.state == "pending")
+                .values(
+                    state="sending",
+                    lease_until=now + lease,
+                    attempts=CampaignRecipientRow.attempts + 1,
+                )
+                .returning(
+                    CampaignRecipientRow.id,
+                    CampaignRecipientRow.campaign_id,
+                    CampaignRecipientRow.external_id,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .values(
-                state="sending",
-                lease_until=now + lease,
-                attempts=CampaignRecipientRow.attempts + 1,
-            )
-            .returning(
-                CampaignRecipientRow.id,
-                CampaignRecipientRow.campaign_id,
-                CampaignRecipientRow.external_id,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        found = (await self.session.execute(taken)).first()
+        ).first()
         if found is None:
             return None
         return Claimed(int(found[0]), int(found[1]), str(found[2] or ""))

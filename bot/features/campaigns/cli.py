@@ -119,22 +119,26 @@ class _Job:
         self.places, self.t, self.out, self.err = places, texts, out, err
 
     async def run(self, url: str, limited: bool) -> int:
-        from bot.features.campaigns.rules import CampaignError
+        from bot.features.campaigns.rules import CampaignError, record_refusal
         from storage import create_engine, session_factory
 
         engine = create_engine(url)
+        sessions = session_factory(engine)
+        now = datetime.now(UTC)
+        actor_id: int | None = None
         try:
-            async with session_factory(engine).begin() as session:
-                now = datetime.now(UTC)
-                found = await self._scope(session, limited)
-                if found is None:
-                    return EXIT_USAGE
-                actor_id, scope = found
-                try:
+            try:
+                async with sessions.begin() as session:
+                    found = await self._scope(session, limited)
+                    if found is None:
+                        return EXIT_USAGE
+                    actor_id, scope = found
                     return await self._act(session, scope, actor_id, now)
-                except CampaignError as error:
-                    self.err.write(self.t(error.key, **error.fields) + "\n")
-                    return EXIT_ERROR
+            except CampaignError as error:
+                async with sessions.begin() as session:
+                    await record_refusal(session, actor_id, error, now)
+                self.err.write(self.t(error.key, **error.fields) + "\n")
+                return EXIT_ERROR
         finally:
             await engine.dispose()
 

@@ -30,6 +30,7 @@ __all__ = [
     "dry_run",
     "may_reach",
     "pause",
+    "record_refusal",
     "resolve_target",
     "resume",
     "sees",
@@ -100,9 +101,6 @@ async def create(
     if len(text) > MAX_TEXT:
         raise CampaignError("campaign_too_long", limit=str(MAX_TEXT), length=str(len(text)))
     if not may_reach(scope, target):
-        await AuditRepository(session).record(
-            "denied", now, actor_id, "campaign", place=target.label
-        )
         raise CampaignError("campaign_not_yours", place=target.label)
     campaign = await CampaignRepository(session).create(
         target.province.code,
@@ -116,6 +114,17 @@ async def create(
         "campaign_created", now, actor_id, f"campaign:{campaign.id}", place=target.label
     )
     return campaign
+
+
+async def record_refusal(
+    session: AsyncSession, actor_id: int | None, error: CampaignError, now: datetime
+) -> None:
+    """Audit a refusal to reach a place outside one's scope (in the caller's new transaction:
+    the refused one is rolled back)."""
+    if error.key == "campaign_not_yours":
+        await AuditRepository(session).record(
+            "denied", now, actor_id, "campaign", place=error.fields.get("place", "")[:80]
+        )
 
 
 async def dry_run(session: AsyncSession, campaign: CampaignRow, now: datetime) -> Audience:

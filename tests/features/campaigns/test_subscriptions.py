@@ -27,7 +27,8 @@ async def test_nhantin_asks_the_commune_then_records_the_opt_in(people, bot: Bot
     assert (row.channel, row.created_at) == ("console", clock.now)
     async with bot.sessions() as session:
         person = await session.get(PersonRow, row.person_id)
-        assert person is not None and person.commune_code == row.commune_code
+        assert person is not None
+        assert person.commune_code == row.commune_code
     shown = texts(await citizen.say("/dulieu"))
     assert "Nhận tin của: Xã Ia Grai" in shown
 
@@ -62,5 +63,8 @@ async def test_xoadulieu_removes_the_subscription(people, bot: Bot, engine) -> N
     await citizen.say("/xoadulieu xacnhan")
     assert await _subscriptions(bot) == []
     async with session_factory(engine)() as session:
-        person = (await session.execute(select(PersonRow).where(PersonRow.role == "citizen"))).scalar_one()
-        assert person.commune_code is None and person.deleted_at is not None
+        person = (
+            await session.execute(select(PersonRow).where(PersonRow.role == "citizen"))
+        ).scalar_one()
+        assert person.commune_code is None
+        assert person.deleted_at is not None
