@@ -3,10 +3,15 @@ and PostgreSQL, and a fake platform sender that records what a campaign sends.""
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+
+import pytest
 
 from bot.delivery import SendError
 from bot.messages import Reply
+from tests.faults.postgres import fresh_database
 from tests.storage.conftest import database_url, engine  # noqa: F401  (fixtures)
 from tests.support.conftest import bot, clock, config, people  # noqa: F401  (fixtures)
 
@@ -30,3 +35,13 @@ class RecordingSender:
 
     def chats(self) -> list[str]:
         return [chat for chat, _ in self.sent]
+
+
+@pytest.fixture
+async def shared_postgres() -> AsyncIterator[str]:
+    """A fresh database on the suite's PostgreSQL server (TROLYSO_TEST_POSTGRES_URL)."""
+    server = os.environ.get("TROLYSO_TEST_POSTGRES_URL", "")
+    if not server:
+        pytest.skip("PostgreSQL: set TROLYSO_TEST_POSTGRES_URL or run `make test`")
+    async with fresh_database(server) as url:
+        yield url
