@@ -20,6 +20,7 @@ from bot.features.campaigns import chat as news
 from bot.features.campaigns.chat import SubscriptionDesk
 from bot.features.fieldlogs import form as fieldlog
 from bot.features.fieldlogs.form import FieldLogDesk
+from bot.features.official.desk import OfficialDesk
 from bot.messages import IncomingMessage, Reply
 from bot.questions import StoredQuestions
 from bot.state import ConversationState
@@ -90,6 +91,7 @@ class Assistant:
         self.field = FieldLogDesk(kit)
         self.privacy = PrivacyDesk(kit)
         self.news = SubscriptionDesk(kit)
+        self.official = OfficialDesk(kit)
         self.report_maker = report_maker
         self.login_maker = login_maker
 
@@ -335,6 +337,13 @@ class Assistant:
                 return await self.news.subscribe(turn, person, message.key.channel, arg, cleared)
             case "tatnhantin":
                 return await self.news.unsubscribe(turn, person), state
+            case "gui":
+                active = await turn.requests.active_for_volunteer(person.id)
+                focused = self._focused(active, state, "")
+                if focused is None and len(active) > 1:
+                    return await self.team.sessions(turn, person, "", state)
+                replies = await self.official.handle(turn, person, focused, arg, self.dialogue)
+                return replies, state
             case "ketthuc":
                 return await self._end(turn, person, arg, state)
             case "gapnguoi":

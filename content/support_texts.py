@@ -266,6 +266,15 @@ FIELDS: dict[str, frozenset[str]] = {
     "campaign_already_started": frozenset({"id"}),
     "campaign_wrong_state": frozenset({"id"}),
     "campaign_daily_limit": frozenset(),
+    # Official answers in a support session (bot/features/official).
+    "menu_gui": frozenset(),
+    "official_no_session": frozenset(),
+    "official_usage": frozenset(),
+    "official_nothing": frozenset({"query"}),
+    "official_choose": frozenset({"query"}),
+    "official_citizen_gone": frozenset(),
+    "official_head": frozenset({"name"}),
+    "official_sent": frozenset({"ref", "title"}),
 }
 
 
