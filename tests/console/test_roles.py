@@ -29,6 +29,11 @@ EXPECTED: dict[str, tuple[int, int, int, int]] = {
     "POST /missed/dismiss": (401, 403, 403, 303),
     "/versions": (401, 403, 403, 200),
     "POST /versions/0/revert": (401, 403, 403, 303),
+    # Campaigns: a leader composes for their communes; an empty form is refused (422); an
+    # action without a campaign id finds nothing (404).
+    "/campaigns": (401, 403, 200, 200),
+    "POST /campaigns": (401, 403, 422, 422),
+    "POST /campaigns/action": (401, 403, 404, 404),
 }
 VISITORS = ("anonymous", "volunteer", "leader", "operator")
 
