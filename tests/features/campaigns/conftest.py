@@ -11,6 +11,7 @@ import pytest
 
 from bot.delivery import SendError
 from bot.messages import Reply
+from tests.console.conftest import world  # noqa: F401  (fixture)
 from tests.faults.postgres import fresh_database
 from tests.storage.conftest import database_url, engine  # noqa: F401  (fixtures)
 from tests.support.conftest import bot, clock, config, people  # noqa: F401  (fixtures)

@@ -9,7 +9,7 @@ from bot.services import Bot
 from intents.places import Places
 from storage.campaigns import CampaignRepository, SubscriptionRepository
 from storage.models import AuditRow, CampaignRow, IdentityRow, PersonRow
-from tests.console.conftest import LOCAL, World, console_app, csrf_of, sign_in, world  # noqa: F401
+from tests.console.conftest import LOCAL, World, console_app, csrf_of, sign_in
 
 
 async def _subscribers(bot: Bot, world: World, count: int) -> None:
