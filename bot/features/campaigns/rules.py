@@ -157,6 +157,8 @@ async def start(
     campaign.day, campaign.extra_allowed = day, allow_more
     campaign.status, campaign.started_at = "sending", now
     recipients = await campaigns.add_recipients(campaign, now)
+    if (await campaigns.summary(campaign.id)).pending == 0:  # nobody to send to: done now
+        campaign.status, campaign.finished_at = "done", now
     await AuditRepository(session).record(
         "campaign_started",
         now,

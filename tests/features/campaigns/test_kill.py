@@ -23,7 +23,9 @@ LANES = 4  # CampaignSender's lanes per channel: at most this many rows in fligh
 
 
 async def _check(tmp_path: Path, database_url: str = "") -> None:
-    figures = await run_campaign(tmp_path, SUBSCRIBERS, database_url=database_url, rate=RATE)
+    figures = await run_campaign(
+        tmp_path, SUBSCRIBERS, database_url=database_url, rate=RATE, deadline=180.0
+    )
     assert figures.killed_at is not None, figures
     summary = figures.summary
     assert figures.twice == 0, figures  # nobody messaged twice
@@ -39,7 +41,8 @@ async def _check(tmp_path: Path, database_url: str = "") -> None:
     # The platform's rate: 30 a second, counted by the platform in wall-clock seconds. A
     # slot taken at the very end of a second may arrive in the next one: one per lane.
     assert figures.busiest_second <= RATE + LANES, figures.busiest_second
-    assert figures.busiest_ten_seconds <= 10 * RATE + LANES, figures.busiest_ten_seconds
+    # Any 10 s window touches at most 11 whole seconds of the budget.
+    assert figures.busiest_ten_seconds <= 11 * RATE, figures.busiest_ten_seconds
     assert figures.throughput <= RATE * 1.02, figures.throughput
 
 
