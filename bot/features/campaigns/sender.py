@@ -71,6 +71,9 @@ def compose(campaign: CampaignRow, wording: Wording) -> Reply:
     return Reply(f"{campaign.text}\n\n{wording.footer}", tuple(buttons))
 
 
+Outcome = tuple[int, str, str | None]  # recipient row, state, reason
+
+
 @dataclass
 class _Lane:
     channel: str
@@ -102,6 +105,7 @@ class CampaignSender:
         self._budgets: dict[str, SendBudget] = {}
         self._messages: dict[int, Reply | None] = {}
         self._wakeup = asyncio.Event()
+        self._stopping: asyncio.Event | None = None  # set: lanes finish their send and stop
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -147,6 +151,7 @@ class CampaignSender:
         stopping: asyncio.Event,
     ) -> None:
         """Rounds until `stopping` is set; sleeps `idle` seconds (or until woken) between."""
+        self._stopping = stopping
         while not stopping.is_set():
             try:
                 await self.round(channels())
@@ -165,26 +170,36 @@ class CampaignSender:
                         wait.cancel()
 
     async def _lane(self, lane: _Lane, counts: list[int]) -> None:
+        """Take, send, repeat. The outcome of a send is written in the same transaction that
+        takes the next row (one commit per message); a lane stopped in between leaves that
+        row `sending`, later settled as "interrupted", never sent again."""
         sent = 0
+        outcome: Outcome | None = None
         try:
-            while True:
+            while self._stopping is None or not self._stopping.is_set():
                 if lane.budget is not None:
                     await lane.budget.acquire()
                 async with self.sessions.begin() as session:
-                    claimed = await CampaignRepository(session).claim(
-                        lane.channel, self.clock(), self.lease
-                    )
+                    campaigns = CampaignRepository(session)
+                    if outcome is not None:
+                        await campaigns.settle(outcome[0], outcome[1], self.clock(), outcome[2])
+                        outcome = None
+                    claimed = await campaigns.claim(lane.channel, self.clock(), self.lease)
                     reply = await self._message(session, claimed.campaign_id) if claimed else None
                 if claimed is None:
                     return
                 if reply is None or not claimed.external_id:
-                    await self._settle(claimed.id, "failed", "no_chat")
+                    outcome = (claimed.id, "failed", "no_chat")
                     continue
-                sent += await self._send(lane, claimed.id, claimed.external_id, reply)
+                outcome = await self._send(lane, claimed.id, claimed.external_id, reply)
+                sent += outcome is not None and outcome[1] == "sent"
         except (SQLAlchemyError, OSError) as error:
             log_failure(logger, "campaign lane stopped channel=%s", lane.channel, error=error)
         finally:
             counts.append(sent)
+            if outcome is not None:
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    await self._settle(*outcome)
 
     async def _message(self, session: AsyncSession, campaign_id: int) -> Reply | None:
         if campaign_id not in self._messages:
@@ -194,21 +209,19 @@ class CampaignSender:
             )
         return self._messages[campaign_id]
 
-    async def _send(self, lane: _Lane, row_id: int, chat: str, reply: Reply) -> int:
+    async def _send(self, lane: _Lane, row_id: int, chat: str, reply: Reply) -> Outcome | None:
+        """The row's outcome to record, or None when it was put back for a later try."""
         try:
             await lane.sender.send(chat, reply)
         except SendError as error:
             if error.final:
-                await self._settle(row_id, "failed", error.kind)
-            else:
-                await self._later(row_id, error)
-            return 0
+                return (row_id, "failed", error.kind)
+            await self._later(row_id, error)
+            return None
         except Exception as crash:  # unknown whether it arrived: never try again
             log_failure(logger, "campaign send crashed row=%s", row_id, error=crash)
-            await self._settle(row_id, "failed", "unknown")
-            return 0
-        await self._settle(row_id, "sent", None)
-        return 1
+            return (row_id, "failed", "unknown")
+        return (row_id, "sent", None)
 
     async def _later(self, row_id: int, error: SendError) -> None:
         now = self.clock()
