@@ -18,6 +18,7 @@ from bot import payloads
 from bot.dialogue import Dialogue
 from bot.features.campaigns import chat as news
 from bot.features.campaigns.chat import SubscriptionDesk
+from bot.features.campaigns.leader_chat import LeaderCampaigns
 from bot.features.fieldlogs import form as fieldlog
 from bot.features.fieldlogs.form import FieldLogDesk
 from bot.features.official.desk import OfficialDesk
@@ -92,6 +93,7 @@ class Assistant:
         self.privacy = PrivacyDesk(kit)
         self.news = SubscriptionDesk(kit)
         self.official = OfficialDesk(kit)
+        self.campaigns = LeaderCampaigns(kit)
         self.report_maker = report_maker
         self.login_maker = login_maker
 
@@ -337,6 +339,8 @@ class Assistant:
                 return await self.news.subscribe(turn, person, message.key.channel, arg, cleared)
             case "tatnhantin":
                 return await self.news.unsubscribe(turn, person), state
+            case "guitin":
+                return await self.campaigns.handle(turn, person, arg), state
             case "gui":
                 active = await turn.requests.active_for_volunteer(person.id)
                 focused = self._focused(active, state, "")

@@ -29,6 +29,7 @@ from storage.models import (
     SubscriptionRow,
 )
 from tests.features.campaigns.conftest import RecordingSender
+from tests.support.conftest import texts
 from tests.support.test_sessions import make_team
 
 WORDING = Wording("Gõ /tatnhantin để ngừng nhận tin.", "Ngừng nhận tin", "Xem hướng dẫn")
@@ -223,3 +224,26 @@ async def test_unsubscribing_during_a_campaign_stops_it_for_that_citizen(
     async with bot.sessions() as session:
         summary = await CampaignRepository(session).summary(campaign.id)
     assert summary.skipped == {"unsubscribed": 1}
+
+
+async def test_a_leader_sends_from_the_chat_only_to_their_commune(
+    people, bot: Bot, places: Places
+) -> None:
+    leader, _, _ = await make_team(people)  # leader of Xã Ia Grai
+    await subscribe(people, "mine")
+    await subscribe(people, "theirs", OTHER)
+    draft = texts(await leader.say("/guitin Sáng thứ Bảy tổ hướng dẫn cài VNeID."))
+    assert "Bản nháp số 1" in draft
+    assert "Xã Ia Grai" in draft
+    assert "1 người đăng ký" in draft
+    # Another commune's leader (an operator made one) cannot send the draft of Ia Grai.
+    operator, other = people("operator"), people("other_leader")
+    handle = (await other.say("/toi"))[0].text.split("Mã của anh/chị: ")[1].split()[0]
+    await operator.say(f"/totruong {handle} {OTHER}")
+    assert "Không tìm thấy chiến dịch số 1" in texts(await other.say("/guitin gui 1"))
+    assert "chỉ dành cho" in texts(await people("mine").say("/guitin gui 1"))
+    started = texts(await leader.press("Gửi ngay"))
+    assert "Đã bắt đầu gửi đợt tin số 1 tới 1 người" in started
+    platform = RecordingSender()
+    await run(bot, platform)
+    assert platform.chats() == ["mine"]
