@@ -256,6 +256,23 @@ class CampaignRepository:
             await self.session.execute(insert(CampaignRecipientRow), rows[start : start + 1000])
         return len(rows)
 
+    async def waiting_channels(self, now: datetime) -> set[str]:
+        """Channels with a row ready to send (an idle worker takes no send slot for nothing)."""
+        sending = select(CampaignRow.id).where(CampaignRow.status == "sending")
+        query = (
+            select(CampaignRecipientRow.channel)
+            .where(
+                CampaignRecipientRow.state == "pending",
+                CampaignRecipientRow.campaign_id.in_(sending.scalar_subquery()),
+                or_(
+                    CampaignRecipientRow.not_before.is_(None),
+                    CampaignRecipientRow.not_before <= now,
+                ),
+            )
+            .distinct()
+        )
+        return set((await self.session.execute(query)).scalars())
+
     async def claim(self, channel: str, now: datetime, lease: timedelta) -> Claimed | None:
         """Take the next pending row of a sending campaign on `channel`, marked `sending`."""
         sending = select(CampaignRow.id).where(CampaignRow.status == "sending")

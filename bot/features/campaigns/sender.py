@@ -125,10 +125,13 @@ class CampaignSender:
     async def round(self, channels: Sequence[tuple[str, Sender, SendBudget | None]]) -> int:
         """Send until no channel has a pending row; how many were sent."""
         await self.upkeep()
+        async with self.sessions() as session:
+            waiting = await CampaignRepository(session).waiting_channels(self.clock())
         counts: list[int] = []
         lanes = [
             self._lane(_Lane(name, sender, budget or self._default_budget(name)), counts)
             for name, sender, budget in channels
+            if name in waiting
             for _ in range(self.lanes)
         ]
         await asyncio.gather(*lanes)
