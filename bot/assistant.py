@@ -16,9 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import payloads
 from bot.dialogue import Dialogue
+from bot.features.campaigns import chat as news
+from bot.features.campaigns.chat import SubscriptionDesk
+from bot.features.campaigns.leader_chat import LeaderCampaigns
 from bot.features.fieldlogs import form as fieldlog
 from bot.features.fieldlogs.form import FieldLogDesk
 from bot.features.local import desk as local
+from bot.features.official.desk import OfficialDesk
 from bot.messages import IncomingMessage, Reply
 from bot.questions import StoredQuestions
 from bot.state import ConversationState
@@ -89,6 +93,9 @@ class Assistant:
         self.field = FieldLogDesk(kit)
         self.privacy = PrivacyDesk(kit)
         self.local = local.LocalDesk(kit)  # issue 15: commune, local details, help days
+        self.news = SubscriptionDesk(kit)
+        self.official = OfficialDesk(kit)
+        self.campaigns = LeaderCampaigns(kit)
         self.report_maker = report_maker
         self.login_maker = login_maker
 
@@ -233,6 +240,9 @@ class Assistant:
             case str() as flow if flow in local.FLOWS:
                 blocks = self.dialogue.content.config.local_blocks
                 return await self.local.answer(turn, person, message, state, choice, blocks)
+            case news.FLOW:
+                text, channel = message.text or "", message.key.channel
+                return await self.news.answer(turn, person, channel, text, choice, state)
             case "services":
                 return await self.desk.services_step(turn, person, choice, state)
             case "comment":
@@ -335,6 +345,19 @@ class Assistant:
                 )
             case "huy":
                 return await self._cancel(turn, person, state)
+            case "nhantin":
+                return await self.news.subscribe(turn, person, message.key.channel, arg, cleared)
+            case "tatnhantin":
+                return await self.news.unsubscribe(turn, person), state
+            case "guitin":
+                return await self.campaigns.handle(turn, person, arg), state
+            case "gui":
+                active = await turn.requests.active_for_volunteer(person.id)
+                focused = self._focused(active, state, "")
+                if focused is None and len(active) > 1:
+                    return await self.team.sessions(turn, person, "", state)
+                replies = await self.official.handle(turn, person, focused, arg, self.dialogue)
+                return replies, state
             case "ketthuc":
                 return await self._end(turn, person, arg, state)
             case "gapnguoi":

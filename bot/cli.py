@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels.cli import add_channel_parsers, add_zalo_parsers, run_telegram, run_zalo_command
+from bot.features.campaigns.cli import add_broadcast_parser, run_broadcast
 from bot.features.console.cli import add_console_parser, run_console_command
 from bot.features.content_files.cli import add_content_file_parsers, run_content_files
 from bot.features.fieldlogs.cli import add_fieldlog_parser, run_fieldlog
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("purge", help="apply the retention period to stored messages")
 
     add_report_parser(sub)
+    add_broadcast_parser(sub)
     add_process_parsers(sub)
     add_console_parser(sub)
     add_channel_parsers(sub)
@@ -359,6 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.features.reports.cli import report_command
 
         return report_command(settings, args)
+    if args.command == "broadcast":
+        return run_broadcast(settings, args)
     if args.command == "console":
         return run_console_command(settings, args)
     if args.command == "serve":

@@ -19,8 +19,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.delivery import Dispatcher
+from bot.delivery import Dispatcher, Sender
+from bot.features.campaigns.sender import CampaignSender, wording
 from bot.features.helpdays.reminders import send_due_reminders
+from bot.send_budget import SendBudget
 from bot.services import Bot
 from storage.inbox import InboxRepository
 
@@ -65,6 +67,7 @@ class Worker:
         stalled_after: timedelta = timedelta(seconds=60),
         max_replays: int = 5,
         grace: float = GRACE,
+        campaigns: bool = True,
     ) -> None:
         self.bot = bot
         self.channels = list(channels)
@@ -76,6 +79,11 @@ class Worker:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._waiting: list[asyncio.Future[dict[str, int]]] = []
+        # Campaign messages (issue 15) go out from their own task: a long campaign never
+        # holds up a round of timers and replies.
+        texts = wording(bot.assistant.t)
+        self.campaigns = CampaignSender(bot.sessions, bot.clock, texts) if campaigns else None
+        self._campaign_task: asyncio.Task[None] | None = None
 
     async def tick(self) -> dict[str, int]:
         """One round; returns what it did (counts by step, `sent_<channel>` per channel)."""
@@ -146,6 +154,16 @@ class Worker:
         """Run rounds in the background until `stop`."""
         self._stopping.clear()
         self._task = asyncio.get_running_loop().create_task(self._loop())
+        if self.campaigns is not None and self.channels:
+            self._campaign_task = asyncio.get_running_loop().create_task(
+                self.campaigns.run(self.campaign_channels, self._stopping)
+            )
+
+    def campaign_channels(self) -> list[tuple[str, Sender, SendBudget | None]]:
+        """The ready channels, with the sender and shared budget their outbox uses."""
+        return [
+            (c.name, c.dispatcher.sender, c.dispatcher.budget) for c in self.channels if c.ready
+        ]
 
     async def stop(self) -> None:
         """Let the round in hand finish (up to `grace` seconds), then end the loop."""
@@ -153,11 +171,14 @@ class Worker:
         if task is None:
             return
         self._stopping.set()
-        await asyncio.wait({task}, timeout=self.grace)
-        if not task.done():
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        campaign, self._campaign_task = self._campaign_task, None
+        tasks = {task} if campaign is None else {task, campaign}
+        await asyncio.wait(tasks, timeout=self.grace)
+        for one in tasks:
+            if not one.done():
+                one.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await one
 
     async def _loop(self) -> None:
         waiting: list[asyncio.Future[dict[str, int]]] = []

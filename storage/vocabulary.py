@@ -108,4 +108,5 @@ EVENT_KINDS: Final[tuple[str, ...]] = (
     "outcome",
     "rated",
     "reopened",
+    "official_answer",  # a volunteer sent an FAQ answer as the official one (/gui)
 )

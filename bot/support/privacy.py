@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.messages import Reply
 from bot.support.common import Toolkit, Turn, command_button, show_ref
+from storage.campaigns import SubscriptionRepository
 from storage.console import ConsoleRepository
 from storage.helpdays import HelpDayRepository
 from storage.inbox import InboxRepository
@@ -54,6 +55,16 @@ class PrivacyDesk:
                     phone=mask_phone(request.phone) if request.phone else self.t("data_no_phone"),
                 )
             )
+        subscription = await SubscriptionRepository(turn.session).get(person.id)
+        if subscription is not None:
+            commune = self.kit.places.commune(subscription.commune_code)
+            lines.append(
+                self.t(
+                    "data_subscription",
+                    place=commune.label if commune else subscription.commune_code,
+                    since=subscription.created_at.strftime("%d/%m/%Y"),
+                )
+            )
         lines.append(self.t("data_tail", requests=len(requests), messages=relayed))
         delete = command_button(self.t("delete_data_button"), "xoadulieu")
         return [Reply("\n".join(lines), (delete,))]
@@ -76,6 +87,7 @@ class PrivacyDesk:
         await QuestionLogRepository(turn.session).forget_person(person.id)
         await ConsoleRepository(turn.session).forget_person(person.id)
         await HelpDayRepository(turn.session).forget_person(person.id)  # reminder wishes
+        await SubscriptionRepository(turn.session).forget_person(person.id)
         await turn.people.forget(person, turn.now)
         await turn.audit.record("data_deleted", turn.now, None, person.handle, requests=count)
         return [Reply(self.t("delete_done"))]

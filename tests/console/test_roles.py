@@ -56,6 +56,11 @@ EXPECTED: dict[str, tuple[int, int, int, int]] = {
     "/helpdays": (401, 403, 200, 200),
     "POST /helpdays/save": (401, 403, 422, 422),
     "POST /helpdays/cancel": (401, 403, 404, 404),
+    # Campaigns: a leader composes for their communes; an empty form is refused (422); an
+    # action without a campaign id finds nothing (404).
+    "/campaigns": (401, 403, 200, 200),
+    "POST /campaigns": (401, 403, 422, 422),
+    "POST /campaigns/action": (401, 403, 404, 404),
 }
 VISITORS = ("anonymous", "volunteer", "leader", "operator")
 

@@ -27,6 +27,7 @@ EVENT_LABELS = {
     "cancelled": "Người dân hủy",
     "unclaimed": "Không có người nhận",
     "reopened": "Mở lại để gọi lại",
+    "official_answer": "Gửi câu trả lời chính thức",
 }
 
 
