@@ -29,7 +29,7 @@ serve: $(STAMP)
 ## tests (a real server killed, a database stopped: they time recoveries) one at a time.
 PYTEST := $(BIN)/python -m pytest -q
 test: $(STAMP) lint
-	bash .ci/with-postgres bash -c '$(PYTEST) -n $(TEST_WORKERS) --maxprocesses 4 --dist worksteal -m "not faults" && $(PYTEST) -m faults'
+	bash .ci/with-postgres bash -c '$(PYTEST) -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup -m "not faults" && $(PYTEST) -m faults'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -44,8 +44,16 @@ def charts_installed() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
+BROWSER_TESTS = Path(__file__).parent / "console" / "browser"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Skip the `charts` tests, with a message, when matplotlib is not installed."""
+    """Skip the `charts` tests, with a message, when matplotlib is not installed. Under
+    pytest-xdist (`--dist loadgroup`) the browser tests stay on one worker, in file order:
+    they share one console server per session, and one Chromium at a time is enough."""
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
     if charts_installed():
         return
     for item in items:

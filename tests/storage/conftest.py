@@ -20,7 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage import create_engine
 from storage.migrate import upgrade
 
-POSTGRES_URL = os.environ.get("TROLYSO_TEST_POSTGRES_URL", "")
+
+def postgres_url() -> str:
+    """The suite's PostgreSQL database, read when a test needs it: under pytest-xdist each
+    worker points the variable at its own database (tests/conftest.py), possibly after this
+    module was imported."""
+    return os.environ.get("TROLYSO_TEST_POSTGRES_URL", "")
 
 
 async def _reset_postgres(url: str) -> None:
@@ -36,9 +41,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     else:
-        if not POSTGRES_URL:
+        url = postgres_url()
+        if not url:
             pytest.skip("PostgreSQL: set TROLYSO_TEST_POSTGRES_URL or run `make test`")
-        url = POSTGRES_URL
         asyncio.run(_reset_postgres(url))
     upgrade(url)
     return url

@@ -30,7 +30,7 @@ from storage.models import FieldLogRow, HelpRequestRow, PersonRow, RequestEventR
 from storage.report_durations import span_durations
 from storage.report_queries import ReportFilter, request_scope
 from storage.vocabulary import OUTCOMES, REQUEST_STATUSES, SERVICES, TOPICS
-from tests.storage.conftest import POSTGRES_URL, _reset_postgres
+from tests.storage.conftest import _reset_postgres, postgres_url
 from tests.storage.report_oracle import old_build_report
 
 JUNE = ReportFilter(date(2025, 6, 1), date(2025, 6, 30))
@@ -230,9 +230,9 @@ def url_at_0008(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     else:
-        if not POSTGRES_URL:
+        url = postgres_url()
+        if not url:
             pytest.skip("PostgreSQL: set TROLYSO_TEST_POSTGRES_URL or run `make test`")
-        url = POSTGRES_URL
         asyncio.run(_reset_postgres(url))
     upgrade(url, "0008")
     return url

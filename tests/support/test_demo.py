@@ -58,7 +58,7 @@ from storage.models import (
 )
 from storage.report_queries import ReportFilter
 from storage.vocabulary import EVENT_KINDS, OUTCOMES, SERVICES, TOPICS
-from tests.storage.conftest import POSTGRES_URL, _reset_postgres
+from tests.storage.conftest import _reset_postgres, postgres_url
 from tests.support.conftest import FakeClock, Person, texts
 from tests.support.demo_month import START, TODAY, Played, describe, make_bot, play, play_on
 
@@ -342,8 +342,8 @@ async def test_the_same_seed_gives_the_same_demo(
     month: Played, tmp_path: Path, content: Content, matcher: Matcher, places: Places, db
 ):
     """Played again (on PostgreSQL when the suite has one), the month is the same."""
-    if POSTGRES_URL:
-        url = POSTGRES_URL
+    if postgres_url():
+        url = postgres_url()
         await _reset_postgres(url)
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'again.db'}"
