@@ -48,4 +48,5 @@ def test_malformed_bodies_are_refused() -> None:
     assert parse_multipart(KIND, _body(b"Content-Disposition: form-data\r\n\r\nx")) is None
     many = _body(*[_field(f"f{i}", "x") for i in range(MAX_FIELDS + 1)])
     assert parse_multipart(KIND, many) is None
-    assert parse_multipart(KIND, _body(_field("long", "x" * 5000))) is None
+    # A long plain field is read (the route's body limit bounds it, as it bounds a file).
+    assert parse_multipart(KIND, _body(_field("long", "x" * 5000))) == ({"long": "x" * 5000}, {})

@@ -18,7 +18,6 @@ from starlette.requests import Request
 __all__ = ["MAX_FIELDS", "Upload", "is_multipart", "read_multipart"]
 
 MAX_FIELDS = 20  # parts of one form: a few fields and one file
-MAX_FIELD = 4096  # bytes of a plain (non-file) field
 MAX_NAME = 120  # characters of a file name kept
 
 _BOUNDARY = re.compile(r'boundary="?([^";]{1,200})"?', re.IGNORECASE)
@@ -89,10 +88,8 @@ def parse_multipart(
         if "filename" in params:
             if params["filename"] or content:  # an empty file input sends no name, no bytes
                 files[name] = Upload(_bare_name(params["filename"]), content)
-        elif len(content) <= MAX_FIELD:
+        else:  # a plain field: bounded by the route's body limit, like a file
             fields[name] = content.decode("utf-8", "replace")
-        else:
-            return None
     if not chunks[-1].startswith(b"--"):
         return None
     return fields, files
