@@ -32,6 +32,7 @@ from sqlalchemy import select, update
 from bot import payloads
 from bot.demo.cast import TEAMS, Cast, Team, add_cast, find_communes, logins
 from bot.demo.local import PAST_DAYS, add_local
+from bot.demo.news import add_subscribers
 from bot.demo.script import DAYS, Outing, Visit, local, plan_field_work, plan_requests
 from bot.demo.stage import Actor, Cue, DemoDrift, Stage
 from bot.demo.summary import DemoSummary
@@ -333,7 +334,14 @@ async def seed_demo(
     await _finish(stage, cast)
     async with bot.sessions.begin() as session:
         days = await add_local(session, cast, today, now)
+        subscribers, dry_run = await add_subscribers(session, cast, now, rng)
     await stage.deliver()
     summary = await _summary(stage, cast, first_day, today)
     held = len(PAST_DAYS) * len(cast.teams)
-    return replace(summary, help_days_held=held, help_days_coming=days - held)
+    return replace(
+        summary,
+        help_days_held=held,
+        help_days_coming=days - held,
+        subscribers=subscribers,
+        dry_run=dry_run,
+    )

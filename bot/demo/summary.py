@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from storage.vocabulary import ROLES
+
+if TYPE_CHECKING:
+    from bot.demo.news import DryRun
 
 __all__ = ["DEMO_MARK", "DemoLogin", "DemoSummary", "render_summary"]
 
@@ -36,6 +39,8 @@ class DemoSummary:
     last_day: date
     help_days_held: int = 0  # issue 15: help days of the month, and coming ones
     help_days_coming: int = 0
+    subscribers: int = 0  # citizens who opted in to their commune's news (/nhantin)
+    dry_run: DryRun | None = None  # what a leader's campaign dry run shows
 
 
 def _day(day: date) -> str:
@@ -56,6 +61,8 @@ def render_summary(summary: DemoSummary) -> str:
         f"  • Lịch hỗ trợ tại chỗ: {summary.help_days_held} buổi đã tổ chức, "
         f"{summary.help_days_coming} buổi sắp tới; thông tin địa phương của từng xã (ví dụ "
         "minh họa)",
+        f"  • {summary.subscribers} người dân đăng ký nhận tin của xã mình (/nhantin); chưa gửi "
+        "tin nào",
         "",
         "Tài khoản dùng thử (trolyso --demo chat --as TÊN):",
         *(
@@ -73,6 +80,7 @@ def render_summary(summary: DemoSummary) -> str:
         "  Nhắn qua lại giữa hai cửa sổ; gõ /ketthuc khi xong, rồi ghi kết quả và chấm điểm.",
         "  Người dân tìm buổi hỗ trợ sắp tới: ở cửa sổ 2 gõ /sukien (hoặc hỏi "
         '"tổ công nghệ số ở đâu") rồi bấm "Nhắc tôi".',
+        *_campaign_lines(summary.dry_run),
         "",
         "Báo cáo của cả tháng:",
         f"  trolyso --demo report --from {summary.first_day.isoformat()} "
@@ -82,3 +90,22 @@ def render_summary(summary: DemoSummary) -> str:
         "cầu đang chờ/đang hỗ trợ giữ nguyên cho tới khi có người xử lý.",
     ]
     return "\n".join(lines)
+
+
+def _campaign_lines(dry_run: DryRun | None) -> list[str]:
+    """How a leader tries a campaign message without sending it, and what it would reach."""
+    if dry_run is None:
+        return []
+    from bot.features.campaigns.labels import describe_audience
+    from storage.campaigns import Audience
+
+    audience = Audience(dry_run.reachable, dry_run.unreachable)
+    shown = describe_audience(dry_run.commune, audience).splitlines()
+    return [
+        "  Tổ trưởng thử gửi tin cho người đăng ký (chạy thử, không gửi cho ai):",
+        "    echo 'Thứ Bảy này tổ hỗ trợ cài VNeID tại nhà văn hóa thôn.' > tin.txt",
+        f"    trolyso --demo broadcast --province '{dry_run.commune.split(', ')[-1]}' "
+        f"--commune '{dry_run.commune_name}' --text-file tin.txt --dry-run "
+        f"--as {dry_run.leader_handle}",
+        *(f"    {line}" for line in shown),
+    ]

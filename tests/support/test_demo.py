@@ -104,8 +104,14 @@ async def test_the_month_has_the_documented_figures(month: Played, db: AsyncSess
     assert teams[0].commune_code == IA_GRAI
     assert all(t.name.startswith("Tổ công nghệ số cộng đồng ") for t in teams)
     assert all(t.name.endswith(DEMO_MARK) for t in teams)
+    # 41 citizens who asked for help, 300 who only opted in to news (bot/demo/news.py)
     roles = Counter((await db.execute(select(PersonRow.role))).scalars())
-    assert roles == {"operator": 1, "leader": 3, "volunteer": 10, "citizen": 41}
+    assert roles == {
+        "operator": 1,
+        "leader": 3,
+        "volunteer": 10,
+        "citizen": 41 + 300,
+    }  # + subscribers
     for person in await _all(db, PersonRow, PersonRow.id):
         if person.role != "citizen":
             assert person.display_name is not None
@@ -116,8 +122,12 @@ async def test_the_month_has_the_documented_figures(month: Played, db: AsyncSess
             assert profile.max_sessions == 2
             assert set(profile.skills) <= set(TOPICS) - {"other"}
     identities = await _all(db, IdentityRow, IdentityRow.id)
-    assert len(identities) == 55
-    assert all(i.channel == "console" and i.external_id.startswith("demo-") for i in identities)
+    assert len(identities) == 55 + 300
+    assert all(i.external_id.startswith("demo-") for i in identities)
+    # The people to play are on the console; subscribers on the platforms they opted in on.
+    played = [i for i in identities if not i.external_id.startswith("demo-tin-")]
+    assert len(played) == 55
+    assert all(i.channel == "console" for i in played)
 
     requests = await _all(db, HelpRequestRow, HelpRequestRow.id)
     assert len(requests) == 120
@@ -431,4 +441,29 @@ def test_the_summary_lists_who_to_play():
     assert (
         "trolyso --demo report --from 2026-10-25 --to 2026-11-23 --province 'Gia Lai' "
         "--format table" in printed
+    )
+
+
+async def test_the_demo_has_subscribers_and_a_true_dry_run(month: Played, db: AsyncSession):
+    """A few hundred opted-in citizens; the dry run the summary prints is what the campaign
+    code counts for that commune, with some Zalo OA subscribers out of the 7-day window."""
+    from storage.campaigns import CampaignRepository
+    from storage.models import CampaignRow, SubscriptionRow
+
+    summary = month.summary
+    assert summary.subscribers == await _count(db, SubscriptionRow) == 300
+    dry_run = summary.dry_run
+    assert dry_run is not None
+    assert dry_run.commune == "Xã Ia Grai, Gia Lai"
+    province = await db.scalar(
+        select(SubscriptionRow.province_code).where(SubscriptionRow.commune_code == IA_GRAI)
+    )
+    probe = CampaignRow(province_code=province, commune_code=IA_GRAI)
+    audience = await CampaignRepository(db).audience(probe, START)
+    assert (audience.reachable, audience.unreachable) == (dry_run.reachable, dry_run.unreachable)
+    assert set(audience.reachable) == {"telegram", "zalobot", "zalo"}
+    assert audience.unreachable.get("zalo", 0) > 0
+    rendered = render_summary(summary)
+    assert f"--commune 'Ia Grai' --text-file tin.txt --dry-run --as {dry_run.leader_handle}" in (
+        rendered
     )
