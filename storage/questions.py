@@ -124,6 +124,24 @@ class QuestionLogRepository:
             for at, action, n in await self.session.execute(query)
         ]
 
+    async def open_missed_mark(
+        self,
+        provinces: Collection[str] | None = None,
+        communes: Collection[str] | None = None,
+    ) -> tuple[int, int]:
+        """How many open missed questions there are in scope, and the newest one's id: the
+        open set changes only by an insertion (a new id) or a resolution (one fewer)."""
+        row = MissedQuestionRow
+        query = select(func.count(), func.coalesce(func.max(row.id), 0)).where(
+            row.status == "open"
+        )
+        if provinces is not None:
+            query = query.where(row.province_code.in_(list(provinces)))
+        if communes is not None:
+            query = query.where(row.commune_code.in_(list(communes)))
+        count, newest = (await self.session.execute(query)).one()
+        return int(count), int(newest)
+
     async def open_missed(
         self,
         provinces: Collection[str] | None = None,

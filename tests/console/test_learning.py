@@ -239,3 +239,37 @@ async def test_a_leader_can_neither_attach_nor_revert(
     assert (await client.post("/admin/versions/0/revert", data=data)).status_code == 403
     assert await _versions(bot) == []
     assert await _status(bot, ids["swim"]) == {"open"}
+
+
+async def test_the_overview_count_of_open_groups_follows_new_and_dismissed_questions(
+    client: httpx.AsyncClient, bot: Bot, world: World, clock: FakeClock
+) -> None:
+    """The overview keeps its count between visits, and never shows a stale one."""
+    ids = await _seed(bot, world, clock)
+    await sign_in(client, bot, world.ids["operator"])
+
+    async def shown() -> str:
+        page = (await client.get("/admin/")).text
+        start = page.index("Câu hỏi chưa hiểu:")
+        return page[start : page.index("nhóm", start)].split(":")[1].strip()
+
+    assert await shown() == "3"  # swimming, weather, the cat
+    assert await shown() == "3"  # the kept count
+    csrf = csrf_of((await client.get("/admin/missed")).text)
+    field = ",".join(map(str, ids["weather"]))
+    done = await client.post("/admin/missed/dismiss", data={"csrf": csrf, "ids": field})
+    assert done.status_code == 303
+    assert await shown() == "2"
+    async with bot.sessions.begin() as session:
+        session.add(
+            MissedQuestionRow(
+                at=clock.now,
+                channel="telegram",
+                reason="fallback",
+                text="giá vàng hôm nay bao nhiêu một chỉ",
+                status="open",
+                commune_code=world.commune_a.code,
+                province_code=world.commune_a.province_code,
+            )
+        )
+    assert await shown() == "3"

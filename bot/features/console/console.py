@@ -16,7 +16,7 @@ from bot.features.console.charts import bars
 from bot.features.console.context import Forbidden, NotFound, Page
 from bot.features.console.overview import Overview, Week, build_overview
 from bot.features.console.registry import PREFIX, ConsoleRoute, NavItem
-from bot.features.missed.console import open_groups
+from bot.features.missed.console import open_group_count
 from storage.console_lists import audit_page, request_events, requests_page
 from storage.models import HelpRequestRow
 from storage.people import PeopleRepository
@@ -167,7 +167,7 @@ async def overview(page: Page) -> Response:
         last_report=last,
         waits=waits,
         no_team=this is None,
-        missed_groups=len(await open_groups(page)) if page.console.live else None,
+        missed_groups=await open_group_count(page) if page.console.live else None,
     )
 
 

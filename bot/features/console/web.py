@@ -144,6 +144,7 @@ class Console:
         self.sessions = sessions
         self.support = support or SupportConfig()  # invite limits, as the chat's /moi reads them
         self.live = live  # the published content (learning loop pages); None: not offered
+        self.memo: dict[str, Any] = {}  # figures features keep between requests (bounded)
         self.preview = preview  # the channels' rendering of a reply (content studio)
         self.places = places
         self.clock = clock

@@ -24,10 +24,11 @@ from storage.audit import AuditRepository
 from storage.content_versions import ContentVersionRepository
 from storage.questions import QuestionLogRepository
 
-__all__ = ["console_routes", "open_groups"]
+__all__ = ["console_routes", "open_group_count", "open_groups"]
 
 MAX_IDS = 500  # questions one form may resolve
 MAX_ADDED = 50  # examples one attachment may add
+MAX_COUNTS = 256  # overview counts kept per console (one per scope and open set)
 
 
 def _live(page: Page) -> LiveContent:
@@ -36,13 +37,33 @@ def _live(page: Page) -> LiveContent:
     return page.console.live
 
 
-async def open_groups(page: Page) -> list[Group]:
-    """The open groups this person may see (a leader: their communes only)."""
+def _places(page: Page) -> tuple[list[str] | None, list[str] | None]:
     scope = page.scope
     provinces = sorted(scope.provinces) if scope.is_operator and scope.provinces else None
     communes = None if scope.is_operator else sorted(scope.communes)
+    return provinces, communes
+
+
+async def open_groups(page: Page) -> list[Group]:
+    """The open groups this person may see (a leader: their communes only)."""
+    provinces, communes = _places(page)
     rows = await QuestionLogRepository(page.db).open_missed(provinces, communes)
     return group_missed(rows, _live(page).content.lexicon)
+
+
+async def open_group_count(page: Page) -> int:
+    """How many open groups this person may see, for the overview. Grouping every open
+    question takes a few hundred milliseconds at a province's size, so the count is kept per
+    console and worked out again only when the open set (or the content) has changed."""
+    provinces, communes = _places(page)
+    mark = await QuestionLogRepository(page.db).open_missed_mark(provinces, communes)
+    key = (tuple(provinces or ()), tuple(communes or ()), mark, id(_live(page).content))
+    counts: dict[object, int] = page.console.memo.setdefault("missed_group_counts", {})
+    if key not in counts:
+        if len(counts) >= MAX_COUNTS:
+            counts.clear()
+        counts[key] = len(await open_groups(page))
+    return counts[key]
 
 
 def _ids(page: Page) -> list[int]:
