@@ -37,6 +37,7 @@ __all__ = [
     "Problem",
     "cross_check",
     "default_content_dir",
+    "line_in",
     "load_content",
     "load_lexicon",
 ]
@@ -111,23 +112,27 @@ class _YamlFile:
 
     def line_of(self, loc: Sequence[int | str]) -> int | None:
         # Composing the node tree is slow, so it is done only when there is an error to locate.
-        node = yaml.compose(self.text, Loader=_FAST_LOADER)
-        line = None if node is None else node.start_mark.line + 1
-        for key in loc:
-            if isinstance(node, yaml.MappingNode):
-                pair = next(((k, v) for k, v in node.value if k.value == key), None)
-                if pair is None:
-                    break
-                # Point at the key ("examples:"), which is where an operator looks.
-                line, node = pair[0].start_mark.line + 1, pair[1]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-                if key >= len(node.value):
-                    break
-                node = node.value[key]
-                line = node.start_mark.line + 1
-            else:
+        return line_in(yaml.compose(self.text, Loader=_FAST_LOADER), loc)
+
+
+def line_in(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
+    """The line (1-based) of the deepest node of a composed YAML tree that `loc` reaches."""
+    node, line = root, None if root is None else root.start_mark.line + 1
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == key), None)
+            if pair is None:
                 break
-        return line
+            # Point at the key ("examples:"), which is where an operator looks.
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                break
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
 
 
 def _problems_from(error: ValidationError, source: _YamlFile) -> Iterator[Problem]:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.features.content_files.records import Draft, Loc, Problem, Refused
+from content.loader import line_in
 from content.schema import Intent
 
 __all__ = ["read_yaml", "write_yaml"]
@@ -48,24 +49,6 @@ def write_yaml(intents: Sequence[Intent]) -> bytes:
     return text.encode("utf-8")
 
 
-def _line_of(root: yaml.Node | None, loc: Loc) -> int | None:
-    node, line = root, None if root is None else root.start_mark.line + 1
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == key), None)
-            if pair is None:
-                break
-            line, node = pair[0].start_mark.line + 1, pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if key >= len(node.value):
-                break
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
 def read_yaml(data: bytes, filename: str) -> tuple[list[Draft], list[Problem]]:
     """The intents of a YAML file as drafts, and the problems of its structure."""
     try:
@@ -93,7 +76,7 @@ def read_yaml(data: bytes, filename: str) -> tuple[list[Draft], list[Problem]]:
     if not isinstance(loaded, dict) or not isinstance(loaded.get("intents"), list):
         return [], [Problem(filename, "tệp phải có dạng “intents:” và một danh sách chủ đề")]
     problems: list[Problem] = [
-        Problem(f"{filename}, dòng {_line_of(root, (key,))}", f"trường lạ «{key}»")
+        Problem(f"{filename}, dòng {line_in(root, (key,))}", f"trường lạ «{key}»")
         for key in loaded
         if key != "intents"
     ]
@@ -102,7 +85,7 @@ def read_yaml(data: bytes, filename: str) -> tuple[list[Draft], list[Problem]]:
         if not isinstance(item, dict):
             problems.append(
                 Problem(
-                    f"{filename}, dòng {_line_of(root, ('intents', index))}",
+                    f"{filename}, dòng {line_in(root, ('intents', index))}",
                     "mỗi chủ đề phải là một bảng",
                 )
             )
@@ -110,7 +93,7 @@ def read_yaml(data: bytes, filename: str) -> tuple[list[Draft], list[Problem]]:
 
         def locate(loc: Loc, index: int = index) -> str:
             field = ".".join(str(part) for part in loc)
-            where = f"{filename}, dòng {_line_of(root, ('intents', index, *loc))}"
+            where = f"{filename}, dòng {line_in(root, ('intents', index, *loc))}"
             return where + (f", trường {field}" if field else "")
 
         draft = Draft(dict(item), locate)
