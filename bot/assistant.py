@@ -166,6 +166,12 @@ class Assistant:
             relayed = await self._relay(turn, person, text, state)
             if relayed is not None:
                 return relayed
+        return await self._faq(turn, person, message, state)
+
+    async def _faq(
+        self, turn: Turn, person: PersonRow, message: IncomingMessage, state: ConversationState
+    ) -> tuple[list[Reply], ConversationState]:
+        """The FAQ's answer (or its question back), logged, with the local details it asks for."""
         handoff = _BoundHandoff(self.intake, turn, person)
         recorder = self._recorder(turn, person, message, state)
         answered = await self.dialogue.respond(message, state, handoff, recorder)
@@ -216,11 +222,7 @@ class Assistant:
                 ref, _, stars = payload.value.partition(":")
                 rating = typed_number(stars) or 0
                 return await self.desk.rate(turn, person, ref, rating, state)
-        handoff = _BoundHandoff(self.intake, turn, person)
-        recorder = self._recorder(turn, person, message, state)
-        answered = await self.dialogue.respond(message, state, handoff, recorder)
-        blocks = self.dialogue.content.config.local_blocks
-        return await self.local.localize(turn, person, state, answered, blocks)
+        return await self._faq(turn, person, message, state)
 
     async def _on_form(
         self,
