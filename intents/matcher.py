@@ -222,6 +222,9 @@ class Matcher:
         self.intent_ids = [str(intent_id) for intent_id, _ in keyed]
         self.examples = [[str(key) for key in keys] for _, keys in keyed]
         self.positions = {intent_id: doc_id for doc_id, intent_id in enumerate(self.intent_ids)}
+        # The fuzzy re-score keeps the best score so far as its cutoff and stops at 100: short
+        # examples, the likeliest to be wholly in a message, go first. The maximum is the same.
+        self._fuzzy_order = [sorted(keys, key=len) for keys in self.examples]
         if vocabulary is None:
             vocabulary = sorted({w for keys in self.examples for key in keys for w in key.split()})
         self.vocabulary = list(vocabulary)  # every word of every example, sorted
@@ -299,8 +302,15 @@ class Matcher:
         words = normalize_tokens(text[: self.thresholds.max_message_chars], self.lexicon)
         return words, self.rank_words(words, limit)
 
-    def rank_words(self, words: Sequence[str], limit: int = 5) -> list[Candidate]:
-        """Rank intents for an already normalized message (a list of folded words)."""
+    def rank_words(
+        self, words: Sequence[str], limit: int = 5, floor: float | None = None
+    ) -> list[Candidate]:
+        """Rank intents for an already normalized message (a list of folded words).
+
+        With a `floor`, nothing is returned when no candidate could reach it even with a
+        perfect fuzzy score: the exact ranking would be a fallback anyway, and the fuzzy
+        re-score (over half the cost of a long message) is skipped.
+        """
         words = [self._correct(word) for word in words]
         if not words:
             return []
@@ -326,23 +336,36 @@ class Matcher:
         total = 0.0
         for _, weight in weighted:
             total += weight  # added up in order, as the coverage of each candidate was
-        scored: list[Candidate] = []
+        parts: list[tuple[int, float, float, float, float]] = []
+        reachable = False
         for doc_id, raw in top:
-            best = process.extractOne(
-                query, self.examples[doc_id], scorer=fuzz.token_set_ratio, processor=None
-            )
-            fuzzy = best[1] / 100.0 if best else 0.0
             lexical = raw / (raw + tuning.bm25_saturation)
-            combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * fuzzy
             known = self._coverage(weighted, total, doc_id)
-            coverage = known**tuning.coverage_power
             fit = 1.0
             if kinds:
                 shares = self.question_shares[doc_id]
                 share = max(shares.get(kind, 0.0) for kind in kinds)
                 fit = 1.0 - tuning.question_weight * (1.0 - min(share, 1.0))
-            intent_id = self.intent_ids[doc_id]
             nudge = tuning.perceptron_weight * (learned.get(doc_id) or 0.0) / strongest
+            parts.append((doc_id, lexical, known, fit, nudge))
+            if floor is not None and not reachable:
+                # The score with a perfect fuzzy match, worked out (and rounded) as the real
+                # one is: every step is monotonic, so no real score can be higher.
+                combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * 1.0
+                coverage = known**tuning.coverage_power
+                highest = min(1.0, max(0.0, combined * coverage * fit + nudge))
+                reachable = round(highest, 4) >= floor
+        if floor is not None and not reachable:
+            return []
+        scored: list[Candidate] = []
+        for doc_id, lexical, known, fit, nudge in parts:
+            best = process.extractOne(
+                query, self._fuzzy_order[doc_id], scorer=fuzz.token_set_ratio, processor=None
+            )
+            fuzzy = best[1] / 100.0 if best else 0.0
+            combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * fuzzy
+            coverage = known**tuning.coverage_power
+            intent_id = self.intent_ids[doc_id]
             score = min(1.0, max(0.0, combined * coverage * fit + nudge))
             scored.append(
                 Candidate(
@@ -410,7 +433,7 @@ class Matcher:
         for number, part in enumerate(parts if len(parts) > 1 else ()):
             if len(found) + len(parts) - number < 2:
                 break  # too few questions left to find two: the whole message decides
-            result = self.decide(text, self.rank_words(part))
+            result = self.decide(text, self.rank_words(part, floor=self.thresholds.ask_from))
             if result.action == "fallback" or _is_small_talk(result.intent):
                 continue
             if any(_related(result.intent, seen.intent) for seen in found):

@@ -210,6 +210,26 @@ def test_match_decides_as_the_whole_message_first_order(matcher: Matcher) -> Non
     assert two >= 20  # the set exercises the two-question path
 
 
+def test_fuzzy_order_and_floor_change_no_ranking(matcher: Matcher) -> None:
+    """Shortest examples first (so the fuzzy re-score stops early) gives every candidate the
+    score of the stored order, and a part skipped under the floor could not have reached it."""
+    plain = Matcher.__new__(Matcher)
+    plain.__dict__.update(matcher.__dict__)
+    plain._fuzzy_order = matcher.examples  # sorted alphabetically, as stored
+    floor = matcher.thresholds.ask_from
+    skipped = 0
+    for case in load_cases(DATA / "eval_set.jsonl"):
+        clipped = case.text[: matcher.thresholds.max_message_chars]
+        parts = split_questions(clipped, matcher.lexicon)
+        for words in [normalize_tokens(clipped, matcher.lexicon), *parts]:
+            expected = plain.rank_words(words)
+            assert matcher.rank_words(words) == expected, case.text
+            if not matcher.rank_words(words, floor=floor):
+                skipped += 1
+                assert not expected or expected[0].score < floor, case.text
+    assert skipped >= 10  # the floor is exercised
+
+
 def test_a_matcher_from_its_state_is_the_same_matcher(matcher: Matcher) -> None:
     state = json.loads(json.dumps(matcher.state()))
     again = Matcher.from_state(state, matcher.lexicon, matcher.thresholds)
