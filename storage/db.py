@@ -62,7 +62,11 @@ def create_engine(url: str, pool_size: int | None = None) -> AsyncEngine:
         # (which starves some of them past busy_timeout under a burst).
         options.update(pool_size=1, max_overflow=0, pool_timeout=60)
     else:
-        options.update(pool_pre_ping=True)
+        # No ping on every checkout (a round trip per transaction, five per message): a
+        # connection found dead fails its transaction once and SQLAlchemy's disconnect
+        # handling invalidates the pool, so after an outage every connection is replaced
+        # (the inbox replays what failed); none lives past an hour.
+        options.update(pool_recycle=3600)
         if pool_size is not None:
             options.update(pool_size=pool_size, max_overflow=pool_size)
     engine = create_async_engine(url, **options)
