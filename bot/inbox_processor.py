@@ -59,6 +59,8 @@ class InboxProcessor:
         concurrency: int = 8,
         lease: timedelta = LEASE,
         max_attempts: int = 5,
+        receiving: Callable[[], int] = lambda: 0,
+        concurrency_while_receiving: int = 2,
     ) -> None:
         self.sessions = sessions
         self.channel = channel
@@ -72,6 +74,11 @@ class InboxProcessor:
         self.retry_after = lease
         self.max_attempts = max_attempts
         self._slots = asyncio.Semaphore(concurrency)
+        # While webhook deliveries arrive (`receiving()` > 0) only this many rows are
+        # processed at once: one event loop serves both, and the platform waits for the 200
+        # (Zalo redelivers after about 2 s) while the answer may come a moment later.
+        self.receiving = receiving
+        self._busy_slots = asyncio.Semaphore(concurrency_while_receiving)
         self._held: dict[int, asyncio.Task[None]] = {}  # row id -> its processing
         self._loop: asyncio.Task[None] | None = None
         self._again = asyncio.Event()  # new rows may be claimable: claim again
@@ -210,11 +217,11 @@ class InboxProcessor:
                 if self._stopped:  # stopping: rows not started go back, untried
                     return
                 started = True
-                if row.payload is None:  # nothing left to process (should not happen)
-                    async with self.sessions.begin() as session:
-                        await InboxClaims(session).settle(row.id, self.clock())
+                if self.receiving() > 0:
+                    async with self._busy_slots:
+                        await self._run(row)
                 else:
-                    await self.handle(row.id, row.payload)
+                    await self._run(row)
         except asyncio.CancelledError:
             started = False  # rolled back: as if never tried
             raise
@@ -228,6 +235,13 @@ class InboxProcessor:
             if not started:
                 self._give_back.add(row.id)
             self._again.set()  # the chat's next delivery may be taken now
+
+    async def _run(self, row: Claimed) -> None:
+        if row.payload is None:  # nothing left to process (should not happen)
+            async with self.sessions.begin() as session:
+                await InboxClaims(session).settle(row.id, self.clock())
+        else:
+            await self.handle(row.id, row.payload)
 
     async def _postpone(self, row: Claimed) -> None:
         """Try a failed delivery again after `retry_after`; at once for the give-up round

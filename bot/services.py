@@ -137,6 +137,9 @@ class Bot:
         self.retention = retention
         # Webhook deliveries are stored through it: together when they arrive together.
         self.inbox = inbox or InboxWriter(sessions)
+        # Webhook deliveries being received right now: the inbox processors make room for
+        # them (bot/inbox_processor.py), so a burst is acknowledged first and answered after.
+        self.receiving = 0
         # Messages a second each platform accepts from all workers together (bot/send_budget.py).
         self.send_rates = dict(send_rates or {})
         self.metrics: Metrics = assistant.dialogue.metrics

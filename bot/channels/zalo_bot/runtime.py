@@ -95,7 +95,13 @@ class ZaloBotRuntime:
         self.queue = ChatQueue()  # polling's processing (webhook deliveries: `processor`)
         # Stored deliveries, taken from the database under a lease: each chat in order
         # whichever worker received them, a dead worker's rows replayed (bot/inbox_processor.py).
-        self.processor = InboxProcessor(bot.sessions, self.name, self._handle_stored, bot.clock)
+        self.processor = InboxProcessor(
+            bot.sessions,
+            self.name,
+            self._handle_stored,
+            bot.clock,
+            receiving=lambda: bot.receiving,
+        )
         self._warned_no_secret = False
         self._webhook = Webhook(
             bot,

@@ -81,7 +81,9 @@ class ZaloOARuntime:
         self._app_id = app_id
         # Stored deliveries, taken from the database under a lease: each chat in order
         # whichever worker received them, a dead worker's rows replayed (bot/inbox_processor.py).
-        self.processor = InboxProcessor(bot.sessions, CHANNEL, self._handle_stored, bot.clock)
+        self.processor = InboxProcessor(
+            bot.sessions, CHANNEL, self._handle_stored, bot.clock, receiving=lambda: bot.receiving
+        )
         self._webhook = Webhook(
             bot,
             CHANNEL,
