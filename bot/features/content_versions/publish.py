@@ -39,14 +39,31 @@ from content.schema import Intent
 from intents import Matcher
 from intents.evaluation import EvalCase, evaluate, load_cases
 from storage.audit import AuditRepository
-from storage.content_versions import ContentVersionRepository
+from storage.content_versions import ContentVersionRepository, StaleVersion
 from storage.models import PersonRow
 
-__all__ = ["DROP", "EDITED_FIELDS", "Gate", "Outcome", "adopt", "diff_of", "publish"]
+__all__ = [
+    "DROP",
+    "EDITED_FIELDS",
+    "Gate",
+    "Outcome",
+    "adopt",
+    "diff_of",
+    "publish",
+    "stale_problem",
+]
 
 logger = logging.getLogger(__name__)
 DROP = 0.005  # half a percentage point: less is noise on a set of ~1,400 messages
 FIGURES = ("in_scope_accuracy", "oos_rejection")
+
+
+def stale_problem(current: int) -> str:
+    """Why an edit made on an older version is refused (it would undo a newer publication)."""
+    return (
+        f"Nội dung vừa được xuất bản phiên bản {current} sau khi anh/chị mở trang này. "
+        "Để không ghi đè thay đổi đó, anh/chị vui lòng tải lại trang rồi làm lại."
+    )
 
 
 @dataclass(frozen=True)
@@ -180,12 +197,20 @@ async def publish(
     forced: str = "",
     gated: bool = True,
     eval_set: Path | None = None,
+    base: int | None = None,
 ) -> Outcome:
     """Run the gate and, when it passes (or `forced` gives the reason to publish anyway),
     add the version and its audit row. Nothing is committed here. `gated=False` (a revert:
-    back to content published before) records the figures but is not refused for them."""
+    back to content published before) records the figures but is not refused for them.
+
+    `base` is the version the operator's page showed (None: the current one). A publication
+    is refused when the content moved on since, or when another one is made on the same
+    version at the same moment (the database keeps one per version): either would silently
+    undo someone else's change."""
     repo = ContentVersionRepository(session)
     current_id = await repo.current_id()
+    if base is not None and base != current_id:
+        return Outcome(Gate([stale_problem(current_id)]))
     current = await repo.get(current_id) if current_id else None
     old = Overlay.from_json(current_id, current.overlay if current else {})
     path = eval_set if eval_set is not None else default_eval_set()
@@ -194,16 +219,20 @@ async def publish(
     if gate.problems or (overruled and not forced.strip()):
         return Outcome(gate)
     figures = gate.as_json() | ({"forced": forced.strip()[:300]} if overruled else {})
-    row = await repo.add(
-        now,
-        person.id,
-        person.handle,
-        action,
-        f"{reason} — {forced.strip()[:150]}" if overruled else reason,
-        overlay.as_json(),
-        diff_of(old, overlay, live.baseline),
-        figures,
-    )
+    try:
+        row = await repo.add(
+            now,
+            person.id,
+            person.handle,
+            action,
+            f"{reason} — {forced.strip()[:150]}" if overruled else reason,
+            overlay.as_json(),
+            diff_of(old, overlay, live.baseline),
+            figures,
+            base_id=current_id,
+        )
+    except StaleVersion:
+        return Outcome(Gate([stale_problem(await repo.current_id())]))
     await AuditRepository(session).record(
         f"content_{action}", now, person.id, f"v{row.id}", reason=reason[:120]
     )

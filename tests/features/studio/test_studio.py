@@ -179,6 +179,35 @@ async def test_publishing_makes_a_version_the_bot_answers_with_and_a_revert_undo
     assert bot.live.content.intents[INTENT].answer in texts(await people("c-3").say(QUESTION))
 
 
+async def test_a_form_opened_before_another_publication_does_not_overwrite_it(
+    client: httpx.AsyncClient, bot: Bot, world: World, people
+) -> None:
+    """Two operators open the same answer; the first publishes; the second's form (made on
+    the older version) is refused with their draft kept, instead of undoing the first change."""
+    await sign_in(client, bot, world.ids["operator"])
+    older = _fields((await client.get(f"/admin/content/{INTENT}")).text)
+    assert older["phien-ban"] == "0"
+    first = await client.post(
+        f"/admin/content/{INTENT}", data=older | {"answer": NEW_ANSWER, "action": "xuat-ban"}
+    )
+    assert first.status_code == 303
+    late = older | {"answer": NEW_ANSWER + " Cảm ơn anh/chị.", "action": "xuat-ban"}
+    refused = await client.post(f"/admin/content/{INTENT}", data=late)
+    assert refused.status_code == 422
+    html = unescape(refused.text)
+    assert "vừa được xuất bản phiên bản 1" in html
+    assert NEW_ANSWER + " Cảm ơn anh/chị." in html  # the draft is still in the form
+    assert _fields(refused.text)["phien-ban"] == "0"  # a second click is refused too
+    assert len(await _versions(bot)) == 1
+    assert bot.live.content.intents[INTENT].answer == NEW_ANSWER
+    # Opened again, the form is on version 1 and publishes.
+    fresh = _fields((await client.get(f"/admin/content/{INTENT}")).text)
+    assert fresh["phien-ban"] == "1"
+    done = await client.post(f"/admin/content/{INTENT}", data=late | {"phien-ban": "1"})
+    assert done.status_code == 303
+    assert [v.base_id for v in await _versions(bot)] == [0, 1]
+
+
 async def test_an_example_another_intent_has_is_refused_by_the_checks(
     client: httpx.AsyncClient, bot: Bot, world: World
 ) -> None:
