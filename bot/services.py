@@ -34,7 +34,7 @@ from storage.console import ConsoleRepository
 from storage.conversations import forget_idle_before
 from storage.inbox import InboxRepository
 from storage.inbox_writer import InboxWriter
-from storage.models import OutboxRow
+from storage.models import OutboxRow, utcnow
 from storage.outbox import OutboxRepository
 from storage.questions import QuestionLogRepository
 from storage.support import HelpRequestRepository
@@ -88,9 +88,11 @@ def _restore(data: Mapping[str, Any]) -> ConversationState:
     return ConversationState.from_json(data)
 
 
-def conversation_store(session: AsyncSession) -> ConversationRepository[ConversationState]:
+def conversation_store(
+    session: AsyncSession, clock: Callable[[], datetime] = utcnow
+) -> ConversationRepository[ConversationState]:
     """The database-backed conversation store, bound to one transaction."""
-    return ConversationRepository(session, ConversationState.to_json, _restore)
+    return ConversationRepository(session, ConversationState.to_json, _restore, clock)
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class Bot:
         """Load state, answer, save state and queue notifications: all or nothing."""
         async with self.sessions.begin() as session:
             return await self.assistant.handle(
-                message, session, conversation_store(session), self.clock()
+                message, session, conversation_store(session, self.clock), self.clock()
             )
 
     @observed
@@ -187,7 +189,7 @@ class Bot:
             if resolve is not None:
                 message = await resolve(session, message)
             replies = await self.assistant.handle(
-                message, session, conversation_store(session), now, deduplicated=stored
+                message, session, conversation_store(session, self.clock), now, deduplicated=stored
             )
             outbox = OutboxRepository(session)
             for reply in replies:
