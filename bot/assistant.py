@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,18 +31,15 @@ from bot.support.commands import COMMANDS, Command, parse_command
 from bot.support.common import (
     Toolkit,
     Turn,
-    channel_name,
-    command_button,
     same_ref,
     typed_number,
 )
 from bot.support.intake import Intake
-from bot.support.limits import CODE_GUESSES
+from bot.support.linking import LinkDesk
 from bot.support.privacy import PrivacyDesk
 from bot.support.sessions import COMMENT_FLOW, SERVICES_FLOW, SessionDesk
 from bot.support.team import TeamDesk
 from intents.normalize import fold
-from storage.codes import normalize_code
 from storage.conversations import ConversationRepository
 from storage.models import HelpRequestRow, PersonRow, TimerRow
 from storage.questions import QuestionLogRepository
@@ -92,6 +89,7 @@ class Assistant:
         self.team = TeamDesk(kit)
         self.field = FieldLogDesk(kit)
         self.privacy = PrivacyDesk(kit)
+        self.links = LinkDesk(kit)
         self.local = local.LocalDesk(kit)  # issue 15: commune, local details, help days
         self.news = SubscriptionDesk(kit)
         self.official = OfficialDesk(kit)
@@ -374,7 +372,7 @@ class Assistant:
             case "thamgia":
                 return await self.team.join(turn, person, arg, state, chat), cleared
             case "lienket":
-                return await self._link(turn, person, message, arg), state
+                return await self.links.handle(turn, person, message, arg), state
             case "truc":
                 return await self.team.duty(turn, person, arg), state
             case "kynang":
@@ -422,70 +420,6 @@ class Assistant:
         return [
             Reply(self.t("unknown_command", command=command.name[:30]))
         ], state  # pragma: no cover
-
-    async def _link(
-        self, turn: Turn, person: PersonRow, message: IncomingMessage, arg: str
-    ) -> list[Reply]:
-        """One person, two channels, with the first channel's consent.
-
-        `/lienket` on channel A gives a code; `/lienket CODE` on channel B asks A to confirm;
-        A's "Đồng ý" (`/lienket xacnhan CODE`) makes the link and both are told. A code alone
-        never hands over an identity, its role and its phone number.
-        """
-        words = arg.split()
-        if not words:
-            created = await turn.people.new_link_code(person, turn.now + timedelta(minutes=15))
-            return [Reply(self.t("link_code", code=created))]
-        if words[0].lower() in ("xacnhan", "tuchoi") and len(words) == 2:
-            return await self._settle_link(turn, person, words[0].lower(), words[1])
-        channel, chat = message.key.channel, message.key.user_id
-        subjects = CODE_GUESSES.subjects(person.id, channel, chat)
-        wait = await CODE_GUESSES.locked_for(turn, "link", subjects)
-        if wait is not None:
-            await turn.audit.record("link_rejected", turn.now, person.id, reason="locked")
-            return [Reply(self.t("code_locked", minutes=wait))]
-        code = normalize_code(arg)
-        owner = await turn.people.request_link(code, turn.now, channel, chat)
-        if owner is None:
-            await CODE_GUESSES.failed(turn, "link", subjects, person.id, "unknown")
-            return [Reply(self.t("link_code_invalid"))]
-        if owner.id == person.id:
-            return [Reply(self.t("link_same_person"))]
-        buttons = (
-            command_button(self.t("link_confirm_button"), "lienket", "xacnhan", code),
-            command_button(self.t("link_refuse_button"), "lienket", "tuchoi", code),
-        )
-        prompt = Reply(self.t("link_confirm_prompt", channel=channel_name(channel)), buttons)
-        if not await turn.notify_person(owner.id, prompt):
-            return [Reply(self.t("link_code_invalid"))]
-        await turn.audit.record(
-            "link_requested", turn.now, owner.id, owner.handle, channel=channel
-        )
-        return [Reply(self.t("link_waiting"))]
-
-    async def _settle_link(
-        self, turn: Turn, owner: PersonRow, answer: str, code: str
-    ) -> list[Reply]:
-        """The original account confirms or refuses a link another chat asked for."""
-        waiting = await turn.people.settle_link(normalize_code(code), owner.id, turn.now)
-        if waiting is None:
-            return [Reply(self.t("link_code_invalid"))]
-        channel, chat = waiting
-        if answer == "tuchoi":
-            await turn.audit.record(
-                "link_refused", turn.now, owner.id, owner.handle, channel=channel
-            )
-            await turn.notify(channel, chat, Reply(self.t("link_declined")))
-            return [Reply(self.t("link_refused"))]
-        identity = await turn.people.identity(channel, chat)
-        if identity is None:  # the asking chat deleted its data meanwhile
-            return [Reply(self.t("link_code_invalid"))]
-        await turn.people.link(owner, identity)
-        await turn.audit.record(
-            "channel_linked", turn.now, owner.id, owner.handle, channel=channel
-        )
-        await turn.notify(channel, chat, Reply(self.t("link_done", handle=owner.handle)))
-        return [Reply(self.t("link_confirmed", channel=channel_name(channel)))]
 
     def _help(self, person: PersonRow) -> Reply:
         keys = ["help_citizen"]

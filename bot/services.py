@@ -35,7 +35,7 @@ from storage.conversations import forget_idle_before
 from storage.inbox import InboxRepository
 from storage.inbox_claims import InboxClaims
 from storage.inbox_writer import InboxWriter
-from storage.models import OutboxRow
+from storage.models import OutboxRow, utcnow
 from storage.outbox import OutboxRepository
 from storage.questions import QuestionLogRepository
 from storage.support import HelpRequestRepository
@@ -89,9 +89,11 @@ def _restore(data: Mapping[str, Any]) -> ConversationState:
     return ConversationState.from_json(data)
 
 
-def conversation_store(session: AsyncSession) -> ConversationRepository[ConversationState]:
+def conversation_store(
+    session: AsyncSession, clock: Callable[[], datetime] = utcnow
+) -> ConversationRepository[ConversationState]:
     """The database-backed conversation store, bound to one transaction."""
-    return ConversationRepository(session, ConversationState.to_json, _restore)
+    return ConversationRepository(session, ConversationState.to_json, _restore, clock)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class Bot:
         """Load state, answer, save state and queue notifications: all or nothing."""
         async with self.sessions.begin() as session:
             return await self.assistant.handle(
-                message, session, conversation_store(session), self.clock()
+                message, session, conversation_store(session, self.clock), self.clock()
             )
 
     @observed
@@ -199,7 +201,7 @@ class Bot:
             if resolve is not None:
                 message = await resolve(session, message)
             replies = await self.assistant.handle(
-                message, session, conversation_store(session), now, deduplicated=stored
+                message, session, conversation_store(session, self.clock), now, deduplicated=stored
             )
             outbox = OutboxRepository(session)
             for reply in replies:

@@ -12,11 +12,20 @@ thousands of intents the rows of common features ("la", "khong") hold most of th
 make training take most of an hour; there the rows with many intents are mirrored in numpy
 vectors and summed at once (`_DenseRows`). While training, weights are whole numbers, so the sums
 are exact in any order and the result is the same, weight for weight.
+
+The training order is stable under edits: each epoch visits the examples in the order of a
+hash of (epoch, intent, example), not a seeded shuffle of the list. A shuffle of a list one
+example longer is a different permutation altogether, so any edit retrained the weights from a
+new order and moved close decisions all over the content: four small edits (one or two
+examples added to one intent) changed 74, 62, 64 and 49 of the 1,924 decisions on the two
+evaluation sets. With the hashed order an added example only takes its own place: the same
+edits changed 40, 0, 14 and 0, with the same accuracy. An operator's edit should change what
+it is about, and the publication gate compares before and after.
 """
 
 from __future__ import annotations
 
-import random
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -34,17 +43,22 @@ def _features(key: str) -> set[str]:
 
 def train(keyed: Sequence[tuple[str, Sequence[str]]], epochs: int = 6, seed: int = 1) -> Weights:
     """Train on every normalized example key; returns the averaged weights (zeros dropped)."""
-    data = [(_features(key), intent) for intent, keys in keyed for key in keys if key]
+    examples = [(intent, key) for intent, keys in keyed for key in keys if key]
+    features_of = [_features(key) for _, key in examples]
     weights: dict[str, dict[str, float]] = {}
     totals: dict[str, dict[str, float]] = {}  # step-weighted updates, for averaging
-    order = random.Random(seed)
     step = 1
-    intents = sorted({intent for _, intent in data})
+    intents = sorted({intent for intent, _ in examples})
     numpy = numpy_or_none() if len(intents) >= DENSE_FROM_INTENTS else None
     dense = _DenseRows(numpy, intents, weights) if numpy is not None else None
-    for _ in range(epochs):
-        order.shuffle(data)
-        for features, gold in data:
+    for epoch in range(epochs):
+        salt = f"{seed}:{epoch}".encode()
+        ranks = [
+            hashlib.blake2b(f"{intent}\n{key}".encode(), digest_size=8, salt=salt).digest()
+            for intent, key in examples
+        ]
+        order = sorted(range(len(examples)), key=lambda n: (ranks[n], examples[n]))
+        for features, gold in ((features_of[n], examples[n][0]) for n in order):
             guess = dense.best(features) if dense else _best(scores(weights, features))
             if guess != gold:
                 for feature in features:

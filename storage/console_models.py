@@ -74,7 +74,8 @@ class QuestionLogRow(Base):
 class MissedQuestionRow(Base):
     """A question the bot did not answer well, masked; the learning loop's raw material.
 
-    reason: fallback | unhelpful | none. status: open | resolved | dismissed (phase 2).
+    reason: fallback | unhelpful | none. status: open | resolved | dismissed (phase 2); a
+    revert to a version before `resolved_version` opens it again.
     """
 
     __tablename__ = "missed_questions"
@@ -91,3 +92,5 @@ class MissedQuestionRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     province_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
     commune_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The content version whose publication resolved it (attached, or a new intent from it).
+    resolved_version: Mapped[int | None] = mapped_column(Integer, nullable=True)

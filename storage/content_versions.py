@@ -11,13 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, func, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime
 
-__all__ = ["ContentVersionRepository", "ContentVersionRow"]
+__all__ = ["ContentVersionRepository", "ContentVersionRow", "StaleVersion"]
+
+
+class StaleVersion(Exception):
+    """Another publication was made on the same version first."""
 
 
 class ContentVersionRow(Base):
@@ -25,6 +30,9 @@ class ContentVersionRow(Base):
 
     action: publish | revert. `diff`: [{"intent", "added": [...], "removed": [...]}].
     The author's handle is kept beside the id so the list still says who after a deletion.
+    `base_id` is the version it was made on (0: the shipped content), unique: two
+    publications made on one version cannot both stand (the second would drop the first's
+    change), so the database refuses the second one.
     """
 
     __tablename__ = "content_versions"
@@ -40,6 +48,9 @@ class ContentVersionRow(Base):
     overlay: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    base_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (Index("ux_content_versions_base", "base_id", unique=True),)
 
 
 class ContentVersionRepository:
@@ -70,7 +81,10 @@ class ContentVersionRepository:
         overlay: dict[str, Any],
         diff: list[dict[str, Any]],
         figures: dict[str, Any],
+        base_id: int,
     ) -> ContentVersionRow:
+        """Add the version made on `base_id`; `StaleVersion` when another was made on it first
+        (the caller's transaction stays usable: the insert is in a savepoint)."""
         row = ContentVersionRow(
             at=at,
             author_id=author_id,
@@ -80,7 +94,11 @@ class ContentVersionRepository:
             overlay=overlay,
             diff=diff,
             figures=figures,
+            base_id=base_id,
         )
-        self.session.add(row)
-        await self.session.flush()
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError as error:
+            raise StaleVersion(base_id) from error
         return row

@@ -46,8 +46,12 @@ class ConversationRepository(Generic[S]):
         session: AsyncSession,
         dump: Callable[[S], Mapping[str, Any]],
         restore: Callable[[Mapping[str, Any]], S],
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """`clock` stamps `updated_at` (the retention period counts from it): the bot's clock,
+        so a test or a replay with a fixed clock ages conversations as it ages everything."""
         self.session = session
+        self._clock = clock
         self._dump = dump
         self._restore = restore
         self._locked: dict[tuple[str, str], ConversationRow] = {}
@@ -72,7 +76,11 @@ class ConversationRepository(Generic[S]):
         statement = (
             insert(ConversationRow)
             .values(
-                channel=key.channel, user_id=key.user_id, state={}, version=0, updated_at=utcnow()
+                channel=key.channel,
+                user_id=key.user_id,
+                state={},
+                version=0,
+                updated_at=self._clock(),
             )
             .on_conflict_do_update(
                 index_elements=[ConversationRow.channel, ConversationRow.user_id],
@@ -97,7 +105,7 @@ class ConversationRepository(Generic[S]):
         row = self._locked.get((key.channel, key.user_id)) or await self._ensure_row(key)
         row.state = dict(self._dump(value))
         row.version += 1
-        row.updated_at = utcnow()
+        row.updated_at = self._clock()
         await self.session.flush()
 
     async def delete(self, key: Keyed) -> None:

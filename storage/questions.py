@@ -158,13 +158,29 @@ class QuestionLogRepository:
         query = query.order_by(row.at.desc(), row.id.desc()).limit(limit)
         return list((await self.session.execute(query)).scalars())
 
-    async def close_missed(self, ids: Collection[int], status: str) -> int:
-        """Mark open missed questions `resolved` (attached to an intent) or `dismissed`."""
+    async def close_missed(
+        self, ids: Collection[int], status: str, version: int | None = None
+    ) -> int:
+        """Mark open missed questions `resolved` (attached to an intent by the publication of
+        `version`) or `dismissed`."""
         if not ids:
             return 0
         row = MissedQuestionRow
         result = await self.session.execute(
-            update(row).where(row.id.in_(list(ids)), row.status == "open").values(status=status)
+            update(row)
+            .where(row.id.in_(list(ids)), row.status == "open")
+            .values(status=status, resolved_version=version)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def reopen_after(self, version: int) -> int:
+        """A revert to `version`: questions resolved by a later publication are missed again
+        (the examples they became are gone)."""
+        row = MissedQuestionRow
+        result = await self.session.execute(
+            update(row)
+            .where(row.status == "resolved", row.resolved_version > version)
+            .values(status="open", resolved_version=None)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -161,14 +161,45 @@ async def test_a_revert_is_a_new_version_and_restores_the_fallback(
         {"examples": {}},
     )
     assert second.diff == [{"intent": "oos.education", "added": [], "removed": ADDED}]
-    # ... and back again to version 1: the examples return.
+    # The questions version 1 learned from are missed again, with the others.
+    assert await _status(bot, ids["swim"]) == {"open"}
+    assert len(_groups((await client.get("/admin/missed")).text)) == 3
+    # ... and back again to version 1: the examples return. (The questions stay in the list:
+    # an operator attaching them again adds nothing twice.)
     again = await client.post(f"/admin/versions/{first.id}/revert", data={"csrf": csrf})
     assert again.status_code == 303
     assert bot.live.matcher.match(SWIMMING[1]).intent == "oos.education"
     actions = [a.action for a in await _audit(bot)]
-    assert actions == ["content_publish", "missed_attach", "content_revert", "content_revert"]
+    assert actions == [
+        "content_publish",
+        "missed_attach",
+        "content_revert",
+        "missed_reopen",
+        "content_revert",
+    ]
     page = await client.get("/admin/versions")
     assert page.text.count("Quay lại phiên bản này") == 2  # every version but the current one
+
+
+async def test_a_revert_from_a_page_older_than_the_current_version_is_refused(
+    client: httpx.AsyncClient, bot: Bot, world: World, clock: FakeClock
+) -> None:
+    """The versions page showed version 0 as current; version 1 was published since: reverting
+    from that page would undo a change its author never saw."""
+    ids = await _seed(bot, world, clock)
+    await sign_in(client, bot, world.ids["operator"])
+    page = await client.get("/admin/versions")
+    assert 'name="phien-ban" value="0"' not in page.text  # nothing to revert to yet
+    csrf = csrf_of(page.text)
+    data = {"csrf": csrf, "ids": ",".join(map(str, ids["swim"])), "intent": "oos.education"}
+    assert (await client.post("/admin/missed/attach", data=data)).status_code == 303
+    stale = await client.post("/admin/versions/0/revert", data={"csrf": csrf, "phien-ban": "0"})
+    assert stale.status_code == 422
+    assert "vừa được xuất bản phiên bản 1" in stale.text
+    assert len(await _versions(bot)) == 1
+    assert bot.live.version == 1
+    fresh = await client.post("/admin/versions/0/revert", data={"csrf": csrf, "phien-ban": "1"})
+    assert fresh.status_code == 303
 
 
 async def test_publication_is_refused_when_the_content_checks_fail(

@@ -1,5 +1,6 @@
-"""The publication gate on its own: an evaluation drop refuses, a reason overrules it; with no
-evaluation set the checks alone run."""
+"""The publication gate on its own: an evaluation drop refuses, a reason overrules it; a drop
+that is only retraining noise (as many messages won as lost) does not; with no evaluation set
+the checks alone run."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.features.content_versions.publish import adopt, publish
+from bot.features.content_versions.publish import Gate, adopt, publish, significant
 from bot.services import Bot
 from content.published import Overlay
 from storage.content_versions import ContentVersionRow
@@ -16,6 +17,14 @@ from storage.models import PersonRow
 from tests.console.conftest import World
 
 CASE = "nhan duoc tin nhan kich hoat vneid roi lam tiep sao"  # labelled vneid.activate
+CASES = [  # all labelled vneid.activate; WRONG pulls each of them to dvc.login
+    CASE,
+    "đã nhận được tin nhắn kích hoạt vneid, làm tiếp thế nào",
+    "tin nhắn kích hoạt vneid tới rồi, giờ làm tiếp ra sao",
+    "nhận được tin kích hoạt định danh rồi làm tiếp sao",
+    "da nhan duoc tin nhan kich hoat vneid, lam tiep sao",
+    "nhan dc tin nhan kich hoat vneid r lam tiep sao",
+]
 WRONG = [  # taught to another intent, they pull the case away from its answer
     "nhận được tin nhắn kích hoạt vneid rồi làm tiếp sao đây",
     "nhan duoc tin nhan kich hoat vneid roi lam tiep sao vay",
@@ -34,7 +43,8 @@ async def test_a_drop_on_the_evaluation_set_refuses_unless_a_reason_is_given(
     bot: Bot, world: World, tmp_path: Path
 ) -> None:
     cases = tmp_path / "eval.jsonl"
-    cases.write_text(json.dumps({"id": "1", "text": CASE, "intent": "vneid.activate"}) + "\n")
+    lines = [{"id": str(n), "text": t, "intent": "vneid.activate"} for n, t in enumerate(CASES)]
+    cases.write_text("".join(json.dumps(line) + "\n" for line in lines))
     person = await _operator(bot, world)
     overlay = Overlay().adding("dvc.login", WRONG)
     async with bot.sessions.begin() as session:
@@ -47,6 +57,7 @@ async def test_a_drop_on_the_evaluation_set_refuses_unless_a_reason_is_given(
     assert refused.gate.before == {"in_scope_accuracy": 1.0, "oos_rejection": 0.0}
     assert refused.gate.after is not None
     assert refused.gate.after["in_scope_accuracy"] == 0.0
+    assert refused.gate.changed["in_scope_accuracy"] == [6, 0]  # six lost, none won
     async with bot.sessions.begin() as session:
         forced = await publish(
             session, bot.live, person, bot.clock(), overlay,
@@ -75,3 +86,18 @@ async def test_without_an_evaluation_set_the_checks_alone_run(
     assert outcome.version == 1
     assert not outcome.gate.evaluated
     assert outcome.gate.as_json() == {"evaluated": False, "before": None, "after": None}
+
+
+def test_a_drop_no_bigger_than_retraining_noise_is_not_refused() -> None:
+    """Any new example retrains the matcher and moves a few unrelated close decisions both
+    ways: a drop counts only when clearly more messages went wrong than right."""
+    before = {"in_scope_accuracy": 0.9634, "oos_rejection": 0.9692}
+    after = {"in_scope_accuracy": 0.957, "oos_rejection": 0.972}
+    noise = Gate([], before, after, {"in_scope_accuracy": [14, 7], "oos_rejection": [0, 1]})
+    assert noise.drops == []  # measured: two swimming questions added to a decoy
+    harm = Gate([], before, after, {"in_scope_accuracy": [14, 4], "oos_rejection": [0, 1]})
+    assert harm.drops == ["in_scope_accuracy"]
+    assert harm.as_json()["changed"] == {"in_scope_accuracy": [14, 4], "oos_rejection": [0, 1]}
+    assert not significant(4, 0)  # four of four is still chance at 5 %
+    assert significant(5, 0)
+    assert not significant(3, 3)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -62,6 +62,20 @@ async def test_saving_again_replaces_and_counts_versions(engine: AsyncEngine) ->
         row = (await session.execute(select(ConversationRow))).scalar_one()
         assert (row.version, row.state["fallback_streak"]) == (3, 3)
         assert row.updated_at.tzinfo is not None
+
+
+async def test_the_conversation_is_stamped_by_the_bots_clock(engine: AsyncEngine) -> None:
+    """The retention period counts from `updated_at`: a fixed clock (a test, a replay) must
+    age conversations as it ages everything else, not the wall clock."""
+    then = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        await conversation_store(session, lambda: then).save(ALICE, ConversationState(1))
+    async with sessions.begin() as session:
+        row = (await session.execute(select(ConversationRow))).scalar_one()
+        assert row.updated_at == then
+        assert await forget_idle_before(session, then) == 0
+        assert await forget_idle_before(session, then + timedelta(seconds=1)) == 1
 
 
 async def test_delete_forgets_the_conversation(engine: AsyncEngine) -> None:

@@ -48,6 +48,7 @@ AUDIT_LABELS = {
     "content_edit": "Sửa chủ đề trong xưởng nội dung",
     "missed_new_intent": "Tạo chủ đề mới từ câu hỏi chưa hiểu",
     "missed_dismiss": "Bỏ qua câu hỏi chưa hiểu",
+    "missed_reopen": "Mở lại câu hỏi chưa hiểu sau khi quay lại phiên bản cũ",
     "invite_created": "Tạo mã mời",
     "invite_revoked": "Thu hồi mã mời",
     "invite_used": "Dùng mã mời",

@@ -156,8 +156,10 @@ async def _import(
             for name in outcome.gate.drops:
                 before = (outcome.gate.before or {}).get(name, 0.0)
                 after = (outcome.gate.after or {}).get(name, 0.0)
+                worse, better = outcome.gate.changed.get(name, [0, 0])
                 sys.stdout.write(
-                    f"  {name} giảm từ {before:.1%} xuống {after:.1%} trên bộ đánh giá; "
+                    f"  {name} giảm từ {before:.1%} xuống {after:.1%} trên bộ đánh giá "
+                    f"({worse} câu từ đúng thành sai, {better} câu từ sai thành đúng); "
                     'nếu vẫn muốn xuất bản, chạy lại với --force "lý do".\n'
                 )
             return EXIT_ERROR

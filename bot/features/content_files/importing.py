@@ -262,4 +262,5 @@ async def publish_plan(
         changed=plan.touched,
         forced=forced,
         eval_set=eval_set,
+        base=current.version,
     )

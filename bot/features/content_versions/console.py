@@ -13,7 +13,9 @@ from bot.features.console.context import NotFound, Page
 from bot.features.console.registry import PREFIX, ConsoleRoute, NavItem
 from bot.features.content_versions.publish import adopt, publish
 from content.published import Overlay
+from storage.audit import AuditRepository
 from storage.content_versions import ContentVersionRepository
+from storage.questions import QuestionLogRepository
 
 __all__ = ["console_routes"]
 
@@ -34,6 +36,11 @@ async def versions(page: Page, refusal: object = None) -> Response:
         refusal=refusal,
         reverted=page.query("da-quay-lai"),
     )
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()[:12]
+    return int(text) if text.isdecimal() else None
 
 
 async def revert(page: Page) -> Response:
@@ -69,9 +76,16 @@ async def revert(page: Page) -> Response:
         reason=f"Quay lại {label}",
         changed=changed,
         gated=False,
+        base=_int(page.form.get("phien-ban", "")),
     )
     if outcome.refused:
         return await versions(page, outcome)
+    # The questions later publications had learned from are missed again.
+    reopened = await QuestionLogRepository(page.db).reopen_after(target)
+    if reopened:
+        await AuditRepository(page.db).record(
+            "missed_reopen", page.now, page.person.id, f"v{outcome.version}", count=reopened
+        )
     response = RedirectResponse(
         f"{PREFIX}/versions?da-quay-lai={outcome.version}", status_code=303
     )

@@ -7,9 +7,18 @@ The gate, run off the event loop on the candidate content (the baseline plus the
    any error refuses the publication, with the problems shown;
 2. the evaluation (intents/evaluation.py on the labelled set `trolyso eval` uses) runs on the
    current and the candidate matcher; when in-scope accuracy or out-of-scope rejection
-   drops by more than DROP, the publication is refused unless the operator publishes anyway
-   with a reason (recorded in the version and the audit log). The labelled set lives in the
-   source tree; an installation without it runs the checks only and says so.
+   drops by more than DROP, and the drop is more than retraining noise, the publication is
+   refused unless the operator publishes anyway with a reason (recorded in the version and
+   the audit log). The labelled set lives in the source tree; an installation without it
+   runs the checks only and says so.
+
+Retraining noise: any new example retrains the whole matcher (its perceptron learns in
+order), which can move a few close decisions both ways on messages that have nothing to do
+with the change (intents/perceptron.py keeps its order stable under edits, which cut this a
+lot, but not to nothing). So a drop counts only when the messages that changed went wrong
+clearly more often than right: a one-sided sign test on them (p < SIGNIFICANCE). A real
+mistake, such as examples that pull a sibling's questions away, changes messages one way and
+is refused.
 
 The publication itself is one row (storage/content_versions.py) and one audit row in the
 caller's transaction; once committed, `adopt` hands the already built content to this
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,16 +47,34 @@ from content.checks import find_collisions
 from content.published import Overlay, apply_overlay
 from content.schema import Intent
 from intents import Matcher
-from intents.evaluation import EvalCase, evaluate, load_cases
+from intents.evaluation import EvalCase, credit, is_rejection, load_cases
 from storage.audit import AuditRepository
-from storage.content_versions import ContentVersionRepository
+from storage.content_versions import ContentVersionRepository, StaleVersion
 from storage.models import PersonRow
 
-__all__ = ["DROP", "EDITED_FIELDS", "Gate", "Outcome", "adopt", "diff_of", "publish"]
+__all__ = [
+    "DROP",
+    "EDITED_FIELDS",
+    "Gate",
+    "Outcome",
+    "adopt",
+    "diff_of",
+    "publish",
+    "stale_problem",
+]
 
 logger = logging.getLogger(__name__)
 DROP = 0.005  # half a percentage point: less is noise on a set of ~1,400 messages
+SIGNIFICANCE = 0.05  # of the sign test on the messages whose outcome changed
 FIGURES = ("in_scope_accuracy", "oos_rejection")
+
+
+def stale_problem(current: int) -> str:
+    """Why an edit made on an older version is refused (it would undo a newer publication)."""
+    return (
+        f"Nội dung vừa được xuất bản phiên bản {current} sau khi anh/chị mở trang này. "
+        "Để không ghi đè thay đổi đó, anh/chị vui lòng tải lại trang rồi làm lại."
+    )
 
 
 @dataclass(frozen=True)
@@ -56,6 +84,8 @@ class Gate:
     problems: list[str]
     before: dict[str, float] | None = None
     after: dict[str, float] | None = None
+    # Per figure: [messages that went from right to wrong, from wrong to right].
+    changed: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def evaluated(self) -> bool:
@@ -63,13 +93,33 @@ class Gate:
 
     @property
     def drops(self) -> list[str]:
-        """The figures that got worse by more than DROP."""
+        """The figures that got worse by more than DROP, and by more than noise."""
         if self.before is None or self.after is None:
             return []
-        return [name for name in FIGURES if self.after[name] < self.before[name] - DROP]
+        return [
+            name
+            for name in FIGURES
+            if self.after[name] < self.before[name] - DROP
+            and significant(*self.changed.get(name, [0, 0]))
+        ]
 
     def as_json(self) -> dict[str, Any]:
-        return {"evaluated": self.evaluated, "before": self.before, "after": self.after}
+        figures: dict[str, Any] = {
+            "evaluated": self.evaluated,
+            "before": self.before,
+            "after": self.after,
+        }
+        return figures | ({"changed": self.changed} if self.changed else {})
+
+
+def significant(worse: int, better: int) -> bool:
+    """Whether `worse` of the changed messages (the rest `better`) is more than chance: the
+    one-sided sign test, exact (binomial with p = 1/2)."""
+    changed = worse + better
+    if worse <= better:
+        return False
+    tail = sum(math.comb(changed, k) for k in range(worse, changed + 1))
+    return bool(tail / 2**changed < SIGNIFICANCE)
 
 
 @dataclass(frozen=True)
@@ -136,10 +186,43 @@ def _cases(path: Path) -> tuple[EvalCase, ...]:
     return tuple(load_cases(path))
 
 
+@dataclass(frozen=True)
+class _Scored:
+    """A matcher on the labelled set: the figures, and which messages each one counted."""
+
+    figures: dict[str, float]
+    hits: dict[str, tuple[bool, ...]]
+
+
 @lru_cache(maxsize=4)
-def _figures_of(matcher: Matcher, path: Path) -> dict[str, float]:
-    report = evaluate(matcher, _cases(path)).as_dict()
-    return {name: float(report[name]) for name in FIGURES}
+def _scored(matcher: Matcher, path: Path) -> _Scored:
+    """In-scope accuracy and out-of-scope rejection as `intents.evaluation.evaluate` counts
+    them, message by message."""
+    cases = _cases(path)
+    results = [matcher.match(case.text) for case in cases]
+    hits = {
+        "in_scope_accuracy": tuple(
+            credit(r.intent, c.intent) == c.intent
+            for c, r in zip(cases, results, strict=True)
+            if c.intent is not None
+        ),
+        "oos_rejection": tuple(
+            is_rejection(r.intent) for c, r in zip(cases, results, strict=True) if c.intent is None
+        ),
+    }
+    figures = {
+        name: round(sum(flags) / len(flags), 4) if flags else 0.0 for name, flags in hits.items()
+    }
+    return _Scored(figures, hits)
+
+
+def _changed(before: _Scored, after: _Scored) -> dict[str, list[int]]:
+    """Per figure: [right before and wrong after, wrong before and right after]."""
+    changed: dict[str, list[int]] = {}
+    for name in FIGURES:
+        pairs = list(zip(before.hits[name], after.hits[name], strict=True))
+        changed[name] = [sum(b and not a for b, a in pairs), sum(a and not b for b, a in pairs)]
+    return changed
 
 
 def _check(
@@ -163,8 +246,9 @@ def _check(
     matcher = build_matcher(candidate, live.cache_dir)
     if eval_set is None or not eval_set.exists():
         return Gate([]), (candidate, matcher)
-    before = _figures_of(live.matcher, eval_set)
-    return Gate([], before, _figures_of(matcher, eval_set)), (candidate, matcher)
+    before, after = _scored(live.matcher, eval_set), _scored(matcher, eval_set)
+    gate = Gate([], before.figures, after.figures, _changed(before, after))
+    return gate, (candidate, matcher)
 
 
 async def publish(
@@ -180,12 +264,20 @@ async def publish(
     forced: str = "",
     gated: bool = True,
     eval_set: Path | None = None,
+    base: int | None = None,
 ) -> Outcome:
     """Run the gate and, when it passes (or `forced` gives the reason to publish anyway),
     add the version and its audit row. Nothing is committed here. `gated=False` (a revert:
-    back to content published before) records the figures but is not refused for them."""
+    back to content published before) records the figures but is not refused for them.
+
+    `base` is the version the operator's page showed (None: the current one). A publication
+    is refused when the content moved on since, or when another one is made on the same
+    version at the same moment (the database keeps one per version): either would silently
+    undo someone else's change."""
     repo = ContentVersionRepository(session)
     current_id = await repo.current_id()
+    if base is not None and base != current_id:
+        return Outcome(Gate([stale_problem(current_id)]))
     current = await repo.get(current_id) if current_id else None
     old = Overlay.from_json(current_id, current.overlay if current else {})
     path = eval_set if eval_set is not None else default_eval_set()
@@ -194,16 +286,20 @@ async def publish(
     if gate.problems or (overruled and not forced.strip()):
         return Outcome(gate)
     figures = gate.as_json() | ({"forced": forced.strip()[:300]} if overruled else {})
-    row = await repo.add(
-        now,
-        person.id,
-        person.handle,
-        action,
-        f"{reason} — {forced.strip()[:150]}" if overruled else reason,
-        overlay.as_json(),
-        diff_of(old, overlay, live.baseline),
-        figures,
-    )
+    try:
+        row = await repo.add(
+            now,
+            person.id,
+            person.handle,
+            action,
+            f"{reason} — {forced.strip()[:150]}" if overruled else reason,
+            overlay.as_json(),
+            diff_of(old, overlay, live.baseline),
+            figures,
+            base_id=current_id,
+        )
+    except StaleVersion:
+        return Outcome(Gate([stale_problem(await repo.current_id())]))
     await AuditRepository(session).record(
         f"content_{action}", now, person.id, f"v{row.id}", reason=reason[:120]
     )

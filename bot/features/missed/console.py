@@ -135,7 +135,9 @@ async def attach(page: Page) -> Response:
     )
     if outcome.refused:
         return await missed(page, outcome, intent_id)
-    closed = await QuestionLogRepository(page.db).close_missed([r.id for r in rows], "resolved")
+    closed = await QuestionLogRepository(page.db).close_missed(
+        [r.id for r in rows], "resolved", outcome.version
+    )
     await AuditRepository(page.db).record(
         "missed_attach", page.now, page.person.id, intent_id, count=closed, version=outcome.version
     )

@@ -143,7 +143,10 @@ def _form_page(
     status: int = 200,
     group: str = "",
     published: ContentVersionRow | None = None,
+    base: int = 0,
 ) -> Response:
+    """The edit form; `base` is the version it shows, posted back so that a publication made
+    meanwhile is not overwritten."""
     live = _live(page)
     return page.render(
         "studio_edit.html",
@@ -159,11 +162,12 @@ def _form_page(
         group=group,
         published=published,
         reason=page.form.get("ly-do", "")[:300],
+        base=base,
     )
 
 
 async def edit(page: Page) -> Response:
-    content, _ = await _content(page)
+    content, overlay = await _content(page)
     intent_id = str(page.request.path_params.get("intent", ""))[:120]
     current = content.intents.get(intent_id)
     if current is None:
@@ -173,7 +177,7 @@ async def edit(page: Page) -> Response:
     published = None
     if version.isdecimal():
         published = await ContentVersionRepository(page.db).get(int(version))
-    return _form_page(page, draft, current, published=published)
+    return _form_page(page, draft, current, published=published, base=overlay.version)
 
 
 async def new(page: Page) -> Response:
@@ -185,7 +189,8 @@ async def new(page: Page) -> Response:
         values["examples"] = await _group_examples(page, _group_ids(page, group))
     draft = read_draft(values, live.content.intents)
     draft.errors = {}  # an empty form is not yet wrong
-    return _form_page(page, draft, None, group=group)
+    base = (await _overlay(page)).version
+    return _form_page(page, draft, None, group=group, base=base)
 
 
 async def save(page: Page) -> Response:
@@ -198,10 +203,12 @@ async def save(page: Page) -> Response:
         raise NotFound
     group = ",".join(str(i) for i in _group_ids(page, page.form.get("nhom", "")))
     draft = read_draft(page.form, content.intents, fixed_id=intent_id or None)
+    posted = page.form.get("phien-ban", "").strip()[:12]
+    base = int(posted) if posted.isdecimal() else overlay.version  # the version the form showed
     if page.form.get("action") == "xem-truoc":
-        return _form_page(page, draft, current, previewed=True, group=group)
+        return _form_page(page, draft, current, previewed=True, group=group, base=base)
     if draft.intent is None:
-        return _form_page(page, draft, current, status=422, group=group)
+        return _form_page(page, draft, current, status=422, group=group, base=base)
     intent = draft.intent
     # The form showed every example the bot uses (the shipped ones and those added since):
     # the edited intent carries them all, so its separate extras are dropped.
@@ -218,9 +225,12 @@ async def save(page: Page) -> Response:
         reason=f"{verb} chủ đề «{intent.title}» trong xưởng nội dung",
         changed=[intent.id],
         forced=page.form.get("ly-do", ""),
+        base=base,
     )
     if outcome.refused:
-        return _form_page(page, draft, current, refusal=outcome, status=422, group=group)
+        return _form_page(
+            page, draft, current, refusal=outcome, status=422, group=group, base=base
+        )
     await AuditRepository(page.db).record(
         "content_edit", page.now, page.person.id, intent.id, version=outcome.version
     )
@@ -228,7 +238,9 @@ async def save(page: Page) -> Response:
     if ids:
         wanted = set(ids)
         rows = [row.id for g in await open_groups(page) for row in g.rows if row.id in wanted]
-        closed = await QuestionLogRepository(page.db).close_missed(rows, "resolved")
+        closed = await QuestionLogRepository(page.db).close_missed(
+            rows, "resolved", outcome.version
+        )
         await AuditRepository(page.db).record(
             "missed_new_intent", page.now, page.person.id, intent.id, count=closed
         )

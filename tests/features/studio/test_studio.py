@@ -20,6 +20,18 @@ from tests.console.conftest import World, csrf_of, sign_in
 from tests.support.conftest import FakeClock, texts
 
 INTENT = "dvc.login"
+SWIMMING = [
+    "đăng ký học bơi cho con ở đâu",
+    "cho bé học bơi ở đâu",
+    "con tôi muốn học bơi thì đăng ký lớp ở đâu",
+    "lớp dạy bơi cho trẻ em đăng ký ở đâu",
+    "đăng ký khóa học bơi mùa hè cho bé",
+    "muốn cho con học bơi thì làm sao",
+    "hoc boi cho tre em o dau",
+    "lớp bơi thiếu nhi đăng ký ở đâu",
+    "dang ky lop boi cho con",
+    "cho con đi học bơi đăng ký thế nào",
+]
 QUESTION = "không đăng nhập được cổng dịch vụ công"
 NEW_ANSWER = (
     "Anh/chị mở Cổng Dịch vụ công quốc gia, chọn «Đăng nhập», rồi chọn đăng nhập bằng "
@@ -179,6 +191,61 @@ async def test_publishing_makes_a_version_the_bot_answers_with_and_a_revert_undo
     assert bot.live.content.intents[INTENT].answer in texts(await people("c-3").say(QUESTION))
 
 
+async def test_a_form_opened_before_another_publication_does_not_overwrite_it(
+    client: httpx.AsyncClient, bot: Bot, world: World, people
+) -> None:
+    """Two operators open the same answer; the first publishes; the second's form (made on
+    the older version) is refused with their draft kept, instead of undoing the first change."""
+    await sign_in(client, bot, world.ids["operator"])
+    older = _fields((await client.get(f"/admin/content/{INTENT}")).text)
+    assert older["phien-ban"] == "0"
+    first = await client.post(
+        f"/admin/content/{INTENT}", data=older | {"answer": NEW_ANSWER, "action": "xuat-ban"}
+    )
+    assert first.status_code == 303
+    late = older | {"answer": NEW_ANSWER + " Cảm ơn anh/chị.", "action": "xuat-ban"}
+    refused = await client.post(f"/admin/content/{INTENT}", data=late)
+    assert refused.status_code == 422
+    html = unescape(refused.text)
+    assert "vừa được xuất bản phiên bản 1" in html
+    assert NEW_ANSWER + " Cảm ơn anh/chị." in html  # the draft is still in the form
+    assert _fields(refused.text)["phien-ban"] == "0"  # a second click is refused too
+    assert len(await _versions(bot)) == 1
+    assert bot.live.content.intents[INTENT].answer == NEW_ANSWER
+    # Opened again, the form is on version 1 and publishes.
+    fresh = _fields((await client.get(f"/admin/content/{INTENT}")).text)
+    assert fresh["phien-ban"] == "1"
+    done = await client.post(f"/admin/content/{INTENT}", data=late | {"phien-ban": "1"})
+    assert done.status_code == 303
+    assert [v.base_id for v in await _versions(bot)] == [0, 1]
+
+
+async def test_an_edit_that_makes_the_bot_worse_waits_for_a_reason(
+    client: httpx.AsyncClient, bot: Bot, world: World
+) -> None:
+    """Replacing the login answer's examples with swimming questions loses the evaluation
+    set's login questions (many more lost than won): refused with the figures until the
+    operator gives a reason, which is recorded."""
+    await sign_in(client, bot, world.ids["operator"])
+    fields = _fields((await client.get(f"/admin/content/{INTENT}")).text)
+    harmful = fields | {"examples": "\n".join(SWIMMING), "action": "xuat-ban"}
+    refused = await client.post(f"/admin/content/{INTENT}", data=harmful)
+    assert refused.status_code == 422
+    html = unescape(refused.text)
+    assert "Nội dung mới làm trợ lý trả lời kém hơn trên bộ đánh giá" in html
+    assert "Độ chính xác với câu trong phạm vi" in html
+    assert "câu từ đúng thành sai" in html
+    assert 'name="ly-do"' in html
+    assert "Vẫn xuất bản" in html
+    assert await _versions(bot) == []
+    done = await client.post(f"/admin/content/{INTENT}", data=harmful | {"ly-do": "thử"})
+    assert done.status_code == 303
+    [version] = await _versions(bot)
+    assert version.figures["forced"] == "thử"
+    worse, better = version.figures["changed"]["in_scope_accuracy"]
+    assert worse > better
+
+
 async def test_an_example_another_intent_has_is_refused_by_the_checks(
     client: httpx.AsyncClient, bot: Bot, world: World
 ) -> None:
@@ -269,17 +336,8 @@ async def test_a_missed_group_becomes_a_new_intent_and_is_resolved(
         "sources": "Trợ lý số | https://example.gov.vn/tro-ly-so | 2026-11-01",
         "action": "xuat-ban",
     }
-    # A new decoy takes some of the evaluation set's messages: the gate warns with the figures
-    # and publishes nothing until the operator gives a reason, which is recorded.
-    refused = await client.post("/admin/content/moi", data=form)
-    assert refused.status_code == 422
-    html = unescape(refused.text)
-    assert "Nội dung mới làm trợ lý trả lời kém hơn trên bộ đánh giá" in html
-    assert "Độ chính xác với câu trong phạm vi" in html
-    assert 'name="ly-do"' in html
-    assert "Vẫn xuất bản" in html
-    assert await _versions(bot) == []
-    done = await client.post("/admin/content/moi", data=form | {"ly-do": "hỏi nhiều ở xã"})
+    # A new decoy that takes nothing from the answers is published at once.
+    done = await client.post("/admin/content/moi", data=form)
     assert done.status_code == 303
     assert done.headers["location"].startswith("/admin/content/oos.swimming?")
     assert "oos.swimming" in bot.live.content.intents
@@ -290,7 +348,7 @@ async def test_a_missed_group_becomes_a_new_intent_and_is_resolved(
     assert ("missed_new_intent", "oos.swimming") in await _audit(bot)
     [version] = await _versions(bot)
     assert version.diff[0]["new"] is True
-    assert version.figures["forced"] == "hỏi nhiều ở xã"
+    assert "forced" not in version.figures
     again = await client.post("/admin/content/moi", data=form)  # the id is taken now
     assert again.status_code == 422
     assert "Đã có chủ đề mã «oos.swimming»" in unescape(again.text)
