@@ -7,7 +7,8 @@ messages while they wait for their retry. The partial index serves the claim's t
 "open rows of this channel, oldest first" and "an earlier open row of this chat?".
 
 Revision ID: 0016
-Revises: 0015
+Revises: 0017 (0017_publication_base reached main first, on 0015: one line of migrations, not
+two heads; a database already at 0017 gets this one next)
 Create Date: 2026-12-05
 """
 
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
