@@ -115,9 +115,9 @@ async def test_purge_removes_old_rows_of_every_kind_and_keeps_new_ones(
     after = await snapshot(engine)
     for kind in ("relays", "inbox", "update_ids", "attempts", "questions"):
         assert after[kind] == new(before[kind], boundary), kind
-    # Conversations are stamped by the database's clock, not the bot's (fake) one: none is
-    # older than the boundary here, so none goes (the console tests purge an idle one).
-    assert after["conversations"] == before["conversations"]
+    # Conversations are stamped by the bot's clock: those idle since before the boundary go.
+    assert new(before["conversations"], boundary) != before["conversations"]
+    assert after["conversations"] == new(before["conversations"], boundary)
     not_run = [row for row in before["timers"] if row[1] is None]
     assert len(not_run) == 2  # an old and a new timer that must still run
     assert after["timers"] == sorted(not_run + new(before["timers"], boundary))
