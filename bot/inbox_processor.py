@@ -170,6 +170,11 @@ class InboxProcessor:
                 continue
             if not self._held and not self._again.is_set():
                 return  # idle: the next webhook (or the worker's round) wakes it
+            if self._again.is_set():
+                # Rows wait, but more than half the places are taken: wait for one to finish
+                # (waiting on the flag, already set, would spin and starve the event loop).
+                await asyncio.wait(list(self._held.values()), return_when=asyncio.FIRST_COMPLETED)
+                continue
             waiter = asyncio.ensure_future(self._again.wait())
             try:
                 await asyncio.wait(
