@@ -6,7 +6,7 @@ a dead worker's: any worker replays the row. `failed` rows do not hold up their 
 messages while they wait for their retry. The partial index serves the claim's two questions,
 "open rows of this channel, oldest first" and "an earlier open row of this chat?".
 
-Revision ID: 0016
+Revision ID: 0018
 Revises: 0017 (0017_publication_base reached main first, on 0015: one line of migrations, not
 two heads; a database already at 0017 gets this one next)
 Create Date: 2026-12-05
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
