@@ -153,6 +153,7 @@ class InboxProcessor:
     # --- inside ---------------------------------------------------------------------------
 
     async def _claim_loop(self) -> None:
+        failures = 0  # claims that failed in a row
         while not self._stopped:
             # Claim again once half the rows held are done: a claim takes many rows, not one
             # per finished row (a claim is a transaction of two statements).
@@ -162,9 +163,18 @@ class InboxProcessor:
                 try:
                     taken = await self._claim()
                 except (SQLAlchemyError, OSError) as error:
-                    # The database is down: the rows stay stored; the worker's round retries.
+                    # A passing fault (a dropped connection, a conflict) is tried again in a
+                    # moment: rows wait and nothing else would wake this loop. The database
+                    # still down after a few tries: the rows stay stored, the worker's round
+                    # wakes the loop again later.
+                    failures += 1
                     log_failure(logger, "inbox not claimed channel=%s", self.channel, error=error)
-                    return
+                    if failures >= 3 and not self._held:
+                        return
+                    self._again.set()
+                    await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+                    continue
+                failures = 0
                 if taken and len(taken) >= free:
                     self._again.set()  # every free place got a row: more may be waiting
                 continue

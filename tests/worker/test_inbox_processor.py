@@ -221,3 +221,69 @@ async def test_a_stopping_worker_gives_back_the_rows_it_has_not_started(
     async with sessions() as session:
         rows = list((await session.execute(select(InboundEventRow))).scalars())
     assert all(row.handled_at is not None and row.attempts == 0 for row in rows)
+
+
+async def test_a_claim_that_fails_is_tried_again_without_a_new_delivery(
+    engine: AsyncEngine,  # noqa: F811
+) -> None:
+    """A passing fault in a claim (a dropped connection, a conflict between two workers) once
+    ended the claim loop for good: rows waited until the next webhook or the worker's round.
+    Now the loop tries again in a moment."""
+    from sqlalchemy.exc import OperationalError
+
+    sessions = session_factory(engine)
+    await _store(sessions, 3, 2)
+    recorder = Recorder(sessions)
+
+    class Flaky(InboxProcessor):
+        faults = 2
+
+        async def _claim(self, *, replays_only: bool = False) -> Any:
+            if self.faults:
+                self.faults -= 1
+                raise OperationalError("claim", {}, ConnectionResetError("reset by peer"))
+            return await super()._claim(replays_only=replays_only)
+
+    worker = Flaky(sessions, CHANNEL, recorder.handler("a"), _now)
+    worker.wake()
+    await asyncio.wait_for(worker.drain(), 30)
+    assert worker.faults == 0
+    assert sorted(recorder.done) == [(f"c{c}", n, "a") for c in range(3) for n in range(2)]
+
+
+async def test_a_claim_takes_each_chats_first_open_row_among_many_settled(
+    engine: AsyncEngine,  # noqa: F811
+) -> None:
+    """The claim reads each chat's first open row in one pass (the planner once made the "no
+    earlier open row" test quadratic on a burst's table): settled rows, rows held by a lease
+    and rows waiting for a retry are each placed right."""
+    sessions = session_factory(engine)
+    await _store(sessions, 4, 3)  # ids: chat c0 #0, c1 #0, ..., c3 #2
+    now = _now()
+    async with sessions.begin() as session:
+        ids = {
+            (chat, n): id_
+            for id_, chat, n in (
+                (row.id, row.chat, (row.payload or {})["n"])
+                for row in (await session.execute(select(InboundEventRow))).scalars()
+            )
+        }
+        claims = InboxClaims(session)
+        await claims.settle(ids[("c0", 0)], now)  # c0: #0 answered, #1 is next
+        # c1: #0 failed, its retry not due: #1 goes ahead
+        await claims.postpone(ids[("c1", 0)], now + timedelta(minutes=5))
+        # c2: #0 held by a live lease: nothing of c2 can be taken
+        await claims.renew([ids[("c2", 0)]], now + timedelta(minutes=1))
+        # c3: #0 failed and its retry is due: #0 again, before #1
+        await claims.postpone(ids[("c3", 0)], now - timedelta(seconds=1))
+    async with sessions.begin() as session:
+        taken = await InboxClaims(session).claim(
+            CHANNEL, now, now + timedelta(minutes=1), 10, max_attempts=5, stalled=now - timedelta(minutes=1)
+        )
+    got = [((row.payload or {})["chat"], (row.payload or {})["n"], row.replay) for row in taken]
+    assert got == [("c3", 0, True), ("c0", 1, False), ("c1", 1, False)]
+    async with sessions.begin() as session:  # a second claim finds them all held
+        again = await InboxClaims(session).claim(
+            CHANNEL, now, now + timedelta(minutes=1), 10, max_attempts=5, stalled=now - timedelta(minutes=1)
+        )
+    assert again == []
