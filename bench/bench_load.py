@@ -66,6 +66,13 @@ class Result:
     duplicates: int
     peak_mib: list[float]
     seconds: float
+    cpu_s: list[float]  # user + system CPU seconds per worker, over its whole life
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_mib(pid: int) -> float:
@@ -151,6 +158,7 @@ async def run(db: str, workers: int, args: argparse.Namespace, work: Path, label
             elapsed = last - (time.monotonic() - (time.perf_counter() - started))
             replies = Counter((m.chat, m.text.splitlines()[0].strip()) for m in sent)
             peaks = [peak_mib(s.process.pid) for s in servers if s.process is not None]
+            cpu = [cpu_seconds(s.process.pid) for s in servers if s.process is not None]
         finally:
             await asyncio.gather(*(server.stop() for server in servers))
     answered = sum(1 for key in expected if replies[key])
@@ -163,6 +171,7 @@ async def run(db: str, workers: int, args: argparse.Namespace, work: Path, label
         duplicates=sum(n - 1 for key, n in replies.items() if key in expected and n > 1),
         peak_mib=peaks,
         seconds=elapsed,
+        cpu_s=cpu,
     )
 
 
@@ -178,14 +187,14 @@ def show(results: Sequence[Result], args: argparse.Namespace) -> None:
     width = max(len(r.label) for r in results) + 2
     print(
         f"{'':{width}}{'ack p50':>9}{'ack p99':>9}{'answered/s':>12}{'lost':>6}"
-        f"{'dupl.':>7}{'refused':>9}{'MiB/worker':>12}{'s':>7}"
+        f"{'dupl.':>7}{'refused':>9}{'MiB/worker':>12}{'CPU s/worker':>14}{'s':>7}"
     )
     for r in results:
         print(
             f"{r.label:{width}}{quantile(r.acks, 0.5) * 1000:>7.1f}ms"
             f"{quantile(r.acks, 0.99) * 1000:>7.1f}ms{r.answered_per_s:>12.0f}{r.lost:>6}"
             f"{r.duplicates:>7}{r.refused:>9}{statistics.mean(r.peak_mib or [0]):>12.0f}"
-            f"{r.seconds:>7.1f}"
+            f"{statistics.mean(r.cpu_s or [0]):>14.1f}{r.seconds:>7.1f}"
         )
 
 
