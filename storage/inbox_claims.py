@@ -84,7 +84,9 @@ class InboxClaims:
         # retry is due (and that will be retried) is taken first.
         holding = or_(
             row.failed.is_(False),
-            and_(or_(row.lease_until.is_(None), row.lease_until < now), row.attempts < max_attempts),
+            and_(
+                or_(row.lease_until.is_(None), row.lease_until < now), row.attempts < max_attempts
+            ),
         )
         ranked = (
             select(
@@ -108,7 +110,7 @@ class InboxClaims:
         ).all()
         if not heads:
             return []
-        seen = dict(heads)  # id -> attempts when read
+        seen: dict[int, int] = {int(one.id): int(one.attempts) for one in heads}  # when read
         replay = or_(row.lease_until.is_not(None), row.received_at < stalled)
         unlocked = (
             select(row.id)

@@ -278,12 +278,22 @@ async def test_a_claim_takes_each_chats_first_open_row_among_many_settled(
         await claims.postpone(ids[("c3", 0)], now - timedelta(seconds=1))
     async with sessions.begin() as session:
         taken = await InboxClaims(session).claim(
-            CHANNEL, now, now + timedelta(minutes=1), 10, max_attempts=5, stalled=now - timedelta(minutes=1)
+            CHANNEL,
+            now,
+            now + timedelta(minutes=1),
+            10,
+            max_attempts=5,
+            stalled=now - timedelta(minutes=1),
         )
     got = [((row.payload or {})["chat"], (row.payload or {})["n"], row.replay) for row in taken]
     assert got == [("c3", 0, True), ("c0", 1, False), ("c1", 1, False)]
     async with sessions.begin() as session:  # a second claim finds them all held
         again = await InboxClaims(session).claim(
-            CHANNEL, now, now + timedelta(minutes=1), 10, max_attempts=5, stalled=now - timedelta(minutes=1)
+            CHANNEL,
+            now,
+            now + timedelta(minutes=1),
+            10,
+            max_attempts=5,
+            stalled=now - timedelta(minutes=1),
         )
     assert again == []
