@@ -20,7 +20,7 @@ magnitude, not the last digit.
 
 Usage: python bench/bench_load.py [--updates 3000] [--chats 300] [--in-flight 64]
        [--workers 1 2] [--db sqlite postgres] [--url postgresql+asyncpg://...]
-       [--profile PATH]  (cProfile of each server: read it with `python -m pstats`)
+       [--keep FOLDER] [--profile PATH]  (cProfile of each server: read it with `python -m pstats`)
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the fault-test harness
+
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from content import load_content
 from tests.faults.harness import (
@@ -70,6 +73,7 @@ class Result:
     peak_mib: list[float]
     seconds: float
     cpu_s: list[float]  # user + system CPU seconds per worker, over its whole life
+    states: str = ""  # inbox and outbox rows by state at the end
 
 
 def cpu_seconds(pid: int) -> float:
@@ -214,6 +218,7 @@ async def run(db: str, workers: int, args: argparse.Namespace, work: Path, label
             elapsed = last - (time.monotonic() - (time.perf_counter() - started))
             replies = Counter((m.chat, m.text.splitlines()[0].strip()) for m in sent)
             peaks = [peak_mib(s.process.pid) for s in servers if s.process is not None]
+            states = await where_they_are(url or f"sqlite+aiosqlite:///{data / 'trolyso.db'}")
             cpu = [cpu_seconds(s.process.pid) for s in servers if s.process is not None]
         finally:
             await asyncio.gather(*(server.stop() for server in servers))
@@ -228,7 +233,34 @@ async def run(db: str, workers: int, args: argparse.Namespace, work: Path, label
         peak_mib=peaks,
         seconds=elapsed,
         cpu_s=cpu,
+        states=states,
     )
+
+
+async def where_they_are(url: str) -> str:
+    """Inbox and outbox rows by state at the deadline: where unanswered updates wait."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            inbox = (
+                await connection.exec_driver_sql(
+                    "SELECT CASE WHEN handled_at IS NOT NULL THEN 'handled'"
+                    " WHEN failed THEN 'failed' WHEN lease_until IS NOT NULL THEN 'leased'"
+                    " ELSE 'open' END AS state, count(*) FROM inbound_events GROUP BY 1"
+                )
+            ).all()
+            outbox = (
+                await connection.exec_driver_sql("SELECT status, count(*) FROM outbox GROUP BY 1")
+            ).all()
+    except Exception as error:  # a diagnostic only: never fail the run over it
+        return f"(states not read: {type(error).__name__})"
+    finally:
+        await engine.dispose()
+
+    def counts(rows: Sequence[Any]) -> str:
+        return " ".join(f"{state}={n}" for state, n in sorted(rows))
+
+    return f"inbox {counts(inbox)}; outbox {counts(outbox)}"
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -252,11 +284,19 @@ def show(results: Sequence[Result], args: argparse.Namespace) -> None:
             f"{r.duplicates:>7}{r.refused:>9}{statistics.mean(r.peak_mib or [0]):>12.0f}"
             f"{statistics.mean(r.cpu_s or [0]):>14.1f}{r.seconds:>7.1f}"
         )
+    for r in results:
+        if r.lost:
+            print(f"{r.label}: {r.lost} unanswered at the deadline; {r.states}")
 
 
 async def main_async(args: argparse.Namespace) -> None:
     results = []
-    with tempfile.TemporaryDirectory(prefix="trolyso-load-") as folder:
+    with contextlib.ExitStack() as stack:
+        if args.keep:  # the servers' logs and databases stay there to read
+            folder = args.keep
+            os.makedirs(folder, exist_ok=True)
+        else:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="trolyso-load-"))
         for db in args.db:
             if db == "postgres" and not args.url:
                 print("postgres: skipped (give --url or TROLYSO_TEST_POSTGRES_URL)")
@@ -278,6 +318,7 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("TROLYSO_TEST_POSTGRES_URL", ""))
     parser.add_argument("--port", type=int, default=18780)
     parser.add_argument("--deadline", type=float, default=120.0)
+    parser.add_argument("--keep", default="", help="keep the servers' logs in this folder")
     parser.add_argument(
         "--profile",
         default="",

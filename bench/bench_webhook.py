@@ -11,7 +11,7 @@ full processing (match, state, outbox, send), the CPU seconds per update of this
 The machine is shared and noisy: read the order of magnitude, not the last digit.
 
 Usage: python bench/bench_webhook.py [--updates 400] [--chats 50] [--url ...]
-       [--channel telegram|zalobot]
+       [--channel telegram|zalobot] [--in-flight 1]
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def zalobot(bot: Bot, updates: int, chats: int) -> Target:
     )
 
 
-async def run(updates: int, chats: int, url: str, channel: str) -> None:
+async def run(updates: int, chats: int, url: str, channel: str, in_flight: int) -> None:
     settings = Settings(database_url=SecretStr(url))
     services = compose(settings)
     target = (telegram if channel == "telegram" else zalobot)(services.bot, updates, chats)
@@ -114,11 +114,25 @@ async def run(updates: int, chats: int, url: str, channel: str) -> None:
         with counting() as sql:
             cpu = time.process_time()
             started = time.perf_counter()
-            for body in target.bodies:
-                before = time.perf_counter()
-                response = await client.post(target.path, content=body, headers=target.headers)
-                acks.append(time.perf_counter() - before)
+            slots = asyncio.Semaphore(in_flight)
+
+            async def post(body: str) -> None:
+                async with slots:
+                    before = time.perf_counter()
+                    response = await client.post(target.path, content=body, headers=target.headers)
+                    acks.append(time.perf_counter() - before)
                 assert response.status_code == 200
+
+            # Each chat's posts in order (as a platform sends them), chats side by side.
+            by_chat: dict[int, list[str]] = {}
+            for number, body in enumerate(target.bodies):
+                by_chat.setdefault(number % chats, []).append(body)
+
+            async def chat(bodies: list[str]) -> None:
+                for body in bodies:
+                    await post(body)
+
+            await asyncio.gather(*(chat(bodies) for bodies in by_chat.values()))
             acked = time.perf_counter() - started
             for _ in range(60_000):  # polls the fake API: no event to wait on
                 if target.sent() >= updates:
@@ -133,7 +147,10 @@ async def run(updates: int, chats: int, url: str, channel: str) -> None:
     await asyncio.sleep(0.2)
     assert target.sent() == updates, "a redelivery was answered twice"
     acks_ms = sorted(a * 1000 for a in acks)
-    print(f"{channel}: {updates} updates from {chats} chats, database {url.split(':')[0]}")
+    print(
+        f"{channel}: {updates} updates from {chats} chats, {in_flight} in flight, "
+        f"database {url.split(':')[0]}"
+    )
     print(
         f"ack latency: p50 {statistics.median(acks_ms):.1f} ms, "
         f"p95 {acks_ms[int(len(acks_ms) * 0.95)]:.1f} ms, "
@@ -154,11 +171,12 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=50)
     parser.add_argument("--url", default="")
     parser.add_argument("--channel", choices=["telegram", "zalobot"], default="telegram")
+    parser.add_argument("--in-flight", type=int, default=1, help="posts at a time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         upgrade(url)
-        asyncio.run(run(args.updates, args.chats, url, args.channel))
+        asyncio.run(run(args.updates, args.chats, url, args.channel, args.in_flight))
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ def counting() -> Iterator[SqlCount]:
         count.shapes[count.shape(statement)] += 1
 
     def on_begin(conn: Any) -> None:
-        count.transactions += 1
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            count.transactions += 1  # in autocommit nothing is sent to the database
 
     event.listen(Engine, "before_cursor_execute", on_execute)
     event.listen(Engine, "begin", on_begin)

@@ -128,6 +128,7 @@ class Dispatcher:
         self._unsettled: dict[int, str | None] = {}
         self.metrics = metrics or Metrics()
         self.failures = SendFailureLog(logger, sender.channel, clock)
+        self._sent = SentMarks(sessions, clock)
 
     @property
     def channel(self) -> str:
@@ -260,8 +261,7 @@ class Dispatcher:
             del self._unsettled[row_id]
 
     async def _mark_sent(self, row_id: int, platform_id: str | None) -> None:
-        async with self.sessions.begin() as session:
-            await OutboxRepository(session).settle_sent(row_id, self.clock(), platform_id)
+        await self._sent.mark(row_id, platform_id)
 
     async def _failed(self, row_id: int, error: SendError, waiting: list[int]) -> None:
         self.metrics.send_failed(self.channel, error.kind)
@@ -299,3 +299,43 @@ class Dispatcher:
             self.undeliverable_notice((row.error or "other").split(":", 1)[0]),
             now=now,
         )
+
+
+class SentMarks:
+    """Marks rows sent, all the rows sent meanwhile in one transaction and one statement
+    (group commit): a burst's sends do not each pay a transaction. A failed write fails
+    every caller of its batch (each keeps its row to mark at the next flush)."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self._waiting: list[tuple[int, str | None, asyncio.Future[None]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def mark(self, row_id: int, platform_id: str | None) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row_id, platform_id, done))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.get_running_loop().create_task(self._write_all())
+        await asyncio.shield(done)
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:500], self._waiting[500:]
+            try:
+                async with self.sessions.begin() as session:
+                    await OutboxRepository(session).settle_sent_many(
+                        [(row_id, platform_id) for row_id, platform_id, _ in batch], self.clock()
+                    )
+            except BaseException as error:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_result(None)

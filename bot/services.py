@@ -33,6 +33,7 @@ from storage.attempts import AttemptRepository
 from storage.console import ConsoleRepository
 from storage.conversations import forget_idle_before
 from storage.inbox import InboxRepository
+from storage.inbox_claims import InboxClaims
 from storage.inbox_writer import InboxWriter
 from storage.models import OutboxRow, utcnow
 from storage.outbox import OutboxRepository
@@ -138,6 +139,9 @@ class Bot:
         self.retention = retention
         # Webhook deliveries are stored through it: together when they arrive together.
         self.inbox = inbox or InboxWriter(sessions)
+        # Webhook deliveries being received right now: the inbox processors make room for
+        # them (bot/inbox_processor.py), so a burst is acknowledged first and answered after.
+        self.receiving = 0
         # Messages a second each platform accepts from all workers together (bot/send_budget.py).
         self.send_rates = dict(send_rates or {})
         self.metrics: Metrics = assistant.dialogue.metrics
@@ -163,6 +167,7 @@ class Bot:
         resolve: Resolve | None = None,
         lease: timedelta | None = LEASE,
         stored: bool = False,
+        event_id: int | None = None,
     ) -> Answered:
         """Answer a message from a network channel: the replies go to the outbox.
 
@@ -175,11 +180,18 @@ class Bot:
 
         `stored`: the message is a webhook delivery in the inbox. Settling its row first is
         then what makes it answered once (a second worker replaying it finds it settled).
+        `event_id`: that row, taken by the inbox processor (bot/inbox_processor.py): settled
+        by its id, whatever the message carries.
         """
         now = self.clock()
         key = message.key
+        stored = stored or event_id is not None
         async with self.sessions.begin() as session:
-            if stored and message.message_id:
+            if event_id is not None:
+                if not await InboxClaims(session).settle(event_id, now):
+                    logger.info("already handled channel=%s event=%s", key.channel, event_id)
+                    return Answered(0, [])
+            elif stored and message.message_id:
                 inbox = InboxRepository(session)
                 if not await inbox.mark_handled(key.channel, message.message_id, now):
                     logger.info(
@@ -219,6 +231,11 @@ class Bot:
         async with self.sessions.begin() as session:
             await InboxRepository(session).mark_handled(channel, external_id, self.clock())
 
+    async def settle_event(self, event_id: int) -> None:
+        """A stored delivery taken by the inbox processor that needs no answer is done."""
+        async with self.sessions.begin() as session:
+            await InboxClaims(session).settle(event_id, self.clock())
+
     async def give_up(self, channel: str, max_attempts: int) -> int:
         """Deliveries that failed every replay: settle them and tell each sender, once.
 
@@ -233,7 +250,7 @@ class Bot:
         now = self.clock()
         async with self.sessions.begin() as session:
             inbox = InboxRepository(session)
-            rows = await inbox.exhausted(channel, max_attempts)
+            rows = await inbox.exhausted(channel, max_attempts, now=now)
             if not rows:
                 return 0
             outbox = OutboxRepository(session)

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from bot.delivery import Dispatcher, Sender
 from bot.features.campaigns.sender import CampaignSender, wording
 from bot.features.helpdays.reminders import send_due_reminders
+from bot.inbox_processor import InboxProcessor
 from bot.send_budget import SendBudget
 from bot.services import Bot
 from storage.inbox import InboxRepository
@@ -84,6 +85,10 @@ class Worker:
         texts = wording(bot.assistant.t)
         self.campaigns = CampaignSender(bot.sessions, bot.clock, texts) if campaigns else None
         self._campaign_task: asyncio.Task[None] | None = None
+        for channel in self.channels:  # the deployment's replay policy is the processors' too
+            processor = _processor(channel)
+            if processor is not None:
+                processor.configure(retry_after=stalled_after, max_attempts=max_replays)
 
     async def tick(self) -> dict[str, int]:
         """One round; returns what it did (counts by step, `sent_<channel>` per channel)."""
@@ -109,13 +114,19 @@ class Worker:
     async def replay_stalled(self) -> int:
         """Deliveries stored and acknowledged but never handled: process them again.
 
-        The rows are taken locked (skipping rows another worker holds) and their attempt is
+        A channel with an inbox processor (bot/inbox_processor.py) takes only rows no live
+        worker holds: leases that ran out, retries that are due, rows nobody took. Otherwise
+        the rows are taken locked (skipping rows another worker holds) and their attempt is
         counted in that transaction, so two workers never replay one delivery in one round.
         """
         replayed = 0
         before = self.bot.clock() - self.stalled_after
         for channel in self.channels:
             if not channel.ready:  # replays would use up the attempts while it cannot answer
+                continue
+            processor = _processor(channel)
+            if processor is not None:
+                replayed += await processor.replay()
                 continue
             async with self.bot.sessions.begin() as session:
                 inbox = InboxRepository(session)
@@ -215,3 +226,9 @@ class Worker:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
+
+def _processor(channel: WorkerChannel) -> InboxProcessor | None:
+    """The channel's inbox processor, when its deliveries are processed from the inbox."""
+    processor = getattr(channel, "processor", None)
+    return processor if isinstance(processor, InboxProcessor) else None

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.keys import bounded_key
@@ -58,25 +60,33 @@ class ChoiceMenuRepository:
         send), so what is stored always matches what the person saw, however long the send took.
         Numbers before `first_number` keep the earlier menu's payloads.
         """
+        key = bounded_key(external_id)
+        if first_number <= 1:  # a new menu: nothing earlier to keep, one statement
+            await self._upsert(channel, key, list(payloads), now)
+            return
         query = (
             select(ChoiceMenuRow)
-            .where(
-                ChoiceMenuRow.channel == channel,
-                ChoiceMenuRow.external_id == bounded_key(external_id),
-            )
+            .where(ChoiceMenuRow.channel == channel, ChoiceMenuRow.external_id == key)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
         row = (await self.session.execute(query)).scalar_one_or_none()
-        if row is None:
-            row = ChoiceMenuRow(channel=channel, external_id=bounded_key(external_id))
-            self.session.add(row)
-            kept: list[str] = []
-        else:
-            kept = list(row.payloads or [])[: max(first_number - 1, 0)]
-        row.payloads = [*kept, *payloads]
-        row.updated_at = now
-        await self.session.flush()
+        kept = list(row.payloads or [])[: first_number - 1] if row is not None else []
+        await self._upsert(channel, key, [*kept, *payloads], now)
+
+    async def _upsert(self, channel: str, key: str, payloads: list[str], now: datetime) -> None:
+        bind = self.session.bind
+        dialect = bind.dialect.name if bind is not None else "sqlite"
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(ChoiceMenuRow).values(
+            channel=channel, external_id=key, payloads=payloads, updated_at=now
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ChoiceMenuRow.channel, ChoiceMenuRow.external_id],
+                set_={"payloads": statement.excluded.payloads, "updated_at": now},
+            ).execution_options(synchronize_session=False)
+        )
 
     async def resolve(self, channel: str, external_id: str, number: int) -> str | None:
         """The payload shown as `number` in this chat, or None if no choice has that number."""
@@ -97,12 +107,17 @@ class ChoiceMenuRepository:
         Otherwise a "1" typed in answer to a volunteer could press the "cancel request"
         shown minutes before. A menu of the same answer (shown within `window`) stays.
         """
-        row = await self.get(channel, external_id)
-        if row is None or not row.payloads or row.updated_at > now - window:
-            return False
-        row.payloads = []
-        await self.session.flush()
-        return True
+        result = await self.session.execute(
+            update(ChoiceMenuRow)
+            .where(
+                ChoiceMenuRow.channel == channel,
+                ChoiceMenuRow.external_id == bounded_key(external_id),
+                ChoiceMenuRow.updated_at <= now - window,
+            )
+            .values(payloads=[])
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) > 0
 
     async def close(
         self,
@@ -112,7 +127,13 @@ class ChoiceMenuRepository:
         window: timedelta = CONTINUE_WINDOW,
     ) -> None:
         """The person answered: the next reply starts again at 1 (the shown numbers still work)."""
-        row = await self.get(channel, external_id)
-        if row is not None and row.updated_at > now - window:
-            row.updated_at = now - window
-            await self.session.flush()
+        await self.session.execute(  # one statement, the row is not read first
+            update(ChoiceMenuRow)
+            .where(
+                ChoiceMenuRow.channel == channel,
+                ChoiceMenuRow.external_id == bounded_key(external_id),
+                ChoiceMenuRow.updated_at > now - window,
+            )
+            .values(updated_at=now - window)
+            .execution_options(synchronize_session=False)
+        )

@@ -144,12 +144,13 @@ class InboxRepository:
         return list((await self.session.execute(query)).scalars())
 
     async def exhausted(
-        self, channel: str, max_attempts: int, limit: int = 100
+        self, channel: str, max_attempts: int, limit: int = 100, *, now: datetime | None = None
     ) -> list[InboundEventRow]:
         """Deliveries replayed `max_attempts` times without success: the bot gives them up.
 
         Locked, skipping rows another worker holds: the caller settles them in the same
-        transaction, so a delivery is given up (and apologised for) once.
+        transaction, so a delivery is given up (and apologised for) once. With `now`, a row
+        whose last replay still runs (its lease holds, storage/inbox_claims.py) is left to it.
         """
         query = (
             select(InboundEventRow)
@@ -162,6 +163,10 @@ class InboxRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        if now is not None:
+            query = query.where(
+                or_(InboundEventRow.lease_until.is_(None), InboundEventRow.lease_until <= now)
+            )
         return list((await self.session.execute(query)).scalars())
 
     async def forget_chats(self, chats: Iterable[tuple[str, str]], now: datetime) -> int:
@@ -183,6 +188,7 @@ class InboxRepository:
                 handled_at=func.coalesce(InboundEventRow.handled_at, now),
                 payload=None,
                 chat=None,
+                lease_until=None,
             )
         )
         return int(getattr(result, "rowcount", 0) or 0)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -355,12 +356,22 @@ class ProcessedUpdateRow(Base):
 class InboundEventRow(Base):
     """A webhook delivery stored before it is acknowledged, so a crash loses nothing.
 
-    The unique (channel, external_id) pair turns a platform's redelivery into a no-op; rows
-    not handled a minute after arrival are processed again by the maintenance loop.
+    The unique (channel, external_id) pair turns a platform's redelivery into a no-op. Rows
+    are taken for processing under a lease (bot/inbox_processor.py, storage/inbox_claims.py).
     """
 
     __tablename__ = "inbound_events"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        Index(
+            "ix_inbound_events_open",
+            "channel",
+            "chat",
+            "id",
+            postgresql_where=text("handled_at IS NULL"),
+            sqlite_where=text("handled_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -373,6 +384,9 @@ class InboundEventRow(Base):
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Held by a worker until then; `failed`: its retry is due then (storage/inbox_claims.py).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ChoiceMenuRow(Base):

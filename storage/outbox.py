@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxRow
@@ -151,6 +151,31 @@ class OutboxRepository:
                 attachment_data=None,
             )
             .execution_options(synchronize_session=False)
+        )
+
+    async def settle_sent_many(
+        self, sent: Sequence[tuple[int, str | None]], now: datetime
+    ) -> None:
+        """`settle_sent` for several rows (row id, platform message id): one statement."""
+        if not sent:
+            return
+        table = OutboxRow.__table__
+        assert isinstance(table, Table)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"), table.c.status == "pending")
+            .values(
+                status="sent",
+                sent_at=now,
+                attempts=table.c.attempts + 1,
+                platform_message_id=bindparam("platform_id"),
+                lease_until=None,
+                attachment_data=None,
+            )
+        )
+        connection = await self.session.connection()
+        await connection.execute(
+            statement, [{"row_id": row_id, "platform_id": platform} for row_id, platform in sent]
         )
 
     async def mark_failed(self, row: OutboxRow, error: str, *, final: bool) -> None:

@@ -57,9 +57,16 @@ class PeopleRepository:
         The caller already holds the conversation row lock for this (channel, id), so two
         workers never create the same person twice.
         """
-        found = await self.identity(channel, external_id)
+        # The identity and its person in one statement (a message's hottest read).
+        query = (
+            select(IdentityRow, PersonRow)
+            .outerjoin(PersonRow, PersonRow.id == IdentityRow.person_id)
+            .where(IdentityRow.channel == channel, IdentityRow.external_id == external_id)
+        )
+        pair = (await self.session.execute(query)).one_or_none()
+        found: IdentityRow | None = pair[0] if pair is not None else None
+        person: PersonRow | None = pair[1] if pair is not None else None
         if found is not None:
-            person = await self.session.get(PersonRow, found.person_id)
             if person is not None and person.deleted_at is None:
                 if found.last_seen_at < now - SEEN_PRECISION:  # not a write per message
                     found.last_seen_at = now

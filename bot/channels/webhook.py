@@ -100,6 +100,13 @@ class Webhook(Generic[E]):
 
     async def handle(self, request: Request) -> Response:
         """The route's endpoint: every step in order; the handling happens after the answer."""
+        self.bot.receiving += 1  # the inbox processors hold back while deliveries arrive
+        try:
+            return await self._handle(request)
+        finally:
+            self.bot.receiving -= 1
+
+    async def _handle(self, request: Request) -> Response:
         if not self.allowed(request.headers):
             return self.answer(403)
         try:

@@ -20,7 +20,7 @@ from tests.channels.zalo_bot import CHAT, harness
 async def test_a_sent_row_the_database_could_not_mark_is_marked_later_not_resent(
     bot: Bot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settle_sent = OutboxRepository.settle_sent
+    settle_sent = OutboxRepository.settle_sent_many  # rows sent meanwhile are marked together
     down = True
 
     async def flaky(self: OutboxRepository, *args: object, **kwargs: object) -> None:
@@ -31,7 +31,7 @@ async def test_a_sent_row_the_database_could_not_mark_is_marked_later_not_resent
     async with harness(bot) as channel:
         async with bot.sessions.begin() as session:
             await OutboxRepository(session).add("zalobot", CHAT, "Tin thứ nhất", now=clock())
-        monkeypatch.setattr(OutboxRepository, "settle_sent", flaky)
+        monkeypatch.setattr(OutboxRepository, "settle_sent_many", flaky)
         dispatcher = channel.runtime.dispatcher
         await dispatcher.flush()
         assert channel.api.sent(CHAT) == ["Tin thứ nhất"]

@@ -1,15 +1,16 @@
 """The Telegram channel as the web application and the polling runner use it.
 
 Webhook: check the secret header, store the update (a redelivery is dropped here), answer
-200 at once, and let the application process it in the background. Polling feeds the same
-application. Every reply goes through the stored outbox and is sent right after the commit.
+200 at once; the stored update is processed by whichever worker claims it first, each chat in
+order (bot/inbox_processor.py), as on the Zalo channels. A button press is answered (the
+spinner stops) as soon as it is stored. Polling feeds PTB's application instead (nothing is
+stored). Every reply goes through the stored outbox and is sent right after the commit.
 
 Start-up never waits for Telegram: when getMe fails (no network, an outage) the web
 application serves every other route and this channel keeps trying in the background, with
 capped exponential backoff. Updates that arrive meanwhile are stored and acknowledged as
-usual and wait in the update queue, which the application starts working through the moment
-Telegram answers; past `waiting_limit` they wait in the database only, and the maintenance
-worker (bot/worker.py) replays them once the channel is ready. A rejected token is not retried.
+usual and processed the moment Telegram answers; past `waiting_limit` the worker
+(bot/worker.py) replays them once the channel is ready. A rejected token is not retried.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.request import BaseRequest
 
@@ -37,6 +38,7 @@ from bot.channels.telegram.sender import TelegramSender
 from bot.channels.webhook import Delivery, Webhook, plain_answers, secret_matches
 from bot.delivery import Dispatcher
 from bot.inbound import from_record, is_record
+from bot.inbox_processor import InboxProcessor
 from bot.logs import hashed_id, log_failure
 from bot.messages import Channel, IncomingMessage
 from bot.services import Bot
@@ -103,6 +105,16 @@ class TelegramRuntime:
         self.sender = TelegramSender(self.application.bot)
         self.dispatcher: Dispatcher = bot.dispatcher(self.sender)
         self.menus = CommandMenus(bot, self.application.bot)
+        # Stored webhook updates, taken from the database under a lease (bot/inbox_processor.py).
+        self.processor = InboxProcessor(
+            bot.sessions,
+            self.name,
+            self._handle_stored,
+            bot.clock,
+            receiving=lambda: bot.receiving,
+        )
+        self._waiting = 0  # updates stored while Telegram could not be reached
+        self._callbacks: set[asyncio.Task[None]] = set()  # button presses being answered
         self._webhook = Webhook(
             bot,
             self.name,
@@ -176,6 +188,9 @@ class TelegramRuntime:
                     self.application.update_queue.qsize(),
                 )
                 self.dispatcher.wake()  # replies that waited in the outbox go out now
+                if self._waiting:  # what arrived meanwhile (past the limit: the worker's)
+                    self._waiting = 0
+                    self.processor.wake()
                 return
 
     def _reject_token(self) -> None:
@@ -194,30 +209,43 @@ class TelegramRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connecting
             self._connecting = None
+        await self.processor.stop()  # take no new updates, finish those in hand
         self._ready = False
         if self.application.running:
             await self.application.stop()
+        if self._callbacks:
+            await asyncio.gather(*self._callbacks, return_exceptions=True)
         await self.dispatcher.drain()  # the replies of the updates just processed
         await self.application.shutdown()
         await self.application.bot.shutdown()  # its HTTP client, when getMe never succeeded
 
     async def replay(self, payload: dict[str, Any]) -> None:
-        """A stored update whose processing never finished (its worker died, the database
-        was down): processed again from its masked record."""
-        if not is_record(payload):  # a row stored before records: the platform's own update
-            await self.application.update_queue.put(Update.de_json(payload, self.application.bot))
-            return
-        message = from_record(payload)
-        if message is None:  # damaged: left for the give-up round, which settles it
-            logger.warning("telegram: stored record unreadable")
-            return
-        await self.process(message)
+        """Nothing: the processor replays this channel's rows (see `Worker.replay_stalled`)."""
+        self.processor.wake()
+
+    async def _handle_stored(self, event_id: int, payload: dict[str, Any]) -> None:
+        """Answer a stored update and settle its row (the processor holds its chat)."""
+        if is_record(payload):
+            message = from_record(payload)
+            if message is None:  # damaged: retried, then given up (with an apology)
+                raise ValueError("stored record unreadable")
+        else:  # a row stored before records: the platform's own update
+            message = to_incoming(Update.de_json(payload, self.application.bot))
+            if message is None:
+                await self.bot.settle_event(event_id)
+                return
+        await self.process(message, event_id=event_id)
 
     @property
     def busy(self) -> bool:
         """Updates are being processed right now (tests wait for the queue to settle)."""
         processor = self.application.update_processor
-        return processor.current_concurrent_updates > 0 or self.dispatcher.sends.busy > 0
+        return (
+            processor.current_concurrent_updates > 0
+            or self.processor.busy > 0
+            or self.dispatcher.sends.busy > 0
+            or bool(self._callbacks)
+        )
 
     async def upkeep(self) -> None:
         """Menus of people whose role changed (a leader named by an operator, say)."""
@@ -245,8 +273,22 @@ class TelegramRuntime:
         return Delivery(key, message, f"update_id={key}", update)
 
     async def _accepted(self, delivery: Delivery[Update]) -> None:
-        if self._ready or self.application.update_queue.qsize() < self.waiting_limit:
-            await self.application.update_queue.put(delivery.event)  # else: replayed once ready
+        if not self._ready:  # processed once Telegram answers (past the limit: the worker)
+            self._waiting = min(self._waiting + 1, self.waiting_limit)
+            return
+        query = delivery.event.callback_query
+        if query is not None:  # the button stops spinning now, whatever happens next
+            task = asyncio.get_running_loop().create_task(self._answer_callback(query))
+            self._callbacks.add(task)
+            task.add_done_callback(self._callbacks.discard)
+        if delivery.message is not None:
+            self.processor.wake()  # stored: whichever worker claims it first answers it
+
+    async def _answer_callback(self, query: CallbackQuery) -> None:
+        try:
+            await query.answer()
+        except TelegramError as error:
+            logger.info("callback not answered: %s", error)
 
     # --- processing ----------------------------------------------------------------------
 
@@ -263,9 +305,9 @@ class TelegramRuntime:
             return
         await self.process(message)
 
-    async def process(self, message: IncomingMessage) -> None:
+    async def process(self, message: IncomingMessage, *, event_id: int | None = None) -> None:
         """Let the core answer (state, effects, outbox: one commit), then send the reply."""
-        answered = await self.bot.answer(message, stored=not self.polling)
+        answered = await self.bot.answer(message, stored=not self.polling, event_id=event_id)
         chat = message.key.user_id
         if message.kind != "left":
             self.dispatcher.enqueue(answered.leased)  # this chat's answer, in the background

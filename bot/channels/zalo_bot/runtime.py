@@ -3,9 +3,10 @@
 Events are read in convert.py and replies sent by sender.py; this module runs the channel.
 
 Webhook: check the secret header, store the delivery (a redelivery stops here), answer 200
-at once and process it in the background, each chat in order. Polling (local runs, pilots)
-feeds the same processing. Replies go through the stored outbox; this chat's rows are sent
-right after the commit and everyone else's by the worker (bot/worker.py).
+at once; the stored delivery is processed by whichever worker claims it first, each chat in
+order (bot/inbox_processor.py). Polling (local runs, pilots) feeds the same processing
+without the inbox. Replies go through the stored outbox; this chat's rows are sent right
+after the commit and everyone else's by the worker (bot/worker.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from bot.channels.zalo_bot.render import RenderTexts, parse_choice_number
 from bot.channels.zalo_bot.sender import ZaloBotSender, render_texts
 from bot.delivery import Dispatcher
 from bot.inbound import from_record, is_record
+from bot.inbox_processor import InboxProcessor
 from bot.logs import hashed_id
 from bot.messages import IncomingMessage
 from bot.services import Bot
@@ -90,7 +92,16 @@ class ZaloBotRuntime:
             menu_window=menu_window,
         )
         self.dispatcher: Dispatcher = bot.dispatcher(self.sender)
-        self.queue = ChatQueue()
+        self.queue = ChatQueue()  # polling's processing (webhook deliveries: `processor`)
+        # Stored deliveries, taken from the database under a lease: each chat in order
+        # whichever worker received them, a dead worker's rows replayed (bot/inbox_processor.py).
+        self.processor = InboxProcessor(
+            bot.sessions,
+            self.name,
+            self._handle_stored,
+            bot.clock,
+            receiving=lambda: bot.receiving,
+        )
         self._warned_no_secret = False
         self._webhook = Webhook(
             bot,
@@ -133,12 +144,14 @@ class ZaloBotRuntime:
         """Nothing to open: the HTTP client connects on first use."""
 
     async def stop(self) -> None:
-        """Finish the messages in hand, then close the HTTP connections."""
+        """Finish the messages in hand (take no new ones), then close the HTTP connections."""
+        await self.processor.stop()
         await self.drain()
         await self.client.aclose()
 
     async def drain(self) -> None:
-        """Wait until every accepted message was answered and its replies sent (or failed)."""
+        """Wait until every stored message was answered and its replies sent (or failed)."""
+        await self.processor.drain()
         await self.queue.drain()
         await self.dispatcher.drain()
 
@@ -146,21 +159,22 @@ class ZaloBotRuntime:
         """Nothing beyond the outbox."""
 
     async def replay(self, payload: dict[str, Any]) -> None:
-        """A stored delivery whose processing never finished (its worker died)."""
+        """Nothing: the processor replays this channel's rows (see `Worker.replay_stalled`)."""
+        self.processor.wake()
+
+    async def _handle_stored(self, event_id: int, payload: dict[str, Any]) -> None:
+        """Answer a stored delivery and settle its row (the processor holds its chat)."""
         if is_record(payload):
             message = from_record(payload)
-            if message is None:  # damaged: left for the give-up round, which settles it
-                logger.warning("zalobot: stored record unreadable")
-                return
+            if message is None:  # damaged: retried, then given up (with an apology)
+                raise ValueError("stored record unreadable")
         else:  # a row stored before records: the platform's own event
             inbound = to_incoming(payload, self.bot.clock())
             if inbound.message is None:
-                await self.bot.settle_delivery(self.name, inbound.external_id)
+                await self.bot.settle_event(event_id)
                 return
             message = inbound.message
-        # Queued, not awaited: the worker must not wait in line behind live
-        # traffic. A replay of a message still queued here changes nothing (it is settled).
-        self.queue.submit(message.key.user_id, lambda: self.process(message))
+        await self.process(message, event_id=event_id)
 
     # --- webhook -------------------------------------------------------------------------
 
@@ -192,11 +206,13 @@ class ZaloBotRuntime:
                 inbound.ignored,
             )
             return
-        self.queue.submit(message.key.user_id, lambda: self.process(message))
+        self.processor.wake()  # stored: whichever worker claims it first answers it
 
     # --- processing ----------------------------------------------------------------------
 
-    async def process(self, message: IncomingMessage, *, polled: bool = False) -> None:
+    async def process(
+        self, message: IncomingMessage, *, polled: bool = False, event_id: int | None = None
+    ) -> None:
         """Read a typed number as the choice it names, let the core answer, send the reply.
 
         A failure is not apologised for when the message is stored: it is processed again
@@ -204,13 +220,15 @@ class ZaloBotRuntime:
         a failure is final and gets the apology (`polled`).
         """
         chat = message.key.user_id
-        # A typed number names a choice of the last menu: the menus still being sent to
-        # this chat (and remembered once sent) come first.
-        await self.dispatcher.sends.run(chat, _nothing)
+        if message.kind == "text" and parse_choice_number(message.text or "") is not None:
+            # A typed number names a choice of the last menu: the menus still being sent to
+            # this chat (and remembered once sent) come first. Other messages never wait
+            # for the platform.
+            await self.dispatcher.sends.run(chat, _nothing)
         typing = asyncio.get_running_loop().create_task(self._typing(chat))
         try:
             answered = await self.bot.answer(
-                message, resolve=self._resolve_choice, stored=not polled
+                message, resolve=self._resolve_choice, stored=not polled, event_id=event_id
             )
         except Exception:
             if polled:

@@ -21,6 +21,7 @@ from bot.messages import Reply, plain_buttons
 from bot.services import Clock
 from content.support_texts import SupportTexts
 from storage.choices import CONTINUE_WINDOW, ChoiceMenuRepository
+from storage.db import one_statement
 
 __all__ = ["ZaloBotSender", "render_texts", "send_error"]
 
@@ -81,7 +82,7 @@ class ZaloBotSender:
 
     async def send(self, external_id: str, reply: Reply) -> str | None:
         first = 1
-        async with self.sessions.begin() as session:
+        async with one_statement(self.sessions) as session:
             menus = ChoiceMenuRepository(session)
             if plain_buttons(reply.buttons):
                 first = await menus.next_number(
@@ -99,7 +100,9 @@ class ZaloBotSender:
         if rendered.payloads:
             # After the send: a failed send must not shift the numbers of the retry.
             try:
-                async with self.sessions.begin() as session:
+                # A menu from 1 is one upsert; one that continues reads the earlier one, locked.
+                writing = one_statement(self.sessions) if first <= 1 else self.sessions.begin()
+                async with writing as session:
                     await ChoiceMenuRepository(session).remember(
                         self.channel,
                         external_id,

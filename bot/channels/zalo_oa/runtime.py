@@ -1,10 +1,10 @@
 """The Zalo Official Account channel: the signed webhook in, customer-service messages out.
 
 A delivery is verified, stored in the inbox and committed before the 200 goes back, well
-inside Zalo's 2-second budget; the core handles it afterwards, one chat at a time, and the
-replies leave through the outbox dispatcher. A redelivered event finds its inbox row and is
-acknowledged without being handled twice. Events are read in convert.py, replies sent by
-sender.py; this module runs the channel.
+inside Zalo's 2-second budget; whichever worker claims it first handles it afterwards, each
+chat in order (bot/inbox_processor.py), and the replies leave through the outbox dispatcher.
+A redelivered event finds its inbox row and is acknowledged without being handled twice.
+Events are read in convert.py, replies sent by sender.py; this module runs the channel.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels.base import ChatQueue
 from bot.channels.payloads import PayloadError, check_zalo_oa
 from bot.channels.webhook import Delivery, Webhook, json_answers
 from bot.channels.zalo_oa.client import OAClient
@@ -38,6 +37,7 @@ from bot.channels.zalo_oa.signature import REPLAY_WINDOW, check_signature
 from bot.channels.zalo_oa.tokens import TokenKeeper
 from bot.delivery import Dispatcher, Sender
 from bot.inbound import from_record, is_record
+from bot.inbox_processor import InboxProcessor
 from bot.messages import IncomingMessage
 from bot.services import Bot
 from bot.settings import Settings
@@ -79,7 +79,11 @@ class ZaloOARuntime:
         self.replay_window = replay_window
         self._secret = oa_secret_key
         self._app_id = app_id
-        self.queue = ChatQueue()
+        # Stored deliveries, taken from the database under a lease: each chat in order
+        # whichever worker received them, a dead worker's rows replayed (bot/inbox_processor.py).
+        self.processor = InboxProcessor(
+            bot.sessions, CHANNEL, self._handle_stored, bot.clock, receiving=lambda: bot.receiving
+        )
         self._webhook = Webhook(
             bot,
             CHANNEL,
@@ -103,36 +107,36 @@ class ZaloOARuntime:
         """Nothing to open: the HTTP client connects on first use."""
 
     async def stop(self) -> None:
+        await self.processor.stop()  # take no new deliveries, finish those in hand
         await self.drain()
         if self.client is not None:
             await self.client.aclose()
 
     async def drain(self) -> None:
         """Wait until every accepted delivery was handled and its replies sent (or failed)."""
-        await self.queue.drain()
+        await self.processor.drain()
         await self.dispatcher.drain()
 
     async def upkeep(self) -> None:
         """Nothing beyond the outbox (the access token is renewed when a send needs it)."""
 
     async def replay(self, payload: dict[str, Any]) -> None:
-        """A stored delivery whose processing never finished: processed from its record."""
+        """Nothing: the processor replays this channel's rows (see `Worker.replay_stalled`)."""
+        self.processor.wake()
+
+    async def _handle_stored(self, event_id: int, payload: dict[str, Any]) -> None:
+        """Answer a stored delivery and settle its row (the processor holds its chat)."""
         if not is_record(payload):  # a row stored before records: the platform's own event
-            key = delivery_key(payload)
-            legacy = to_incoming(payload, key)
+            legacy = to_incoming(payload, delivery_key(payload))
             if legacy is None:
-                await self.bot.settle_delivery(CHANNEL, key)
+                await self.bot.settle_event(event_id)
                 return
             message: IncomingMessage | None = legacy
         else:
             message = from_record(payload)
-        if message is None:  # damaged: left for the give-up round, which settles it
-            logger.warning("zalo oa: stored record unreadable")
-            return
-        incoming = message
-        # Queued, not awaited: the maintenance loop must not wait in line behind live
-        # traffic. A replay of a message still queued here changes nothing (it is settled).
-        self.queue.submit(incoming.key.user_id, lambda: self._process(incoming))
+        if message is None:  # damaged: retried, then given up (with an apology)
+            raise ValueError("stored record unreadable")
+        await self._process(message, event_id)
 
     async def webhook(self, request: Request) -> Response:
         """Verify, store, commit, answer 200 (see bot/channels/webhook.py); handled afterwards."""
@@ -166,13 +170,13 @@ class ZaloOARuntime:
     async def _accepted(self, delivery: Delivery[str]) -> None:
         message, name = delivery.message, delivery.event
         if message is not None:
-            self.queue.submit(message.key.user_id, lambda: self._process(message))
+            self.processor.wake()  # stored: whichever worker claims it first answers it
         elif not (name.startswith("oa_send_") or name in STATUS_EVENTS):
             logger.info("zalo oa: event not handled event=%s", name)
 
-    async def _process(self, message: IncomingMessage) -> None:
+    async def _process(self, message: IncomingMessage, event_id: int) -> None:
         """Answer one stored delivery, then send what is waiting."""
-        answered = await self.bot.answer(message, stored=True)
+        answered = await self.bot.answer(message, event_id=event_id)
         self.dispatcher.enqueue(answered.leased)  # this chat's answer, sent in the background
         self.dispatcher.wake()  # notifications for other people: the maintenance loop
 
