@@ -74,6 +74,7 @@ class Result:
     seconds: float
     cpu_s: list[float]  # user + system CPU seconds per worker, over its whole life
     states: str = ""  # inbox and outbox rows by state at the end
+    messages: int = 0  # messages the platform accepted (an answer may be several)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -218,6 +219,7 @@ async def run(db: str, workers: int, args: argparse.Namespace, work: Path, label
             elapsed = last - (time.monotonic() - (time.perf_counter() - started))
             replies = Counter((m.chat, m.text.splitlines()[0].strip()) for m in sent)
             peaks = [peak_mib(s.process.pid) for s in servers if s.process is not None]
+            messages = len(sent)
             states = await where_they_are(url or f"sqlite+aiosqlite:///{data / 'trolyso.db'}")
             cpu = [cpu_seconds(s.process.pid) for s in servers if s.process is not None]
         finally:
@@ -234,6 +236,7 @@ async def run(db: str, workers: int, args: argparse.Namespace, work: Path, label
         seconds=elapsed,
         cpu_s=cpu,
         states=states,
+        messages=messages,
     )
 
 
@@ -285,6 +288,7 @@ def show(results: Sequence[Result], args: argparse.Namespace) -> None:
             f"{statistics.mean(r.cpu_s or [0]):>14.1f}{r.seconds:>7.1f}"
         )
     for r in results:
+        print(f"{r.label}: the platform accepted {r.messages} messages")
         if r.lost:
             print(f"{r.label}: {r.lost} unanswered at the deadline; {r.states}")
 

@@ -387,7 +387,7 @@ def compose(
     matcher = build_matcher(content, settings.cache_dir)
     places = Places.load(provinces=settings.province_list)
     url = settings.resolved_database_url()
-    engine = create_engine(url)
+    engine = create_engine(url, pool_size=settings.db_pool_size)
     # On PostgreSQL the webhooks store deliveries on a pool of their own: a burst's
     # acknowledgements never wait for a connection the answering holds. SQLite has one writer.
     inbox_engine = None if url.startswith("sqlite") else create_engine(url, pool_size=2)

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     # A stored webhook delivery not handled this many seconds after arrival (its worker died,
     # the database was down) is processed again by the background loop.
     replay_after_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # PostgreSQL connections each process keeps open (and half as many more at a peak). A
+    # pool smaller than the work in hand (8 messages at once per channel, the sends, the
+    # acknowledgements, the background rounds) opens and closes a connection for nearly
+    # every message: 1,690 of them for 1,500 messages in one burst, each re-preparing its
+    # statements. Ignored for SQLite (one writer, one connection).
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     # Messages a second each platform accepts from all workers together, "channel=rate,...":
     # Telegram's documented ~30 a second per bot. The Zalo platforms publish no figure: add
     # one here (e.g. "telegram=30,zalobot=20") once it is known.

@@ -9,18 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.keys import bounded_key
-from storage.models import ChoiceMenuRow
+from storage.models import ChoiceMenuRow, UTCDateTime
 
 __all__ = ["CONTINUE_WINDOW", "ChoiceMenuRepository"]
 
 # Replies sent this soon after the last menu belong to the same answer: numbers keep counting.
 CONTINUE_WINDOW = timedelta(seconds=10)
+
+# INSERT ... ON CONFLICT written out (the same on PostgreSQL and SQLite): SQLAlchemy never
+# caches the compiled form of its dialect `insert()`, compiled again at every send otherwise.
+_UPSERT = text(
+    "INSERT INTO choice_menus (channel, external_id, payloads, updated_at)"
+    " VALUES (:channel, :key, :payloads, :now)"
+    " ON CONFLICT (channel, external_id)"
+    " DO UPDATE SET payloads = excluded.payloads, updated_at = excluded.updated_at"
+).bindparams(bindparam("payloads", type_=JSON()), bindparam("now", type_=UTCDateTime()))
 
 
 class ChoiceMenuRepository:
@@ -75,17 +82,8 @@ class ChoiceMenuRepository:
         await self._upsert(channel, key, [*kept, *payloads], now)
 
     async def _upsert(self, channel: str, key: str, payloads: list[str], now: datetime) -> None:
-        bind = self.session.bind
-        dialect = bind.dialect.name if bind is not None else "sqlite"
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(ChoiceMenuRow).values(
-            channel=channel, external_id=key, payloads=payloads, updated_at=now
-        )
         await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[ChoiceMenuRow.channel, ChoiceMenuRow.external_id],
-                set_={"payloads": statement.excluded.payloads, "updated_at": now},
-            ).execution_options(synchronize_session=False)
+            _UPSERT, {"channel": channel, "key": key, "payloads": payloads, "now": now}
         )
 
     async def resolve(self, channel: str, external_id: str, number: int) -> str | None:

@@ -11,12 +11,25 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ConversationRow, utcnow
+from storage.models import ConversationRow, UTCDateTime, utcnow
+
+# INSERT ... ON CONFLICT, the same words on PostgreSQL and SQLite, written out: SQLAlchemy
+# never caches the compiled form of its dialect `insert()` (its ON CONFLICT clause has no
+# cache key), so that form was compiled again for every message, at about a millisecond of
+# CPU each.
+_ENSURE_ROW = select(ConversationRow).from_statement(
+    text(
+        "INSERT INTO conversations (channel, user_id, state, version, updated_at)"
+        " VALUES (:channel, :user_id, '{}', 0, :now)"
+        " ON CONFLICT (channel, user_id) DO UPDATE SET version = conversations.version"
+        " RETURNING channel, user_id, state, version, updated_at"
+    )
+    .bindparams(bindparam("now", type_=UTCDateTime()))
+    .columns(*ConversationRow.__table__.columns)
+)
 
 __all__ = ["ConversationRepository", "Keyed"]
 
@@ -71,25 +84,11 @@ class ConversationRepository(Generic[S]):
         first message's state: an INSERT ... ON CONFLICT DO UPDATE (of nothing) makes the row
         exist and takes its lock at once, and returns it.
         """
-        dialect = self.session.bind.dialect.name if self.session.bind else ""
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(ConversationRow)
-            .values(
-                channel=key.channel,
-                user_id=key.user_id,
-                state={},
-                version=0,
-                updated_at=self._clock(),
-            )
-            .on_conflict_do_update(
-                index_elements=[ConversationRow.channel, ConversationRow.user_id],
-                set_={"version": ConversationRow.version},
-            )
-            .returning(ConversationRow)
-        )
+        params = {"channel": key.channel, "user_id": key.user_id, "now": self._clock()}
         row: ConversationRow = (
-            await self.session.scalars(statement, execution_options={"populate_existing": True})
+            await self.session.scalars(
+                _ENSURE_ROW, params, execution_options={"populate_existing": True}
+            )
         ).one()
         self._locked[(key.channel, key.user_id)] = row
         return row

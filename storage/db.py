@@ -69,8 +69,8 @@ def create_engine(url: str, pool_size: int | None = None) -> AsyncEngine:
         # handling invalidates the pool, so after an outage every connection is replaced
         # (the inbox replays what failed); none lives past an hour.
         options.update(pool_recycle=3600)
-        if pool_size is not None:
-            options.update(pool_size=pool_size, max_overflow=pool_size)
+        if pool_size is not None:  # and half as many more at a peak, closed after it
+            options.update(pool_size=pool_size, max_overflow=max(2, pool_size // 2))
     engine = create_async_engine(url, **options)
     if engine.dialect.name == "sqlite":
         # aiosqlite logs every call at DEBUG with its bound arguments (the citizen's words):
