@@ -102,6 +102,9 @@ class Answered:
 
     replies: int
     leased: list[OutboxRow]
+    # Rows were queued that the caller does not send itself (a volunteer's notice, replies
+    # left pending): the channel's dispatcher must be woken to send them.
+    others: bool = False
 
     def __len__(self) -> int:
         return self.replies
@@ -203,6 +206,7 @@ class Bot:
             replies = await self.assistant.handle(
                 message, session, conversation_store(session, self.clock), now, deduplicated=stored
             )
+            others = OutboxRepository.added(session) > 0  # queued while answering
             outbox = OutboxRepository(session)
             for reply in replies:
                 attachment = reply.attachment
@@ -222,9 +226,9 @@ class Bot:
             if message.message_id and not stored:
                 await InboxRepository(session).mark_handled(key.channel, message.message_id, now)
             if lease is None or message.kind == "left":
-                return Answered(len(replies), [])
+                return Answered(len(replies), [], others or bool(replies))
             leased = await outbox.lease(key.channel, now, lease, external_id=key.user_id)
-            return Answered(len(replies), leased)
+            return Answered(len(replies), leased, others)
 
     async def settle_delivery(self, channel: str, external_id: str) -> None:
         """A stored webhook delivery that needs no answer (a status event) is done."""

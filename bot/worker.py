@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol
@@ -80,6 +81,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._waiting: list[asyncio.Future[dict[str, int]]] = []
+        self._last_full = 0.0  # time.monotonic() when the last whole round started
         # Campaign messages (issue 15) go out from their own task: a long campaign never
         # holds up a round of timers and replies.
         texts = wording(bot.assistant.t)
@@ -191,14 +193,33 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await one
 
+    async def flush_outboxes(self) -> dict[str, int]:
+        """Only the sends: what a dispatcher's wake-up asks for (rows queued for others)."""
+        counts: dict[str, int] = {}
+        for channel in self.channels:
+            if channel.ready:
+                counts[f"sent_{channel.name}"] = await channel.dispatcher.flush()
+        return counts
+
     async def _loop(self) -> None:
         waiting: list[asyncio.Future[dict[str, int]]] = []
+        full = True  # the first round is a whole one
         try:
             while not self._stopping.is_set():
                 waiting, self._waiting = self._waiting, []
+                if waiting or self._wakeup.is_set():
+                    full = True
                 for event in self._wakeups():  # this round serves every wake so far
                     event.clear()
                 try:
+                    if not full:
+                        # A dispatcher asked for its rows to go out: only the sends. Timers,
+                        # replays, give-ups and reminders keep to the interval (a burst of
+                        # answers used to run a whole round after every message).
+                        await self.flush_outboxes()
+                        full = await self._sleep()
+                        continue
+                    self._last_full = time.monotonic()
                     counts = await self.tick()
                 except Exception as error:
                     logger.exception("background round failed")
@@ -209,7 +230,7 @@ class Worker:
                     for done in waiting:
                         if not done.done():
                             done.set_result(counts)
-                await self._sleep()
+                full = await self._sleep()
         finally:  # rounds asked for that will never run (or were cut off at stop)
             for done in [*waiting, *self._waiting]:
                 done.cancel()
@@ -217,15 +238,25 @@ class Worker:
     def _wakeups(self) -> list[asyncio.Event]:
         return [self._wakeup, *(channel.dispatcher.wakeup for channel in self.channels)]
 
-    async def _sleep(self) -> None:
-        """Until the interval ends, a wake-up (kept if it came during the round) or stop."""
+    async def _sleep(self) -> bool:
+        """Until the interval ends, a wake-up (kept if it came during the round) or stop.
+
+        True when the next round must be a whole one: the interval ended since the last
+        whole round, or `wake` (or `next_round`) asked for one; False when only dispatchers
+        woke it."""
         events = [*self._wakeups(), self._stopping]
         waiters = [asyncio.create_task(event.wait()) for event in events]
         try:
-            await asyncio.wait(waiters, timeout=self.interval, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                waiters,
+                timeout=max(0.0, self._last_full + self.interval - time.monotonic()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
         finally:
             for waiter in waiters:
                 waiter.cancel()
+        due = time.monotonic() >= self._last_full + self.interval
+        return due or self._wakeup.is_set() or bool(self._waiting)
 
 
 def _processor(channel: WorkerChannel) -> InboxProcessor | None:

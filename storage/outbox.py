@@ -18,6 +18,9 @@ from storage.models import OutboxRow
 __all__ = ["OutboxRepository"]
 
 
+_ADDED = "outbox_rows_added"
+
+
 class OutboxRepository:
     """Queue, fetch and settle outgoing messages; never commits."""
 
@@ -55,7 +58,15 @@ class OutboxRepository:
         )
         self.session.add(row)
         await self.session.flush()
+        # How many rows this session queued (`added`): whoever answers a message learns
+        # whether it queued anything beyond its own replies (a volunteer's notice).
+        self.session.info[_ADDED] = self.session.info.get(_ADDED, 0) + 1
         return row
+
+    @staticmethod
+    def added(session: AsyncSession) -> int:
+        """Rows queued through `add` in this session so far."""
+        return int(session.info.get(_ADDED, 0))
 
     async def tagged(self, tag: str) -> list[OutboxRow]:
         """Earlier messages with this tag (e.g. every claim notice of one request)."""

@@ -312,7 +312,8 @@ class TelegramRuntime:
         if message.kind != "left":
             self.dispatcher.enqueue(answered.leased)  # this chat's answer, in the background
             await self.menus.refresh(chat)
-        self.dispatcher.wake()  # notifications for other people
+        if answered.others:  # notifications for other people
+            self.dispatcher.wake()
 
     async def apologize(self, update: Update) -> None:
         """After an error in polling mode, where nothing is stored: the bot gives up, says so.

@@ -239,7 +239,8 @@ class ZaloBotRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await typing
         self.dispatcher.enqueue(answered.leased)  # this chat's answer, sent in the background
-        self.dispatcher.wake()  # notifications for other people
+        if answered.others:  # notifications for other people
+            self.dispatcher.wake()
 
     async def _resolve_choice(
         self, session: AsyncSession, message: IncomingMessage

@@ -178,7 +178,8 @@ class ZaloOARuntime:
         """Answer one stored delivery, then send what is waiting."""
         answered = await self.bot.answer(message, event_id=event_id)
         self.dispatcher.enqueue(answered.leased)  # this chat's answer, sent in the background
-        self.dispatcher.wake()  # notifications for other people: the maintenance loop
+        if answered.others:  # notifications for other people: the maintenance loop
+            self.dispatcher.wake()
 
 
 def build_zalo_oa(

@@ -125,12 +125,18 @@ async def test_the_shared_worker_runs_timers_and_sends_what_others_caused(bot: B
     async with bot.sessions() as session:
         assert (await session.scalars(select(TimerRow.done_at))).one() is not None
 
-    # A message whose answer leaves a notification for someone else wakes the worker: the
-    # notification goes out now, not after the (hour-long, here) interval.
+    # A message whose answer leaves a notification for someone else wakes the dispatcher
+    # (`Answered.others`): the notification goes out now, not after the (hour-long, here)
+    # interval, in a round of sends only: a timer due meanwhile waits for the interval.
     async with bot.sessions.begin() as session:
         await OutboxRepository(session).add("zalobot", "chat-2", "🔔 Thông báo", now=bot.clock())
-    api.push(text_event("xin chao", envelope=False))
+        await TimerRepository(session).schedule("escalate", bot.clock())  # due now
+    runtime.dispatcher.wake()
     await until(api, lambda: api.sent("chat-2") == ["🔔 Thông báo"])
+    async with bot.sessions() as session:
+        done = list(await session.scalars(select(TimerRow.done_at).order_by(TimerRow.id)))
+    assert done[0] is not None
+    assert done[1] is None
     stop.set()
     await asyncio.wait_for(loop, PATIENCE)
     await runtime.stop()
