@@ -7,12 +7,12 @@ platform's delivery id alone remains, to recognise a redelivery.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,15 @@ from storage.keys import bounded_key
 from storage.models import InboundEventRow
 
 __all__ = ["InboxRepository"]
+
+_RECEIVE_POSTGRESQL = text(
+    "INSERT INTO inbound_events"
+    " (channel, external_id, payload, chat, received_at, handled_at, attempts, failed)"
+    " SELECT r.channel, r.external_id, r.payload, r.chat, r.received_at, r.handled_at, 0, false"
+    " FROM json_to_recordset(CAST(:rows AS json)) AS r(channel varchar, external_id varchar,"
+    " payload json, chat varchar, received_at timestamptz, handled_at timestamptz)"
+    " ON CONFLICT DO NOTHING RETURNING id, channel, external_id"
+)
 
 
 class InboxRepository:
@@ -71,9 +80,24 @@ class InboxRepository:
             return {}
         bind = self.session.bind
         dialect = bind.dialect.name if bind is not None else "sqlite"
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        if dialect == "postgresql":
+            # One statement of one parameter whatever the batch's size, so its compiled form
+            # is cached: SQLAlchemy compiled the multi-row INSERT ... ON CONFLICT below anew
+            # for every batch of acknowledgements (about 2 ms of CPU per delivery).
+            batch = json.dumps(
+                [
+                    {
+                        **row,
+                        "received_at": row["received_at"].isoformat(),
+                        "handled_at": row["handled_at"] and row["handled_at"].isoformat(),
+                    }
+                    for row in rows.values()
+                ]
+            )
+            result = await self.session.execute(_RECEIVE_POSTGRESQL, {"rows": batch})
+            return {(channel, external): id_ for id_, channel, external in result.all()}
         result = await self.session.execute(
-            insert(InboundEventRow)
+            sqlite_insert(InboundEventRow)
             .values(list(rows.values()))
             .on_conflict_do_nothing()
             .returning(InboundEventRow.id, InboundEventRow.channel, InboundEventRow.external_id)
