@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -33,16 +33,27 @@ NEAR_DUPLICATE = 95.0
 RARE_WORDS = 3
 
 
-def find_collisions(content: Content, near: float = NEAR_DUPLICATE) -> Iterator[Problem]:
-    """Yield one problem per example question shared (or nearly shared) by two intents."""
+def find_collisions(
+    content: Content,
+    near: float = NEAR_DUPLICATE,
+    normalized: Mapping[str, Sequence[str]] | None = None,
+) -> Iterator[Problem]:
+    """Yield one problem per example question shared (or nearly shared) by two intents.
+
+    `normalized` gives each intent's example keys in order (`normalize` of each example), as
+    the matcher's cached index holds them: they are not worked out again.
+    """
     owners: dict[str, str] = {}
     keys: list[str] = []
     key_owner: list[str] = []
     originals: list[str] = []
     for intent in content.intents.values():
         seen: set[str] = set()
-        for example in intent.examples:
-            key = normalize(example, content.lexicon)
+        given = normalized.get(intent.id) if normalized is not None else None
+        if given is not None and len(given) != len(intent.examples):
+            given = None
+        for number, example in enumerate(intent.examples):
+            key = normalize(example, content.lexicon) if given is None else given[number]
             if not key:
                 yield Problem(
                     file="content/faq",

@@ -1,14 +1,17 @@
-"""The near-duplicate search of `trolyso content check` finds what comparing all pairs finds."""
+"""The near-duplicate search of `trolyso content check` finds what comparing all pairs finds;
+its array search and the examples' keys read from the matcher's index change nothing."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from rapidfuzz import fuzz, process
 
 from content import Content
-from content.checks import NEAR_DUPLICATE, near_pairs, plain_near_pairs
+from content.checks import NEAR_DUPLICATE, find_collisions, near_pairs, plain_near_pairs
 from intents import fold, normalize
 
 
@@ -153,3 +156,36 @@ def test_the_array_search_on_odd_keys() -> None:
         assert near_pairs(keys, owners, near) == plain_near_pairs(keys, owners, near)
     assert near_pairs(keys, owners) != []
     assert near_pairs(["a b"], ["o"]) == [] == near_pairs([], [])
+
+
+def test_the_check_reports_the_same_with_the_keys_of_the_index(
+    content: Content, tmp_path: Path
+) -> None:
+    """`trolyso content check` reads the examples' keys from the matcher's cached (or shipped)
+    index instead of normalizing them again: the same problems, in the same order, on the
+    shipped content and on one grown with near copies, a shared example and a wordless one."""
+    from bot.matching import build_matcher, example_keys
+
+    shipped = example_keys(content)
+    assert shipped is not None  # the shipped index holds them
+    assert list(find_collisions(content, normalized=shipped)) == list(find_collisions(content))
+
+    rng = random.Random(4)
+    grown = dict(content.intents)
+    bases = [intent for intent in content.intents.values() if intent.id.count(".") == 1]
+    for number, base in enumerate(rng.sample(bases, 12)):
+        topic = f"chu de{number}"
+        examples = [f"{topic} {e}" if rng.random() < 0.5 else f"{e}!" for e in base.examples]
+        examples[0] = base.examples[0]  # the same question as its model's: an error
+        examples[1] = "??? ..."  # no words at all
+        intent_id = f"{base.id}.copy{number}"
+        grown[intent_id] = base.model_copy(update={"id": intent_id, "examples": examples})
+    bigger = replace(content, intents=grown)
+    assert example_keys(bigger, tmp_path) is None  # no index of this content yet
+    build_matcher(bigger, tmp_path)  # caches it, as `trolyso match` does
+    keys = example_keys(bigger, tmp_path)
+    assert keys is not None
+    expected = list(find_collisions(bigger))
+    assert {p.severity for p in expected} == {"error", "warning"}
+    assert any("no words" in p.message for p in expected)
+    assert list(find_collisions(bigger, normalized=keys)) == expected
