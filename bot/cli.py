@@ -310,10 +310,12 @@ def _cmd_content(settings: Settings, command: str) -> int:
         print(f"Wrote {target} (content version {version}).")
         return EXIT_OK
     content = with_published(content, settings.data_dir)  # what the workers answer with
+    from bot.matching import example_keys
+
     today = datetime.now(UTC).date()
     problems = [
         *content.warnings,
-        *find_collisions(content),
+        *find_collisions(content, normalized=example_keys(content, settings.cache_dir)),
         *find_overdue_reviews(content, today),
         *find_unknown_local_blocks(content),
     ]

@@ -27,18 +27,20 @@ from pathlib import Path
 
 from content import Content
 from intents import Matcher, Thresholds
+from intents.bm25 import INTS, pack, split_lines, unpack
 
 __all__ = [
     "SHIPPED_INDEX",
     "build_matcher",
     "content_version",
     "default_eval_set",
+    "example_keys",
     "thresholds_of",
     "write_index",
 ]
 
 logger = logging.getLogger(__name__)
-CACHE_FORMAT = 5  # 5: the perceptron trains in a hashed, edit-stable order
+CACHE_FORMAT = 6  # 6: each text's key ("texts"), for `trolyso content check`
 SHIPPED_INDEX = "matcher-index.json.gz"
 
 
@@ -120,11 +122,60 @@ def _dumps(payload: dict[str, object]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _state(matcher: Matcher) -> dict[str, object]:
+    """The matcher's state, with where each text's key is among its intent's keys (-1: a text
+    with no words), when the matcher normalized the texts itself."""
+    state: dict[str, object] = matcher.state()
+    if matcher.text_keys is not None:
+        positions: list[int] = []
+        for keys, found in zip(matcher.examples, matcher.text_keys, strict=True):
+            where = {key: n for n, key in enumerate(keys)}
+            positions.extend(where.get(key, -1) for key in found)
+        state["texts"] = pack(INTS, positions)
+    return state
+
+
+def example_keys(content: Content, cache_dir: Path | None = None) -> dict[str, list[str]] | None:
+    """Every intent's example keys (normalized, "" for none), in order, as the cached or
+    shipped index of this very content holds them; None when there is no such index."""
+    version = content_version(content)
+    data: object = None
+    try:
+        if cache_dir is not None and (cache_dir / f"index-{version}.json").exists():
+            data = json.loads((cache_dir / f"index-{version}.json").read_bytes())
+        elif content.root is not None:
+            data = json.loads(gzip.decompress((content.root / SHIPPED_INDEX).read_bytes()))
+            if not isinstance(data, dict) or data.get("version") != version:
+                return None
+        if not isinstance(data, dict) or "texts" not in data:
+            return None
+        positions = unpack(INTS, data["texts"]).tolist()
+        intents = list(content.intents.values())
+        if len(data["intents"]) != len(intents) or len(positions) != sum(
+            len(intent.examples) + 1 for intent in intents
+        ):
+            return None
+        found: dict[str, list[str]] = {}
+        at = 0
+        for intent, (name, joined) in zip(intents, data["intents"], strict=True):
+            keys = split_lines(joined)
+            if name != intent.id:
+                return None
+            texts = positions[at : at + len(intent.examples) + 1]
+            at += len(texts)
+            if max(texts) >= len(keys):
+                return None
+            found[intent.id] = [keys[n] if n >= 0 else "" for n in texts[:-1]]  # not the title
+        return found
+    except _DAMAGED:
+        return None
+
+
 def write_index(content: Content, path: Path) -> str:
     """Build the index of this content and write it, gzipped, to `path`; returns its version."""
     version = content_version(content)
     matcher = Matcher(_entries(content), content.lexicon, thresholds_of(content))
-    data = _dumps({"version": version, **matcher.state()})
+    data = _dumps({"version": version, **_state(matcher)})
     path.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
     return version
 
@@ -134,7 +185,7 @@ def _write(path: Path, matcher: Matcher) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".tmp")
         with os.fdopen(fd, "wb") as stream:
-            stream.write(_dumps(matcher.state()))
+            stream.write(_dumps(_state(matcher)))
         os.replace(temporary, path)  # atomic: another worker never reads half a file
     except OSError as exc:  # a read-only disk only costs start-up time
         logger.warning("matcher index cache not written: %s", exc.__class__.__name__)

@@ -128,6 +128,7 @@ class Matcher:
     _learned: TermRows  # the perceptron's weights, as rows over intents
     _learned_names: list[str]
     _weights: Weights | None  # the same as a dict, made when asked for
+    text_keys: list[list[str]] | None  # each given text's key, when built from texts
 
     def __init__(
         self,
@@ -136,11 +137,17 @@ class Matcher:
         thresholds: Thresholds | None = None,
         tuning: Tuning | None = None,
     ) -> None:
+        text_keys = [
+            [" ".join(normalize_tokens(text, lexicon)) for text in texts] for _, texts in intents
+        ]
         keyed = [
-            (intent_id, sorted({" ".join(normalize_tokens(t, lexicon)) for t in texts} - {""}))
-            for intent_id, texts in intents
+            (intent_id, sorted(set(keys) - {""}))
+            for (intent_id, _), keys in zip(intents, text_keys, strict=True)
         ]
         self._build(keyed, lexicon, thresholds, tuning)
+        # Each text's key ("" for a text with no words), in the order given: for a cache to
+        # keep, so that `trolyso content check` need not normalize the examples again.
+        self.text_keys = text_keys
 
     @classmethod
     def from_keys(
@@ -155,6 +162,7 @@ class Matcher:
         matcher): nothing is normalized or trained again."""
         matcher = cls.__new__(cls)
         matcher._build(keyed, lexicon, thresholds, tuning, weights)
+        matcher.text_keys = None
         return matcher
 
     @classmethod
@@ -168,6 +176,7 @@ class Matcher:
         """A matcher from `state()` of an earlier one: nothing is normalized, counted, weighed
         or trained again. Raises KeyError, TypeError, ValueError... on a damaged state."""
         matcher = cls.__new__(cls)
+        matcher.text_keys = None
         keyed = [(str(intent), split_lines(keys)) for intent, keys in state["intents"]]
         matcher._setup(lexicon, thresholds, tuning, keyed, split_lines(state["vocabulary"]))
         matcher.index = BM25Index.from_state(state["bm25"])
