@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 __all__ = ["SqlCount", "counting"]
 
 _SHAPE = re.compile(
-    r"^\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|BEGIN|COMMIT|PRAGMA|WITH)\b"
-    r"(?:.*?\bFROM\s+)?\s*([\w.\"]+)?",
+    r"^\s*(?:(INSERT INTO|UPDATE|DELETE FROM)\s+([\w.\"]+)"  # the table follows the verb
+    r"|(SELECT|BEGIN|COMMIT|PRAGMA|WITH)\b(?:.*?\bFROM\s+)?\s*([\w.\"]+)?)",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -35,7 +35,8 @@ class SqlCount:
         found = _SHAPE.match(statement)
         if found is None:
             return statement.split(None, 1)[0].upper() if statement.strip() else "?"
-        verb, table = found.group(1).upper(), (found.group(2) or "").strip('"')
+        verb = (found.group(1) or found.group(3)).upper()
+        table = (found.group(2) or found.group(4) or "").strip('"')
         return f"{verb} {table}".strip()
 
     def report(self, updates: int, top: int = 30) -> str:

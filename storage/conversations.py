@@ -24,7 +24,7 @@ _ENSURE_ROW = select(ConversationRow).from_statement(
     text(
         "INSERT INTO conversations (channel, user_id, state, version, updated_at)"
         " VALUES (:channel, :user_id, '{}', 0, :now)"
-        " ON CONFLICT (channel, user_id) DO UPDATE SET version = conversations.version"
+        " ON CONFLICT (channel, user_id) DO UPDATE SET updated_at = excluded.updated_at"
         " RETURNING channel, user_id, state, version, updated_at"
     )
     .bindparams(bindparam("now", type_=UTCDateTime()))
@@ -82,7 +82,9 @@ class ConversationRepository(Generic[S]):
 
         Locking a row that does not exist locks nothing, so two workers could both insert the
         first message's state: an INSERT ... ON CONFLICT DO UPDATE (of nothing) makes the row
-        exist and takes its lock at once, and returns it.
+        exist and takes its lock at once, and returns it. It stamps the row's time too (the
+        retention period counts from the last message), so an answer that leaves the state
+        as it was writes nothing more (`save`).
         """
         params = {"channel": key.channel, "user_id": key.user_id, "now": self._clock()}
         row: ConversationRow = (
@@ -102,7 +104,10 @@ class ConversationRepository(Generic[S]):
         """Insert or replace the state of a conversation."""
         # load() normally created and locked the row in this transaction already.
         row = self._locked.get((key.channel, key.user_id)) or await self._ensure_row(key)
-        row.state = dict(self._dump(value))
+        state = dict(self._dump(value))
+        if state == row.state:  # nothing changed: `_ensure_row` stamped the time already
+            return
+        row.state = state
         row.version += 1
         row.updated_at = self._clock()
         await self.session.flush()

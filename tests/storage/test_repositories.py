@@ -78,6 +78,28 @@ async def test_the_conversation_is_stamped_by_the_bots_clock(engine: AsyncEngine
         assert await forget_idle_before(session, then + timedelta(seconds=1)) == 1
 
 
+async def test_an_unchanged_state_is_not_written_again_but_its_time_moves_on(
+    engine: AsyncEngine,
+) -> None:
+    """Most answers leave the state as it was: the row is then not updated a second time
+    (one statement fewer per message), yet its time moves on, so an active conversation is
+    never purged as idle."""
+    first = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    later = first + timedelta(days=200)
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        await conversation_store(session, lambda: first).save(ALICE, ConversationState(1))
+    async with sessions.begin() as session:
+        store = conversation_store(session, lambda: later)
+        state = await store.load(ALICE)
+        await store.save(ALICE, state)  # the same state
+    async with sessions.begin() as session:
+        row = (await session.execute(select(ConversationRow))).scalar_one()
+        assert row.version == 1  # not written again
+        assert row.updated_at == later  # but stamped by this message
+        assert await forget_idle_before(session, later) == 0
+
+
 async def test_delete_forgets_the_conversation(engine: AsyncEngine) -> None:
     sessions = session_factory(engine)
     async with sessions.begin() as session:
