@@ -260,9 +260,10 @@ class Assistant:
         self, turn: Turn, person: PersonRow, text: str, state: ConversationState
     ) -> tuple[list[Reply], ConversationState] | None:
         """Carry a message across an active session; None when there is none."""
-        own = await turn.requests.open_for_citizen(person.id)
-        if own is not None and own.status == "active":
-            return await self.desk.relay_from_citizen(turn, own, text), state
+        if turn.people.open_request.get(person.id, True):  # else known to have none
+            own = await turn.requests.open_for_citizen(person.id)
+            if own is not None and own.status == "active":
+                return await self.desk.relay_from_citizen(turn, own, text), state
         if person.role == "citizen":
             return None
         active = await turn.requests.active_for_volunteer(person.id)

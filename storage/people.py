@@ -44,6 +44,10 @@ class PeopleRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Whether each person `resolve` returned had a help request still open or active
+        # then: read with the person, so a citizen without one (nearly every message) costs
+        # no second query to find out.
+        self.open_request: dict[int, bool] = {}
 
     async def identity(self, channel: str, external_id: str) -> IdentityRow | None:
         query = select(IdentityRow).where(
@@ -58,18 +62,27 @@ class PeopleRepository:
         workers never create the same person twice.
         """
         # The identity and its person in one statement (a message's hottest read).
+        open_request = (
+            select(HelpRequestRow.id)
+            .where(
+                HelpRequestRow.citizen_id == PersonRow.id,
+                HelpRequestRow.status.in_(("open", "active")),
+            )
+            .exists()
+        )
         query = (
-            select(IdentityRow, PersonRow)
+            select(IdentityRow, PersonRow, open_request)
             .outerjoin(PersonRow, PersonRow.id == IdentityRow.person_id)
             .where(IdentityRow.channel == channel, IdentityRow.external_id == external_id)
         )
-        pair = (await self.session.execute(query)).one_or_none()
-        found: IdentityRow | None = pair[0] if pair is not None else None
-        person: PersonRow | None = pair[1] if pair is not None else None
+        found_row = (await self.session.execute(query)).one_or_none()
+        found: IdentityRow | None = found_row[0] if found_row is not None else None
+        person: PersonRow | None = found_row[1] if found_row is not None else None
         if found is not None:
             if person is not None and person.deleted_at is None:
                 if found.last_seen_at < now - SEEN_PRECISION:  # not a write per message
                     found.last_seen_at = now
+                self.open_request[person.id] = bool(found_row[2]) if found_row else True
                 return person
             # The person asked us to forget them: this id starts afresh.
             await self.session.delete(found)
@@ -83,6 +96,7 @@ class PeopleRepository:
             )
         )
         await self.session.flush()
+        self.open_request[person.id] = False
         return person
 
     async def _free_handle(self) -> str:
