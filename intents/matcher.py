@@ -17,6 +17,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from intents.bm25 import BM25Index, TermRows, join_lines, split_lines, terms_of
+from intents.fuzzy import fuzzy_choices
 from intents.lexicon import Lexicon
 from intents.normalize import normalize_tokens
 from intents.perceptron import Weights, train, weight_rows, weights_of
@@ -231,9 +232,9 @@ class Matcher:
         self.intent_ids = [str(intent_id) for intent_id, _ in keyed]
         self.examples = [[str(key) for key in keys] for _, keys in keyed]
         self.positions = {intent_id: doc_id for doc_id, intent_id in enumerate(self.intent_ids)}
-        # The fuzzy re-score keeps the best score so far as its cutoff and stops at 100: short
-        # examples, the likeliest to be wholly in a message, go first. The maximum is the same.
-        self._fuzzy_order = [sorted(keys, key=len) for keys in self.examples]
+        # What the fuzzy re-score compares with (intents/fuzzy.py), made the first time an
+        # intent is a candidate.
+        self._fuzzy_order: list[list[str] | None] = [None] * len(self.intent_ids)
         if vocabulary is None:
             vocabulary = sorted({w for keys in self.examples for key in keys for w in key.split()})
         self.vocabulary = list(vocabulary)  # every word of every example, sorted
@@ -368,9 +369,10 @@ class Matcher:
             return []
         scored: list[Candidate] = []
         for doc_id, lexical, known, fit, nudge in parts:
-            best = process.extractOne(
-                query, self._fuzzy_order[doc_id], scorer=fuzz.token_set_ratio, processor=None
-            )
+            choices = self._fuzzy_order[doc_id]
+            if choices is None:
+                choices = self._fuzzy_order[doc_id] = fuzzy_choices(self.examples[doc_id])
+            best = process.extractOne(query, choices, scorer=fuzz.token_set_ratio, processor=None)
             fuzzy = best[1] / 100.0 if best else 0.0
             combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * fuzzy
             coverage = known**tuning.coverage_power
