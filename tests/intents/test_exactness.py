@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import astuple, replace
 from typing import Any
 
+import numpy
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,7 +26,7 @@ from content import Content
 from intents import Lexicon, Matcher, normalize, normalize_tokens
 from intents.bm25 import BM25Index, TermRows
 from intents.evaluation import load_cases
-from intents.fuzzy import fuzzy_choices
+from intents.fuzzy import BOUND_FROM_WORDS, FuzzyExamples
 from intents.matcher import MatchResult, _is_small_talk, _related
 from intents.normalize import _tokenize_chars, tokenize
 from intents.questions import split_questions
@@ -194,19 +195,25 @@ def test_numpy_totals_and_answers_are_those_first_written(
     assert found.largest_magnitude() == float(abs(expected).max())
 
 
-FUZZY_WORDS = ["mat", "khau", "quen", "lam", "the", "nao", "a", "ab", "b", "mat_khau"]
+FUZZY_WORDS = ["mat", "khau", "quen", "lam", "the", "nao", "a", "ab", "b", "mat_khau", "vneid"]
 word_lists = st.lists(st.sampled_from(FUZZY_WORDS), max_size=8).map(" ".join)
 
 
-@given(st.lists(word_lists, max_size=6), word_lists)
-@settings(max_examples=300)
-def test_fuzzy_choices_score_as_the_examples(keys: list[str], query: str) -> None:
-    """Distinct sorted word sets, shortest first: the best token_set_ratio of the examples."""
-    expected = max((fuzz.token_set_ratio(query, k, processor=None) for k in keys), default=0.0)
-    best = process.extractOne(
-        query, fuzzy_choices(keys), scorer=fuzz.token_set_ratio, processor=None
-    )
-    assert (best[1] if best else 0.0) == expected
+@given(st.lists(word_lists, max_size=8), st.lists(st.sampled_from(FUZZY_WORDS), max_size=30))
+@settings(max_examples=500)
+def test_fuzzy_best_is_the_best_of_every_example(keys: list[str], words: list[str]) -> None:
+    """Distinct sorted word sets, a sorted query, bounds from word lengths and skipped
+    examples: the best token_set_ratio of the message as written against every example."""
+    written = " ".join(words)
+    expected = max((fuzz.token_set_ratio(written, k, processor=None) for k in keys), default=0.0)
+    distinct = sorted(set(words))
+    examples = FuzzyExamples(keys, numpy)
+    for bound_from in (1, BOUND_FROM_WORDS):
+        assert examples.best(distinct, " ".join(distinct), bound_from) == expected
+    if examples.choices and distinct:
+        bounds = examples.bounds(distinct, " ".join(distinct))
+        for choice, bound in zip(examples.choices, bounds.tolist(), strict=True):
+            assert fuzz.token_set_ratio(written, choice, processor=None) <= bound + 1e-9
 
 
 def test_ranking_with_numpy_sums_is_the_ranking_with_dict_sums(matcher: Matcher) -> None:
@@ -301,12 +308,20 @@ def test_match_decides_as_the_whole_message_first_order(matcher: Matcher) -> Non
 
 
 def test_fuzzy_order_and_floor_change_no_ranking(matcher: Matcher) -> None:
-    """The examples as distinct sorted word sets, shortest first (so the fuzzy re-score stops
-    early: intents/fuzzy.py), give every candidate the score of the stored examples in their
-    stored order, and a part skipped under the floor could not have reached it."""
+    """The examples as distinct sorted word sets scored in order of their upper bounds, the
+    rest skipped (intents/fuzzy.py), give every candidate the score of every stored example,
+    and a part skipped under the floor could not have reached it."""
     plain = Matcher.__new__(Matcher)
     plain.__dict__.update(matcher.__dict__)
-    plain._fuzzy_order = list(matcher.examples)  # sorted alphabetically, as stored
+
+    def every_example(doc_id: int, words: Sequence[str], query: str) -> float:
+        # Every stored example scored, sorted alphabetically as stored.
+        found = process.extractOne(
+            query, matcher.examples[doc_id], scorer=fuzz.token_set_ratio, processor=None
+        )
+        return found[1] / 100.0 if found else 0.0
+
+    plain._fuzzy = every_example  # type: ignore[method-assign]
     floor = matcher.thresholds.ask_from
     skipped = 0
     for case in load_cases(DATA / "eval_set.jsonl"):
