@@ -17,6 +17,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from intents.bm25 import BM25Index, TermRows, join_lines, split_lines, terms_of
+from intents.fuzzy import FuzzyExamples
 from intents.lexicon import Lexicon
 from intents.normalize import normalize_tokens
 from intents.perceptron import Weights, train, weight_rows, weights_of
@@ -231,9 +232,9 @@ class Matcher:
         self.intent_ids = [str(intent_id) for intent_id, _ in keyed]
         self.examples = [[str(key) for key in keys] for _, keys in keyed]
         self.positions = {intent_id: doc_id for doc_id, intent_id in enumerate(self.intent_ids)}
-        # The fuzzy re-score keeps the best score so far as its cutoff and stops at 100: short
-        # examples, the likeliest to be wholly in a message, go first. The maximum is the same.
-        self._fuzzy_order = [sorted(keys, key=len) for keys in self.examples]
+        # What the fuzzy re-score compares with (intents/fuzzy.py), made the first time an
+        # intent is a candidate.
+        self._fuzzy_examples: list[FuzzyExamples | None] = [None] * len(self.intent_ids)
         if vocabulary is None:
             vocabulary = sorted({w for keys in self.examples for key in keys for w in key.split()})
         self.vocabulary = list(vocabulary)  # every word of every example, sorted
@@ -339,7 +340,9 @@ class Matcher:
             raw_score = bm25.get(doc_id) if doc_id is not None else None
             if doc_id is not None and raw_score is not None and all(d != doc_id for d, _ in top):
                 top.append((doc_id, raw_score))
-        query = " ".join(words[: tuning.fuzzy_words])
+        # token_set_ratio reads the query as its sorted word set too (intents/fuzzy.py).
+        distinct = sorted(set(words[: tuning.fuzzy_words]))
+        query = " ".join(distinct)
         kinds = self.lexicon.question_kinds(words)
         weighted = [(word, self.index.term_weight(word)) for word in words]
         total = 0.0
@@ -368,10 +371,7 @@ class Matcher:
             return []
         scored: list[Candidate] = []
         for doc_id, lexical, known, fit, nudge in parts:
-            best = process.extractOne(
-                query, self._fuzzy_order[doc_id], scorer=fuzz.token_set_ratio, processor=None
-            )
-            fuzzy = best[1] / 100.0 if best else 0.0
+            fuzzy = self._fuzzy(doc_id, distinct, query)
             combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * fuzzy
             coverage = known**tuning.coverage_power
             intent_id = self.intent_ids[doc_id]
@@ -387,6 +387,15 @@ class Matcher:
             )
         scored.sort(key=lambda c: (-c.score, c.intent))
         return scored[:limit]
+
+    def _fuzzy(self, doc_id: int, words: Sequence[str], query: str) -> float:
+        """The best token_set_ratio of the query (its distinct `words`, sorted and joined)
+        against the intent's examples, in [0, 1]."""
+        examples = self._fuzzy_examples[doc_id]
+        if examples is None:
+            examples = FuzzyExamples(self.examples[doc_id], self.index.rows.numpy)
+            self._fuzzy_examples[doc_id] = examples
+        return examples.best(words, query) / 100.0
 
     def decide(self, text: str, ranked: Sequence[Candidate]) -> MatchResult:
         """Turn a ranking into the bot's action: answer, ask which one, or the fallback."""

@@ -12,17 +12,21 @@ import json
 import math
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import astuple, replace
+from typing import Any
 
+import numpy
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
 
 import intents.perceptron as perceptron
 from content import Content
 from intents import Lexicon, Matcher, normalize, normalize_tokens
 from intents.bm25 import BM25Index, TermRows
 from intents.evaluation import load_cases
+from intents.fuzzy import BOUND_FROM_WORDS, FuzzyExamples
 from intents.matcher import MatchResult, _is_small_talk, _related
 from intents.normalize import _tokenize_chars, tokenize
 from intents.questions import split_questions
@@ -108,7 +112,10 @@ def _dict_sums(rows: dict[str, dict[int, float]], terms: Sequence[str]) -> dict[
     return totals
 
 
-@given(rows_strategy, st.lists(st.sampled_from([f"t{n}" for n in range(14)]), max_size=8))
+TERMS = [f"t{n}" for n in range(14)]
+
+
+@given(rows_strategy, st.lists(st.sampled_from(TERMS), max_size=8))
 @settings(max_examples=200)
 def test_row_sums_agree_with_dict_sums_in_every_form(
     rows: dict[str, dict[int, float]], terms: list[str]
@@ -136,6 +143,96 @@ def test_row_sums_agree_with_dict_sums_in_every_form(
         assert found.largest_magnitude() == max(map(abs, expected.values()), default=0.0)
         favourite = max(expected.items(), key=lambda i: (i[1], names[i[0]]), default=None)
         assert found.favourite(names) == (favourite[0] if favourite else None)
+
+
+positive_rows = st.dictionaries(
+    st.sampled_from([f"t{n}" for n in range(12)]),
+    st.dictionaries(
+        st.integers(0, 19), st.sampled_from([0.25, 0.5, 1.0, 1.5, 3.0]), min_size=1, max_size=20
+    ),
+    max_size=12,
+)
+
+
+def _totals_as_first_written(rows: TermRows, terms: Sequence[str]) -> Any:
+    """The numpy totals as first written: short rows in one bincount, then the long rows copied
+    out and added up with `sum(axis=0)`."""
+    np = rows.numpy
+    numbers = [n for t in sorted(set(terms)) if (n := rows._number.get(t)) is not None]
+    short = [n for n in numbers if n not in rows._line_of]
+    long = [rows._line_of[n] for n in numbers if n in rows._line_of]
+    totals = np.zeros(rows.width)
+    if short:
+        entries = np.concatenate(
+            [np.arange(rows._offsets[n], rows._offsets[n + 1]) for n in short]
+        )
+        totals = np.bincount(
+            rows._columns[entries], weights=rows._values[entries], minlength=rows.width
+        )
+    if long:
+        totals += rows._lines[long].sum(axis=0)
+    return totals
+
+
+@given(st.one_of(rows_strategy, positive_rows), st.lists(st.sampled_from(TERMS), max_size=8))
+@settings(max_examples=300)
+def test_numpy_totals_and_answers_are_those_first_written(
+    rows: dict[str, dict[int, float]], terms: list[str]
+) -> None:
+    """Long rows added one by one give the very floats of `sum(axis=0)`; the top totals found
+    in one pass over positive rows, and the largest magnitude without |x|, the same answers."""
+    pairs = {t: (list(r), list(r.values())) for t, r in rows.items()}
+    table = TermRows.from_rows(pairs, 20, vector_from=0)
+    found = table.sums(terms)
+    expected = _totals_as_first_written(table, terms)
+    if not found:
+        return
+    assert table.numpy.array_equal(found._dense, expected)  # type: ignore[attr-defined]
+    touched = _dict_sums(rows, terms)
+    for count in range(1, 6):
+        ranked = sorted(((c, float(expected[c])) for c in touched), key=lambda i: (-i[1], i[0]))
+        assert found.best(count) == ranked[:count]
+    assert found.largest_magnitude() == float(abs(expected).max())
+
+
+FUZZY_WORDS = ["mat", "khau", "quen", "lam", "the", "nao", "a", "ab", "b", "mat_khau", "vneid"]
+word_lists = st.lists(st.sampled_from(FUZZY_WORDS), max_size=8).map(" ".join)
+
+
+@given(st.lists(word_lists, max_size=8), st.lists(st.sampled_from(FUZZY_WORDS), max_size=30))
+@settings(max_examples=500)
+def test_fuzzy_best_is_the_best_of_every_example(keys: list[str], words: list[str]) -> None:
+    """Distinct sorted word sets, a sorted query, bounds from word lengths and skipped
+    examples: the best token_set_ratio of the message as written against every example."""
+    written = " ".join(words)
+    expected = max((fuzz.token_set_ratio(written, k, processor=None) for k in keys), default=0.0)
+    distinct = sorted(set(words))
+    examples = FuzzyExamples(keys, numpy)
+    for bound_from in (1, BOUND_FROM_WORDS):
+        assert examples.best(distinct, " ".join(distinct), bound_from) == expected
+    if examples.choices and distinct:
+        bounds = examples.bounds(distinct, " ".join(distinct))
+        for choice, bound in zip(examples.choices, bounds.tolist(), strict=True):
+            assert fuzz.token_set_ratio(written, choice, processor=None) <= bound + 1e-9
+
+
+def test_ranking_with_numpy_sums_is_the_ranking_with_dict_sums(matcher: Matcher) -> None:
+    """The numpy sums add each column's floats in the order of the pure-Python dict sums:
+    every whole message and question part of the evaluation set ranks the same, float for
+    float (lexical, fuzzy and coverage parts included)."""
+    plain = Matcher.__new__(Matcher)
+    plain.__dict__.update(matcher.__dict__)
+    plain.index = BM25Index.from_state(matcher.index.state(), vector_from=10**9)
+    width = len(matcher._learned_names)
+    plain._learned = TermRows.from_state(matcher._learned.state(), width, 10**9)
+    assert matcher.index.rows.vectorized
+    assert not plain.index.rows.vectorized
+    for case in load_cases(DATA / "eval_set.jsonl"):
+        clipped = case.text[: matcher.thresholds.max_message_chars]
+        parts = split_questions(clipped, matcher.lexicon)
+        for words in [normalize_tokens(clipped, matcher.lexicon), *parts]:
+            expected = [astuple(c) for c in plain.rank_words(words)]
+            assert [astuple(c) for c in matcher.rank_words(words)] == expected, case.text
 
 
 def test_bm25_from_its_state_scores_the_same() -> None:
@@ -211,11 +308,20 @@ def test_match_decides_as_the_whole_message_first_order(matcher: Matcher) -> Non
 
 
 def test_fuzzy_order_and_floor_change_no_ranking(matcher: Matcher) -> None:
-    """Shortest examples first (so the fuzzy re-score stops early) gives every candidate the
-    score of the stored order, and a part skipped under the floor could not have reached it."""
+    """The examples as distinct sorted word sets scored in order of their upper bounds, the
+    rest skipped (intents/fuzzy.py), give every candidate the score of every stored example,
+    and a part skipped under the floor could not have reached it."""
     plain = Matcher.__new__(Matcher)
     plain.__dict__.update(matcher.__dict__)
-    plain._fuzzy_order = matcher.examples  # sorted alphabetically, as stored
+
+    def every_example(doc_id: int, words: Sequence[str], query: str) -> float:
+        # Every stored example scored, sorted alphabetically as stored.
+        found = process.extractOne(
+            query, matcher.examples[doc_id], scorer=fuzz.token_set_ratio, processor=None
+        )
+        return found[1] / 100.0 if found else 0.0
+
+    plain._fuzzy = every_example  # type: ignore[method-assign]
     floor = matcher.thresholds.ask_from
     skipped = 0
     for case in load_cases(DATA / "eval_set.jsonl"):
