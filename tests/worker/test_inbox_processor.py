@@ -101,19 +101,24 @@ async def test_a_dead_workers_rows_are_replayed_after_the_lease_a_live_ones_neve
     sessions = session_factory(engine)
     await _store(sessions, 2, 2)
     # Worker "dead" took the oldest row of each chat, then died (kill -9): nothing settles them.
-    lease = timedelta(seconds=0.6)
+    lease = timedelta(seconds=60)
     async with sessions.begin() as session:
         taken = await InboxClaims(session).claim(
             CHANNEL, _now(), _now() + lease, 10, max_attempts=5, stalled=_now() - lease
         )
     assert [(row.payload or {})["n"] for row in taken] == [0, 0]  # one per chat, the oldest
     recorder = Recorder(sessions)
-    alive = InboxProcessor(sessions, CHANNEL, recorder.handler("alive"), _now)
+    later = timedelta()  # the live worker's clock, moved by hand (a loaded machine is slow)
+
+    def clock() -> datetime:
+        return _now() + later
+
+    alive = InboxProcessor(sessions, CHANNEL, recorder.handler("alive"), clock)
     alive.configure(retry_after=lease, max_attempts=5)
     assert await alive.replay() == 0  # held by a lease still running: neither they nor the
     await alive.drain()  # chats' later rows are taken
     assert recorder.done == []
-    await asyncio.sleep(lease.total_seconds() + 0.1)
+    later = lease + timedelta(seconds=1)
     assert await alive.replay() == 2  # the lease ran out: replayed, then the rest in order
     await asyncio.wait_for(alive.drain(), 30)
     assert sorted(recorder.done) == [
@@ -171,15 +176,22 @@ async def test_a_failed_delivery_is_tried_again_after_the_wait(engine: AsyncEngi
         async with sessions.begin() as session:
             await InboxClaims(session).settle(event_id, _now())
 
-    worker = InboxProcessor(sessions, CHANNEL, flaky, _now)
-    worker.configure(retry_after=timedelta(seconds=0.5), max_attempts=5)
+    # The processor's clock, moved by hand: "not yet due" must not depend on how fast a
+    # loaded machine gets from one line to the next.
+    later = timedelta()
+
+    def clock() -> datetime:
+        return _now() + later
+
+    worker = InboxProcessor(sessions, CHANNEL, flaky, clock)
+    worker.configure(retry_after=timedelta(seconds=60), max_attempts=5)
     worker.wake()
     await asyncio.wait_for(worker.drain(), 10)
     # The chat's second message is not held up by the failed first one: the first is
     # retried after the wait (a replay), out of order, rather than silence the chat.
     assert calls == [0, 1]
     assert await worker.replay() == 0  # not yet due
-    await asyncio.sleep(0.6)
+    later = timedelta(seconds=61)
     assert await worker.replay() == 1
     await asyncio.wait_for(worker.drain(), 10)
     assert calls == [0, 1, 0]
