@@ -12,13 +12,14 @@ masked words still carry the question.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from bot.messages import ConversationKey, IncomingMessage
 from storage.masking import mask
 
-__all__ = ["RECORD_VERSION", "from_record", "is_record", "to_record"]
+__all__ = ["RECORD_VERSION", "from_record", "is_record", "stored_message", "to_record"]
 
 RECORD_VERSION = 1
 _KINDS = frozenset({"text", "button", "other", "location", "left"})
@@ -50,6 +51,21 @@ def to_record(message: IncomingMessage) -> dict[str, Any]:
 def is_record(data: Any) -> bool:
     """True for a record written by `to_record` (older rows hold the platform's raw update)."""
     return isinstance(data, dict) and data.get("v") == RECORD_VERSION
+
+
+def stored_message(
+    payload: dict[str, Any], legacy: Callable[[dict[str, Any]], IncomingMessage | None]
+) -> IncomingMessage | None:
+    """The message an inbox row holds, for the inbox processor: from its record, or from the
+    platform's own update in a row stored before records (`legacy` translates it; None when
+    that update needs no answer). A damaged record raises ValueError: the row is retried,
+    then given up with an apology."""
+    if not is_record(payload):
+        return legacy(payload)
+    message = from_record(payload)
+    if message is None:
+        raise ValueError("stored record unreadable")
+    return message
 
 
 def from_record(data: dict[str, Any]) -> IncomingMessage | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Update, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboundEventRow
@@ -145,16 +145,7 @@ class InboxClaims:
 
     async def renew(self, event_ids: Sequence[int], until: datetime) -> None:
         """Keep rows held while their processing still runs (or waits for a free slot)."""
-        await self.session.execute(
-            update(InboundEventRow)
-            .where(
-                InboundEventRow.id.in_(event_ids),
-                InboundEventRow.handled_at.is_(None),
-                InboundEventRow.failed.is_(False),
-            )
-            .values(lease_until=until)
-            .execution_options(synchronize_session=False)
-        )
+        await self.session.execute(_held(event_ids).values(lease_until=until))
 
     async def postpone(self, event_id: int, until: datetime) -> None:
         """A failed processing: retried (as a replay) once `until` has passed."""
@@ -167,16 +158,7 @@ class InboxClaims:
 
     async def release(self, event_ids: Sequence[int]) -> None:
         """Give rows back untried (a worker stopping): any worker takes them at once."""
-        await self.session.execute(
-            update(InboundEventRow)
-            .where(
-                InboundEventRow.id.in_(event_ids),
-                InboundEventRow.handled_at.is_(None),
-                InboundEventRow.failed.is_(False),
-            )
-            .values(lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
+        await self.session.execute(_held(event_ids).values(lease_until=None))
 
     async def settle(self, event_id: int, now: datetime) -> bool:
         """Mark a taken row handled, in the transaction that applies its effects; nothing
@@ -189,3 +171,16 @@ class InboxClaims:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0) > 0
+
+
+def _held(event_ids: Sequence[int]) -> Update:
+    """An update of the rows taken (not yet handled, not waiting for a retry) among these."""
+    return (
+        update(InboundEventRow)
+        .where(
+            InboundEventRow.id.in_(event_ids),
+            InboundEventRow.handled_at.is_(None),
+            InboundEventRow.failed.is_(False),
+        )
+        .execution_options(synchronize_session=False)
+    )

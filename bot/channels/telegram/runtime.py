@@ -37,7 +37,7 @@ from bot.channels.telegram.menus import CommandMenus
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.webhook import Delivery, Webhook, plain_answers, secret_matches
 from bot.delivery import Dispatcher
-from bot.inbound import from_record, is_record
+from bot.inbound import stored_message
 from bot.inbox_processor import InboxProcessor
 from bot.logs import hashed_id, log_failure
 from bot.messages import Channel, IncomingMessage
@@ -225,15 +225,12 @@ class TelegramRuntime:
 
     async def _handle_stored(self, event_id: int, payload: dict[str, Any]) -> None:
         """Answer a stored update and settle its row (the processor holds its chat)."""
-        if is_record(payload):
-            message = from_record(payload)
-            if message is None:  # damaged: retried, then given up (with an apology)
-                raise ValueError("stored record unreadable")
-        else:  # a row stored before records: the platform's own update
-            message = to_incoming(Update.de_json(payload, self.application.bot))
-            if message is None:
-                await self.bot.settle_event(event_id)
-                return
+        message = stored_message(
+            payload, lambda update: to_incoming(Update.de_json(update, self.application.bot))
+        )
+        if message is None:  # an update that needs no answer
+            await self.bot.settle_event(event_id)
+            return
         await self.process(message, event_id=event_id)
 
     @property

@@ -40,7 +40,7 @@ from bot.channels.zalo_bot.convert import (
 from bot.channels.zalo_bot.render import RenderTexts, parse_choice_number
 from bot.channels.zalo_bot.sender import ZaloBotSender, render_texts
 from bot.delivery import Dispatcher
-from bot.inbound import from_record, is_record
+from bot.inbound import stored_message
 from bot.inbox_processor import InboxProcessor
 from bot.logs import hashed_id
 from bot.messages import IncomingMessage
@@ -164,16 +164,12 @@ class ZaloBotRuntime:
 
     async def _handle_stored(self, event_id: int, payload: dict[str, Any]) -> None:
         """Answer a stored delivery and settle its row (the processor holds its chat)."""
-        if is_record(payload):
-            message = from_record(payload)
-            if message is None:  # damaged: retried, then given up (with an apology)
-                raise ValueError("stored record unreadable")
-        else:  # a row stored before records: the platform's own event
-            inbound = to_incoming(payload, self.bot.clock())
-            if inbound.message is None:
-                await self.bot.settle_event(event_id)
-                return
-            message = inbound.message
+        message = stored_message(
+            payload, lambda event: to_incoming(event, self.bot.clock()).message
+        )
+        if message is None:  # an event that needs no answer
+            await self.bot.settle_event(event_id)
+            return
         await self.process(message, event_id=event_id)
 
     # --- webhook -------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from bot.channels.zalo_oa.sender import ZaloOASender
 from bot.channels.zalo_oa.signature import REPLAY_WINDOW, check_signature
 from bot.channels.zalo_oa.tokens import TokenKeeper
 from bot.delivery import Dispatcher, Sender
-from bot.inbound import from_record, is_record
+from bot.inbound import stored_message
 from bot.inbox_processor import InboxProcessor
 from bot.messages import IncomingMessage
 from bot.services import Bot
@@ -126,16 +126,10 @@ class ZaloOARuntime:
 
     async def _handle_stored(self, event_id: int, payload: dict[str, Any]) -> None:
         """Answer a stored delivery and settle its row (the processor holds its chat)."""
-        if not is_record(payload):  # a row stored before records: the platform's own event
-            legacy = to_incoming(payload, delivery_key(payload))
-            if legacy is None:
-                await self.bot.settle_event(event_id)
-                return
-            message: IncomingMessage | None = legacy
-        else:
-            message = from_record(payload)
-        if message is None:  # damaged: retried, then given up (with an apology)
-            raise ValueError("stored record unreadable")
+        message = stored_message(payload, lambda event: to_incoming(event, delivery_key(event)))
+        if message is None:  # an event that needs no answer
+            await self.bot.settle_event(event_id)
+            return
         await self._process(message, event_id)
 
     async def webhook(self, request: Request) -> Response:
