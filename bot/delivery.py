@@ -84,7 +84,9 @@ def as_reply(row: OutboxRow) -> Reply:
             row.attachment_type or "application/octet-stream",
         )
     edit_of = str(row.edit_of) if row.edit_of is not None else None
-    return Reply(row.text, buttons, attachment=attachment, edit_of=edit_of)
+    return Reply(
+        row.text, buttons, attachment=attachment, edit_of=edit_of, menu_from=row.menu_from
+    )
 
 
 Notice = Callable[[str], str]

@@ -129,3 +129,6 @@ class Reply:
     intent: str | None = None
     attachment: Attachment | None = None
     edit_of: str | None = None
+    # Where choices are typed numbers: the number of this reply's first choice, when the
+    # answer it belongs to decides it (its first reply starts at 1, the next ones continue).
+    menu_from: int | None = None

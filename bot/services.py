@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +17,7 @@ from bot.dialogue import Dialogue
 from bot.features.console.links import ChatLogin
 from bot.features.reports.chat import ChatReports
 from bot.matching import build_matcher, thresholds_of
-from bot.messages import IncomingMessage, Reply
+from bot.messages import IncomingMessage, Reply, plain_buttons
 from bot.metrics import Metrics, observed
 from bot.published import LiveContent
 from bot.send_budget import SendBudget, parse_rates
@@ -36,7 +36,7 @@ from storage.inbox import InboxRepository
 from storage.inbox_claims import InboxClaims
 from storage.inbox_writer import InboxWriter
 from storage.models import OutboxRow, utcnow
-from storage.outbox import OutboxRepository
+from storage.outbox import NewReply, OutboxRepository
 from storage.questions import QuestionLogRepository
 from storage.support import HelpRequestRepository
 from storage.timers import TimerRepository
@@ -65,6 +65,7 @@ UNDELIVERABLE_TEXTS = {
 Clock = Callable[[], datetime]
 # A channel's reading of a message inside the answering transaction.
 Resolve = Callable[[AsyncSession, IncomingMessage], Awaitable[IncomingMessage]]
+Silent = Callable[[AsyncSession, IncomingMessage], Awaitable[None]]
 UPDATE_MEMORY = timedelta(days=7)
 ATTEMPT_MEMORY = timedelta(days=1)  # failed code attempts: far longer than any lockout
 CONSOLE_IDLE = timedelta(hours=1)  # web console sessions idle this long have expired anyway
@@ -87,6 +88,30 @@ def support_config(settings: Settings) -> SupportConfig:
 
 def _restore(data: Mapping[str, Any]) -> ConversationState:
     return ConversationState.from_json(data)
+
+
+def queued(replies: Sequence[Reply]) -> list[NewReply]:
+    """An answer's replies as outbox rows. Where choices are typed numbers, the answer starts
+    a new menu: its first reply's choices from 1, each later reply's after the earlier ones."""
+    rows: list[NewReply] = []
+    menu_from = 1
+    for reply in replies:
+        attachment = reply.attachment
+        rows.append(
+            NewReply(
+                reply.text,
+                [(b.title, b.payload) for b in reply.buttons],
+                edit_of=int(reply.edit_of) if reply.edit_of else None,
+                attachment=(
+                    (attachment.filename, attachment.media_type, attachment.data)
+                    if attachment is not None
+                    else None
+                ),
+                menu_from=menu_from,
+            )
+        )
+        menu_from += len(plain_buttons(reply.buttons))
+    return rows
 
 
 def conversation_store(
@@ -168,6 +193,7 @@ class Bot:
         message: IncomingMessage,
         *,
         resolve: Resolve | None = None,
+        silent: Silent | None = None,
         lease: timedelta | None = LEASE,
         stored: bool = False,
         event_id: int | None = None,
@@ -176,7 +202,8 @@ class Bot:
 
         State, effects, replies and the webhook delivery's settlement commit together, so a
         crash at any point either loses nothing or repeats nothing. `resolve` lets the
-        channel read the message in the same transaction (a typed number names a choice).
+        channel read the message in the same transaction (a typed number names a choice);
+        `silent`, when the answer sends the person nothing (words relayed to a volunteer).
         With `lease`, the chat's pending rows (these replies, and anything queued for it
         before) are taken for sending in that transaction too, and returned in order: the
         caller sends them at once, with no second round trip to find them.
@@ -207,27 +234,16 @@ class Bot:
                 message, session, conversation_store(session, self.clock), now, deduplicated=stored
             )
             others = OutboxRepository.added(session) > 0  # queued while answering
-            outbox = OutboxRepository(session)
-            for reply in replies:
-                attachment = reply.attachment
-                await outbox.add(
-                    key.channel,
-                    key.user_id,
-                    reply.text,
-                    [(b.title, b.payload) for b in reply.buttons],
-                    now=now,
-                    edit_of=int(reply.edit_of) if reply.edit_of else None,
-                    attachment=(
-                        (attachment.filename, attachment.media_type, attachment.data)
-                        if attachment is not None
-                        else None
-                    ),
-                )
+            if silent is not None and not replies:
+                await silent(session, message)
             if message.message_id and not stored:
                 await InboxRepository(session).mark_handled(key.channel, message.message_id, now)
-            if lease is None or message.kind == "left":
+            held = lease is not None and message.kind != "left"
+            leased = await OutboxRepository(session).add_replies(
+                key.channel, key.user_id, queued(replies), now=now, lease=lease if held else None
+            )
+            if not held:
                 return Answered(len(replies), [], others or bool(replies))
-            leased = await outbox.lease(key.channel, now, lease, external_id=key.user_id)
             return Answered(len(replies), leased, others)
 
     async def settle_delivery(self, channel: str, external_id: str) -> None:

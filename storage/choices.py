@@ -117,6 +117,18 @@ class ChoiceMenuRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0) > 0
 
+    async def forget(self, channel: str, external_id: str) -> None:
+        """An answer without choices: no earlier number means a choice any more."""
+        await self.session.execute(
+            update(ChoiceMenuRow)
+            .where(
+                ChoiceMenuRow.channel == channel,
+                ChoiceMenuRow.external_id == bounded_key(external_id),
+            )
+            .values(payloads=[])
+            .execution_options(synchronize_session=False)
+        )
+
     async def close(
         self,
         channel: str,

@@ -327,6 +327,9 @@ class OutboxRow(Base):
     attachment_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
     attachment_type: Mapped[str | None] = mapped_column(String(80), nullable=True)
     attachment_data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # An answer's reply: the number its first choice is shown as where choices are typed
+    # numbers (None: a notification, numbered after a menu shown moments before, else from 1).
+    menu_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TimerRow(Base):

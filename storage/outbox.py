@@ -8,17 +8,64 @@ pending rows and record the platform's message id for later edits.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
+from sqlalchemy import (
+    JSON,
+    LargeBinary,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxRow
+from storage.models import OutboxRow, UTCDateTime
 
-__all__ = ["OutboxRepository"]
+__all__ = ["NewReply", "OutboxRepository"]
 
 
 _ADDED = "outbox_rows_added"
+
+# An answer's reply, queued and (when nothing of the chat waits before it) leased for sending
+# in one statement, the same on PostgreSQL and SQLite. Written out as text: compiled once.
+# `lease_until` is :until unless the chat has a pending row nobody holds (a retry waiting,
+# a notice not yet taken): then the reply waits its turn and `lease` takes them in order.
+_ADD_REPLY = text(
+    "INSERT INTO outbox (channel, external_id, text, buttons, edit_of, status, attempts,"
+    " created_at, lease_until, attachment_name, attachment_type, attachment_data, menu_from)"
+    " VALUES (:channel, :external_id, :text, :buttons, :edit_of, 'pending', 0, :now,"
+    " CASE WHEN EXISTS (SELECT 1 FROM outbox AS earlier WHERE earlier.channel = :channel"
+    " AND earlier.external_id = :external_id AND earlier.status = 'pending'"
+    " AND (earlier.lease_until IS NULL OR earlier.lease_until < :now)) THEN NULL"
+    " ELSE :until END,"
+    " :attachment_name, :attachment_type, :attachment_data, :menu_from)"
+    " RETURNING id, lease_until"
+).bindparams(
+    bindparam("channel", type_=String()),
+    bindparam("external_id", type_=String()),
+    bindparam("buttons", type_=JSON()),
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("until", type_=UTCDateTime()),
+    bindparam("attachment_data", type_=LargeBinary()),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewReply:
+    """An answer's reply to queue for the person who wrote (`OutboxRepository.add_replies`)."""
+
+    text: str
+    buttons: Sequence[tuple[str, str]] = ()
+    edit_of: int | None = None
+    attachment: tuple[str, str, bytes] | None = None
+    menu_from: int | None = None
 
 
 class OutboxRepository:
@@ -62,6 +109,59 @@ class OutboxRepository:
         # whether it queued anything beyond its own replies (a volunteer's notice).
         self.session.info[_ADDED] = self.session.info.get(_ADDED, 0) + 1
         return row
+
+    async def add_replies(
+        self,
+        channel: str,
+        external_id: str,
+        replies: Sequence[NewReply],
+        *,
+        now: datetime,
+        lease: timedelta | None,
+    ) -> list[OutboxRow]:
+        """Queue an answer's replies and, with `lease`, take them for sending at once.
+
+        One statement a reply (`_ADD_REPLY`). A reply the chat's earlier pending rows must go
+        before is left unleased, and the chat's rows are then leased in order (`lease`).
+        Returns the rows leased for this caller to send, oldest first (none without `lease`);
+        they are not in the session (the dispatcher only reads them).
+        """
+        until = now + lease if lease is not None else None
+        held: list[OutboxRow] = []
+        waiting = False
+        for reply in replies:
+            name, media_type, data = reply.attachment or (None, None, None)
+            values = {
+                "channel": channel,
+                "external_id": external_id,
+                "text": reply.text,
+                "buttons": [{"title": t, "payload": p} for t, p in reply.buttons],
+                "edit_of": reply.edit_of,
+                "attachment_name": name,
+                "attachment_type": media_type,
+                "attachment_data": data,
+                "menu_from": reply.menu_from,
+            }
+            found = (
+                await self.session.execute(_ADD_REPLY, {**values, "now": now, "until": until})
+            ).one()
+            if found.lease_until is None:
+                waiting = True
+                continue
+            held.append(
+                OutboxRow(
+                    id=found.id,
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                    lease_until=found.lease_until,
+                    **values,
+                )
+            )
+        if lease is None or not waiting:
+            return held
+        taken = await self.lease(channel, now, lease, external_id=external_id)
+        return sorted([*held, *taken], key=lambda row: row.id)
 
     @staticmethod
     def added(session: AsyncSession) -> int:

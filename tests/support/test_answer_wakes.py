@@ -2,12 +2,18 @@
 
 The channel wakes its dispatcher only then: a burst of FAQ answers used to wake a whole
 background round (timers, replays, reminders) after every message.
+
+And the answer's replies are queued and leased for sending in one statement each.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import event, select
+
 from bot.messages import ConversationKey, IncomingMessage
 from bot.services import Bot
+from storage.models import OutboxRow
+from storage.outbox import OutboxRepository
 from tests.support.conftest import texts
 
 
@@ -26,3 +32,57 @@ async def test_an_answer_that_notifies_someone_else_says_so(bot: Bot, people) ->
     answered = await bot.answer(made)
     assert answered.others  # the new team leader is told
     assert "tổ trưởng" in texts(await leader.inbox())
+
+
+def outbox_statements(bot: Bot) -> list[str]:
+    """The start of every statement on the outbox from now on."""
+    seen: list[str] = []
+
+    def on_execute(conn, cursor, statement: str, *args) -> None:
+        if "outbox" in statement:
+            seen.append(" ".join(statement.split())[:18])
+
+    event.listen(bot.sessions.kw["bind"].sync_engine, "before_cursor_execute", on_execute)
+    return seen
+
+
+async def test_an_answer_queues_and_leases_its_reply_in_one_statement(bot: Bot) -> None:
+    seen = outbox_statements(bot)
+    question = IncomingMessage(ConversationKey("zalobot", "citizen"), text="lam can cuoc o dau")
+    answered = await bot.answer(question)
+    assert answered.replies >= 1
+    assert [row.id for row in answered.leased] == sorted(row.id for row in answered.leased)
+    assert len(answered.leased) == answered.replies
+    assert seen == ["INSERT INTO outbox"] * answered.replies
+    assert answered.leased[0].menu_from == 1
+    async with bot.sessions() as session:
+        stored = await session.get(OutboxRow, answered.leased[0].id)
+        assert stored is not None
+        assert stored.lease_until is not None
+        assert stored.lease_until > bot.clock()
+        assert stored.text == answered.leased[0].text
+
+
+async def test_a_reply_waits_behind_the_chats_earlier_pending_row(bot: Bot) -> None:
+    """A notice queued before and not taken yet is leased with the answer, first."""
+    async with bot.sessions.begin() as session:
+        notice = await OutboxRepository(session).add(
+            "zalobot", "citizen", "Yêu cầu của bác đã có người nhận.", now=bot.clock()
+        )
+    question = IncomingMessage(ConversationKey("zalobot", "citizen"), text="lam can cuoc o dau")
+    answered = await bot.answer(question)
+    assert answered.leased[0].id == notice.id
+    assert answered.leased[0].text.startswith("Yêu cầu của bác")
+    assert len(answered.leased) == answered.replies + 1
+    assert [row.id for row in answered.leased] == sorted(row.id for row in answered.leased)
+
+
+async def test_without_a_lease_the_reply_is_left_for_the_dispatcher(bot: Bot) -> None:
+    question = IncomingMessage(ConversationKey("zalobot", "citizen"), text="lam can cuoc o dau")
+    answered = await bot.answer(question, lease=None)
+    assert answered.leased == []
+    assert answered.others  # the dispatcher must be woken to send it
+    async with bot.sessions() as session:
+        rows = (await session.execute(select(OutboxRow))).scalars().all()
+    assert len(rows) == answered.replies
+    assert all(row.lease_until is None and row.status == "pending" for row in rows)

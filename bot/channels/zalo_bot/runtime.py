@@ -224,7 +224,11 @@ class ZaloBotRuntime:
         typing = asyncio.get_running_loop().create_task(self._typing(chat))
         try:
             answered = await self.bot.answer(
-                message, resolve=self._resolve_choice, stored=not polled, event_id=event_id
+                message,
+                resolve=self._resolve_choice,
+                silent=self._close_menu,
+                stored=not polled,
+                event_id=event_id,
             )
         except Exception:
             if polled:
@@ -244,12 +248,20 @@ class ZaloBotRuntime:
         """A typed number is the choice it names (read in the answering transaction)."""
         chat = message.key.user_id
         number = parse_choice_number(message.text) if message.kind == "text" else None
-        menus = ChoiceMenuRepository(session)
-        payload = await menus.resolve(self.name, chat, number) if number else None
-        await menus.close(self.name, chat, self.bot.clock(), self.menu_window)
+        if number is None:  # the answer starts a new menu anyway (`Reply.menu_from`)
+            return message
+        payload = await ChoiceMenuRepository(session).resolve(self.name, chat, number)
         if payload is None:
             return message
         return replace(message, kind="button", payload=payload, text=None)
+
+    async def _close_menu(self, session: AsyncSession, message: IncomingMessage) -> None:
+        """The person wrote and the bot said nothing (words relayed to a volunteer): the next
+        message without choices ends the menu, so a "1" typed next is words, not a choice.
+        An answer's replies do this themselves (`Reply.menu_from`)."""
+        await ChoiceMenuRepository(session).close(
+            self.name, message.key.user_id, self.bot.clock(), self.menu_window
+        )
 
     async def _typing(self, chat: str) -> None:
         """Show "typing..." only when an answer is slow, and keep it up until it is ready."""

@@ -81,15 +81,7 @@ class ZaloBotSender:
         self.menu_window = menu_window
 
     async def send(self, external_id: str, reply: Reply) -> str | None:
-        first = 1
-        async with one_statement(self.sessions) as session:
-            menus = ChoiceMenuRepository(session)
-            if plain_buttons(reply.buttons):
-                first = await menus.next_number(
-                    self.channel, external_id, self.clock(), self.menu_window
-                )
-            else:
-                await menus.forget_stale(self.channel, external_id, self.clock(), self.menu_window)
+        first = await self._first_number(external_id, reply)
         rendered = render(reply, self.texts, first)
         last: str | None = None
         for text in rendered.messages:
@@ -113,6 +105,28 @@ class ZaloBotSender:
             except SQLAlchemyError:  # sent already: typed numbers will read as text
                 logger.exception("numbered choices not stored chat=%s", hashed_id(external_id))
         return last
+
+    async def _first_number(self, external_id: str, reply: Reply) -> int:
+        """The number the reply's first choice is shown as; ends the earlier menu if need be.
+
+        An answer's reply knows it (`menu_from`): its answer started a new menu, and a first
+        reply without choices ends the old one, so numbers typed next read as words. A
+        notification continues a menu shown moments ago, and one without choices ends an
+        older menu (`CONTINUE_WINDOW`).
+        """
+        has_choices = bool(plain_buttons(reply.buttons))
+        if reply.menu_from is not None and (has_choices or reply.menu_from > 1):
+            return reply.menu_from  # nothing to read or end
+        async with one_statement(self.sessions) as session:
+            menus = ChoiceMenuRepository(session)
+            now = self.clock()
+            if reply.menu_from is not None:
+                await menus.forget(self.channel, external_id)
+                return 1
+            if has_choices:
+                return await menus.next_number(self.channel, external_id, now, self.menu_window)
+            await menus.forget_stale(self.channel, external_id, now, self.menu_window)
+            return 1
 
     async def edit(self, external_id: str, platform_message_id: str, reply: Reply) -> str | None:
         """No edits on this platform: say it again in a new message."""

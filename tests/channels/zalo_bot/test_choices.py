@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot import payloads
 from bot.channels.zalo_bot.render import MAX_MESSAGE_CHARS
-from bot.messages import SHARE_CONTACT
-from bot.services import Bot
+from bot.messages import SHARE_CONTACT, Button, Reply
+from bot.services import Bot, queued
 from storage.choices import ChoiceMenuRepository
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
@@ -244,3 +245,65 @@ async def test_rows_for_another_chat_are_numbered_on_their_own(channel: Harness)
     async with channel.bot.sessions() as session:
         rows = (await session.execute(select(OutboxRow.status))).scalars().all()
     assert set(rows) == {"sent"}
+
+
+def statements_on(bot: Bot, table: str) -> list[str]:
+    """Every SQL statement naming `table` from now on (the list fills as they run)."""
+    seen: list[str] = []
+    engine = bot.sessions.kw["bind"].sync_engine
+
+    def on_execute(conn, cursor, statement: str, *args) -> None:
+        if table in statement:
+            seen.append(" ".join(statement.split())[:30])
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    return seen
+
+
+async def test_an_answer_numbers_its_choices_from_1_without_reading_the_last_menu(
+    channel: Harness, content
+) -> None:
+    """A notice with choices shown a moment before does not shift the answer's numbers, and
+    the answer stores its menu in one statement: nothing read first, nothing closed."""
+    await queue(channel.bot, "Chọn:", [("Một", "t:one"), ("Hai", "t:two")])
+    await channel.runtime.dispatcher.flush()
+    citizen = channel.person()
+    assert choices(await citizen.inbox()) == {1: "Một", 2: "Hai"}
+    seen = statements_on(channel.bot, "choice_menus")
+    shown = choices(await citizen.say("to cong nghe so"))
+    assert min(shown) == 1
+    assert "Một" not in shown.values()
+    assert len(seen) == 1
+    assert seen[0].startswith("INSERT INTO choice_menus")
+    second = next(i for i in content.intents.values() if i.title == shown[2])
+    assert second.answer.splitlines()[0] in await citizen.say("2")
+
+
+async def test_an_answers_second_reply_numbers_on_after_the_first(bot: Bot) -> None:
+    async with harness(bot) as channel:
+        first = Reply("Chọn chủ đề:", (Button("Một", "t:one"), Button("Hai", "t:two")))
+        second = Reply("Hoặc:", (Button("📱 Số của tôi", SHARE_CONTACT), Button("Ba", "t:three")))
+        third = Reply("Lưu ý: đừng gửi mã OTP cho ai.")
+        rows = queued([first, second, third])
+        assert [row.menu_from for row in rows] == [1, 3, 4]  # the phone button is not shown
+        for reply, row in zip([first, second, third], rows, strict=True):
+            await channel.runtime.sender.send(CHAT, replace(reply, menu_from=row.menu_from))
+        sent = channel.api.sent(CHAT)
+        assert choices(sent[0]) == {1: "Một", 2: "Hai"}
+        assert choices(sent[1]) == {3: "Ba"}
+        async with bot.sessions() as session:
+            menu = await ChoiceMenuRepository(session).get("zalobot", CHAT)
+        assert menu is not None
+        assert menu.payloads == ["t:one", "t:two", "t:three"]  # the third kept them
+
+
+async def test_an_answer_without_choices_ends_the_old_numbers_at_once(
+    channel: Harness,
+) -> None:
+    await queue(channel.bot, "Chọn:", [("Một", "t:one")])
+    await channel.runtime.dispatcher.flush()
+    await channel.runtime.sender.send(CHAT, Reply("Dạ, tôi đã ghi nhận.", menu_from=1))
+    async with channel.bot.sessions() as session:
+        menu = await ChoiceMenuRepository(session).get("zalobot", CHAT)
+    assert menu is not None
+    assert menu.payloads == []
