@@ -230,6 +230,7 @@ class Bot:
                     return Answered(0, [])
             if resolve is not None:
                 message = await resolve(session, message)
+            log = QuestionLogRepository.defer(session)  # written with the replies, below
             replies = await self.assistant.handle(
                 message, session, conversation_store(session, self.clock), now, deduplicated=stored
             )
@@ -240,7 +241,12 @@ class Bot:
                 await InboxRepository(session).mark_handled(key.channel, message.message_id, now)
             held = lease is not None and message.kind != "left"
             leased = await OutboxRepository(session).add_replies(
-                key.channel, key.user_id, queued(replies), now=now, lease=lease if held else None
+                key.channel,
+                key.user_id,
+                queued(replies),
+                now=now,
+                lease=lease if held else None,
+                log=log,
             )
             if not held:
                 return Answered(len(replies), [], others or bool(replies))

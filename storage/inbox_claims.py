@@ -19,12 +19,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, and_, case, func, or_, select, update
+from sqlalchemy import Update, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboundEventRow
 
 __all__ = ["Claimed", "InboxClaims"]
+
+# Built once: a statement's construction and cache key cost more CPU than running it, and a
+# module-level statement keeps its cache key (`settle` runs once per message).
+_SETTLE = (
+    update(InboundEventRow)
+    .where(InboundEventRow.id == bindparam("event_id"), InboundEventRow.handled_at.is_(None))
+    .values(handled_at=bindparam("now"), payload=None, chat=None, lease_until=None)
+    .execution_options(synchronize_session=False)
+)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -164,12 +173,7 @@ class InboxClaims:
         """Mark a taken row handled, in the transaction that applies its effects; nothing
         personal stays. False when it was settled already (another worker answered it,
         `/xoadulieu` forgot it, the give-up round gave it up): then change nothing."""
-        result = await self.session.execute(
-            update(InboundEventRow)
-            .where(InboundEventRow.id == event_id, InboundEventRow.handled_at.is_(None))
-            .values(handled_at=now, payload=None, chat=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
+        result = await self.session.execute(_SETTLE, {"event_id": event_id, "now": now})
         return int(getattr(result, "rowcount", 0) or 0) > 0
 
 

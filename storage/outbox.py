@@ -7,9 +7,10 @@ pending rows and record the platform's message id for later edits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxRow, UTCDateTime
+from storage.questions import LOG_ROWS_CTE, QuestionLogRepository, log_rows_json
 
 __all__ = ["NewReply", "OutboxRepository"]
 
@@ -37,7 +39,7 @@ _ADDED = "outbox_rows_added"
 # in one statement, the same on PostgreSQL and SQLite. Written out as text: compiled once.
 # `lease_until` is :until unless the chat has a pending row nobody holds (a retry waiting,
 # a notice not yet taken): then the reply waits its turn and `lease` takes them in order.
-_ADD_REPLY = text(
+_ADD_REPLY_SQL = (
     "INSERT INTO outbox (channel, external_id, text, buttons, edit_of, status, attempts,"
     " created_at, lease_until, attachment_name, attachment_type, attachment_data, menu_from)"
     " VALUES (:channel, :external_id, :text, :buttons, :edit_of, 'pending', 0, :now,"
@@ -47,13 +49,36 @@ _ADD_REPLY = text(
     " ELSE :until END,"
     " :attachment_name, :attachment_type, :attachment_data, :menu_from)"
     " RETURNING id, lease_until"
-).bindparams(
+)
+_REPLY_TYPES = (
     bindparam("channel", type_=String()),
     bindparam("external_id", type_=String()),
     bindparam("buttons", type_=JSON()),
     bindparam("now", type_=UTCDateTime()),
     bindparam("until", type_=UTCDateTime()),
     bindparam("attachment_data", type_=LargeBinary()),
+)
+_ADD_REPLY = text(_ADD_REPLY_SQL).bindparams(*_REPLY_TYPES)
+# PostgreSQL: the answer's question-log rows ride on its first reply's statement.
+_ADD_REPLY_LOGGED = text(f"WITH {LOG_ROWS_CTE} {_ADD_REPLY_SQL}").bindparams(
+    *_REPLY_TYPES, bindparam("log", type_=String())
+)
+
+
+_TABLE = OutboxRow.__table__
+assert isinstance(_TABLE, Table)
+# Rows sent, several at once (`settle_sent_many`); built once, as its cache key is kept.
+_SETTLE_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.status == "pending")
+    .values(
+        status="sent",
+        sent_at=bindparam("now"),
+        attempts=_TABLE.c.attempts + 1,
+        platform_message_id=bindparam("platform_id"),
+        lease_until=None,
+        attachment_data=None,
+    )
 )
 
 
@@ -118,18 +143,24 @@ class OutboxRepository:
         *,
         now: datetime,
         lease: timedelta | None,
+        log: Sequence[Mapping[str, Any]] = (),
     ) -> list[OutboxRow]:
-        """Queue an answer's replies and, with `lease`, take them for sending at once.
+        """Queue an answer's replies and, with `lease`, take them for sending at once; write
+        the answer's deferred question-log rows (`QuestionLogRepository.defer`).
 
-        One statement a reply (`_ADD_REPLY`). A reply the chat's earlier pending rows must go
-        before is left unleased, and the chat's rows are then leased in order (`lease`).
-        Returns the rows leased for this caller to send, oldest first (none without `lease`);
-        they are not in the session (the dispatcher only reads them).
+        One statement a reply (`_ADD_REPLY`); on PostgreSQL the log rows ride on the first.
+        A reply the chat's earlier pending rows must go before is left unleased, and the
+        chat's rows are then leased in order (`lease`). Returns the rows leased for this
+        caller to send, oldest first (none without `lease`); they are not in the session
+        (the dispatcher only reads them).
         """
         until = now + lease if lease is not None else None
         held: list[OutboxRow] = []
         waiting = False
-        for reply in replies:
+        folded = bool(log) and bool(replies) and self._postgres()
+        if log and not folded:
+            await QuestionLogRepository(self.session).write(log)
+        for number, reply in enumerate(replies):
             name, media_type, data = reply.attachment or (None, None, None)
             values = {
                 "channel": channel,
@@ -142,9 +173,12 @@ class OutboxRepository:
                 "attachment_data": data,
                 "menu_from": reply.menu_from,
             }
-            found = (
-                await self.session.execute(_ADD_REPLY, {**values, "now": now, "until": until})
-            ).one()
+            parameters = {**values, "now": now, "until": until}
+            statement = _ADD_REPLY
+            if folded and number == 0:
+                statement = _ADD_REPLY_LOGGED
+                parameters["log"] = log_rows_json(log)
+            found = (await self.session.execute(statement, parameters)).one()
             if found.lease_until is None:
                 waiting = True
                 continue
@@ -162,6 +196,9 @@ class OutboxRepository:
             return held
         taken = await self.lease(channel, now, lease, external_id=external_id)
         return sorted([*held, *taken], key=lambda row: row.id)
+
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
 
     @staticmethod
     def added(session: AsyncSession) -> int:
@@ -270,23 +307,10 @@ class OutboxRepository:
         """`settle_sent` for several rows (row id, platform message id): one statement."""
         if not sent:
             return
-        table = OutboxRow.__table__
-        assert isinstance(table, Table)
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"), table.c.status == "pending")
-            .values(
-                status="sent",
-                sent_at=now,
-                attempts=table.c.attempts + 1,
-                platform_message_id=bindparam("platform_id"),
-                lease_until=None,
-                attachment_data=None,
-            )
-        )
         connection = await self.session.connection()
         await connection.execute(
-            statement, [{"row_id": row_id, "platform_id": platform} for row_id, platform in sent]
+            _SETTLE_SENT,
+            [{"row_id": row_id, "platform_id": platform, "now": now} for row_id, platform in sent],
         )
 
     async def mark_failed(self, row: OutboxRow, error: str, *, final: bool) -> None:

@@ -8,11 +8,13 @@ deletes them).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.console_models import MissedQuestionRow, QuestionLogRow
@@ -29,6 +31,24 @@ QUESTION_ACTIONS = ("answer", "clarify", "fallback")
 FEEDBACK_ACTIONS = ("helpful", "unhelpful", "none")
 MAX_TEXT = 500
 OPEN_LIMIT = 2000  # missed questions grouped at most (newest first): bounds the page's work
+_DEFERRED = "question_log_deferred"
+_LOG_TABLE = QuestionLogRow.__table__
+assert isinstance(_LOG_TABLE, Table)
+_INSERT_LOG = insert(_LOG_TABLE)
+# The deferred rows as a CTE on PostgreSQL, for a statement the answer runs anyway
+# (storage/outbox.py): one row of JSON per log row.
+LOG_ROWS_CTE = (
+    "logged AS (INSERT INTO question_log"
+    " (at, channel, action, intent, province_code, commune_code)"
+    " SELECT r.at, r.channel, r.action, r.intent, r.province_code, r.commune_code"
+    " FROM json_to_recordset(CAST(:log AS json)) AS r(at timestamptz, channel varchar,"
+    " action varchar, intent varchar, province_code varchar, commune_code varchar))"
+)
+
+
+def log_rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Deferred log rows as the JSON `LOG_ROWS_CTE` reads."""
+    return json.dumps([{**row, "at": row["at"].isoformat()} for row in rows])
 
 
 def hour_of(at: datetime) -> datetime:
@@ -60,17 +80,34 @@ class QuestionLogRepository:
         province_code: str | None = None,
         commune_code: str | None = None,
     ) -> None:
-        """Queue one anonymous row; it is written with the answer's commit."""
-        self.session.add(
-            QuestionLogRow(
-                at=hour_of(at),
-                channel=channel[:16],
-                action=action,
-                intent=intent[:120] if intent else None,
-                province_code=province_code,
-                commune_code=commune_code,
-            )
-        )
+        """Queue one anonymous row; it is written with the answer's commit, or by whoever
+        deferred the session's rows (`defer`)."""
+        row = {
+            "at": hour_of(at),
+            "channel": channel[:16],
+            "action": action,
+            "intent": intent[:120] if intent else None,
+            "province_code": province_code,
+            "commune_code": commune_code,
+        }
+        deferred = self.session.info.get(_DEFERRED)
+        if deferred is not None:
+            deferred.append(row)
+        else:
+            self.session.add(QuestionLogRow(**row))
+
+    @staticmethod
+    def defer(session: AsyncSession) -> list[dict[str, Any]]:
+        """From now on the session's log rows are collected in the list returned, and the
+        caller writes them (`write`, or folded into a statement it runs anyway)."""
+        rows: list[dict[str, Any]] = []
+        session.info[_DEFERRED] = rows
+        return rows
+
+    async def write(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Write deferred rows: one statement, compiled once."""
+        if rows:
+            await self.session.execute(_INSERT_LOG, list(rows))
 
     def missed(
         self,

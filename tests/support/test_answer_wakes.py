@@ -12,8 +12,10 @@ from sqlalchemy import event, select
 
 from bot.messages import ConversationKey, IncomingMessage
 from bot.services import Bot
+from storage.console_models import QuestionLogRow
 from storage.models import OutboxRow
 from storage.outbox import OutboxRepository
+from storage.questions import hour_of
 from tests.support.conftest import texts
 
 
@@ -35,12 +37,12 @@ async def test_an_answer_that_notifies_someone_else_says_so(bot: Bot, people) ->
 
 
 def outbox_statements(bot: Bot) -> list[str]:
-    """The start of every statement on the outbox from now on."""
+    """Every statement on the outbox or the question log from now on."""
     seen: list[str] = []
 
     def on_execute(conn, cursor, statement: str, *args) -> None:
-        if "outbox" in statement:
-            seen.append(" ".join(statement.split())[:18])
+        if "outbox" in statement or "question_log" in statement:
+            seen.append(" ".join(statement.split()))
 
     event.listen(bot.sessions.kw["bind"].sync_engine, "before_cursor_execute", on_execute)
     return seen
@@ -53,9 +55,21 @@ async def test_an_answer_queues_and_leases_its_reply_in_one_statement(bot: Bot) 
     assert answered.replies >= 1
     assert [row.id for row in answered.leased] == sorted(row.id for row in answered.leased)
     assert len(answered.leased) == answered.replies
-    assert seen == ["INSERT INTO outbox"] * answered.replies
+    on_outbox = [statement for statement in seen if "INTO outbox" in statement]
+    assert len(on_outbox) == answered.replies  # nothing else: no lease UPDATE
+    assert all("UPDATE" not in statement for statement in seen)
+    # The question log: its own INSERT on SQLite; on PostgreSQL it rides on the reply's.
+    logged = [statement for statement in seen if "question_log" in statement]
+    if bot.sessions.kw["bind"].dialect.name == "postgresql":
+        assert logged == on_outbox[:1]
+        assert len(seen) == answered.replies
+    else:
+        assert len(logged) == 1
     assert answered.leased[0].menu_from == 1
     async with bot.sessions() as session:
+        log = (await session.execute(select(QuestionLogRow))).scalars().all()
+        assert [(row.channel, row.action) for row in log] == [("zalobot", "answer")]
+        assert log[0].at == hour_of(bot.clock())
         stored = await session.get(OutboxRow, answered.leased[0].id)
         assert stored is not None
         assert stored.lease_until is not None
