@@ -90,9 +90,10 @@ def _restore(data: Mapping[str, Any]) -> ConversationState:
     return ConversationState.from_json(data)
 
 
-def queued(replies: Sequence[Reply]) -> list[NewReply]:
-    """An answer's replies as outbox rows. Where choices are typed numbers, the answer starts
-    a new menu: its first reply's choices from 1, each later reply's after the earlier ones."""
+def queued(replies: Sequence[Reply], numbered: bool = False) -> list[NewReply]:
+    """An answer's replies as outbox rows. Where choices are typed numbers (`numbered`), the
+    answer starts a new menu: its first reply's choices from 1, each later one's after the
+    earlier ones."""
     rows: list[NewReply] = []
     menu_from = 1
     for reply in replies:
@@ -107,7 +108,7 @@ def queued(replies: Sequence[Reply]) -> list[NewReply]:
                     if attachment is not None
                     else None
                 ),
-                menu_from=menu_from,
+                menu_from=menu_from if numbered else None,
             )
         )
         menu_from += len(plain_buttons(reply.buttons))
@@ -194,6 +195,7 @@ class Bot:
         *,
         resolve: Resolve | None = None,
         silent: Silent | None = None,
+        numbered: bool = False,
         lease: timedelta | None = LEASE,
         stored: bool = False,
         event_id: int | None = None,
@@ -204,6 +206,8 @@ class Bot:
         crash at any point either loses nothing or repeats nothing. `resolve` lets the
         channel read the message in the same transaction (a typed number names a choice);
         `silent`, when the answer sends the person nothing (words relayed to a volunteer).
+        `numbered`: the channel shows choices as numbers to type; the numbers the answer's
+        replies show (`Reply.menu_from`) are stored with it, so the sends touch no menu.
         With `lease`, the chat's pending rows (these replies, and anything queued for it
         before) are taken for sending in that transaction too, and returned in order: the
         caller sends them at once, with no second round trip to find them.
@@ -243,10 +247,16 @@ class Bot:
             leased = await OutboxRepository(session).add_replies(
                 key.channel,
                 key.user_id,
-                queued(replies),
+                queued(replies, numbered),
                 now=now,
                 lease=lease if held else None,
                 log=log,
+                # A new menu (empty: the numbers shown before are words now).
+                menu=(
+                    [b.payload for reply in replies for b in plain_buttons(reply.buttons)]
+                    if numbered and replies
+                    else None
+                ),
             )
             if not held:
                 return Answered(len(replies), [], others or bool(replies))

@@ -6,6 +6,7 @@ in the database rather than in the process, so the answer "2" may reach another 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -28,6 +29,20 @@ _UPSERT = text(
     " ON CONFLICT (channel, external_id)"
     " DO UPDATE SET payloads = excluded.payloads, updated_at = excluded.updated_at"
 ).bindparams(bindparam("payloads", type_=JSON()), bindparam("now", type_=UTCDateTime()))
+
+# The same upsert as a CTE, for a statement the answer runs anyway on PostgreSQL
+# (storage/outbox.py): :channel, :now shared with it, the menu as a JSON array.
+MENU_CTE = (
+    "menu AS (INSERT INTO choice_menus (channel, external_id, payloads, updated_at)"
+    " VALUES (:channel, :menu_key, CAST(:menu AS json), :now)"
+    " ON CONFLICT (channel, external_id)"
+    " DO UPDATE SET payloads = excluded.payloads, updated_at = excluded.updated_at)"
+)
+
+
+def menu_parameters(external_id: str, payloads: Sequence[str]) -> dict[str, str]:
+    """The parameters `MENU_CTE` reads besides :channel and :now."""
+    return {"menu_key": bounded_key(external_id), "menu": json.dumps(list(payloads))}
 
 
 class ChoiceMenuRepository:
@@ -116,18 +131,6 @@ class ChoiceMenuRepository:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0) > 0
-
-    async def forget(self, channel: str, external_id: str) -> None:
-        """An answer without choices: no earlier number means a choice any more."""
-        await self.session.execute(
-            update(ChoiceMenuRow)
-            .where(
-                ChoiceMenuRow.channel == channel,
-                ChoiceMenuRow.external_id == bounded_key(external_id),
-            )
-            .values(payloads=[])
-            .execution_options(synchronize_session=False)
-        )
 
     async def close(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    TextClause,
     and_,
     bindparam,
     delete,
@@ -27,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.choices import MENU_CTE, ChoiceMenuRepository, menu_parameters
 from storage.models import OutboxRow, UTCDateTime
 from storage.questions import LOG_ROWS_CTE, QuestionLogRepository, log_rows_json
 
@@ -58,11 +61,18 @@ _REPLY_TYPES = (
     bindparam("until", type_=UTCDateTime()),
     bindparam("attachment_data", type_=LargeBinary()),
 )
-_ADD_REPLY = text(_ADD_REPLY_SQL).bindparams(*_REPLY_TYPES)
-# PostgreSQL: the answer's question-log rows ride on its first reply's statement.
-_ADD_REPLY_LOGGED = text(f"WITH {LOG_ROWS_CTE} {_ADD_REPLY_SQL}").bindparams(
-    *_REPLY_TYPES, bindparam("log", type_=String())
-)
+
+
+@cache
+def _add_reply(log: bool = False, menu: bool = False) -> TextClause:
+    """`_ADD_REPLY_SQL`, on PostgreSQL with the answer's question-log rows (`LOG_ROWS_CTE`)
+    and numbered menu (`MENU_CTE`) riding on it. One object per shape: compiled once."""
+    ctes = ([LOG_ROWS_CTE] if log else []) + ([MENU_CTE] if menu else [])
+    types = list(_REPLY_TYPES)
+    types += [bindparam("log", type_=String())] if log else []
+    types += [bindparam("menu", type_=String())] if menu else []
+    sql = f"WITH {', '.join(ctes)} {_ADD_REPLY_SQL}" if ctes else _ADD_REPLY_SQL
+    return text(sql).bindparams(*types)
 
 
 _TABLE = OutboxRow.__table__
@@ -144,11 +154,13 @@ class OutboxRepository:
         now: datetime,
         lease: timedelta | None,
         log: Sequence[Mapping[str, Any]] = (),
+        menu: Sequence[str] | None = None,
     ) -> list[OutboxRow]:
         """Queue an answer's replies and, with `lease`, take them for sending at once; write
-        the answer's deferred question-log rows (`QuestionLogRepository.defer`).
+        the answer's deferred question-log rows (`QuestionLogRepository.defer`) and, where
+        choices are typed numbers, the `menu` its replies show (storage/choices.py).
 
-        One statement a reply (`_ADD_REPLY`); on PostgreSQL the log rows ride on the first.
+        One statement a reply (`_add_reply`); on PostgreSQL the log and menu ride on the first.
         A reply the chat's earlier pending rows must go before is left unleased, and the
         chat's rows are then leased in order (`lease`). Returns the rows leased for this
         caller to send, oldest first (none without `lease`); they are not in the session
@@ -157,9 +169,11 @@ class OutboxRepository:
         until = now + lease if lease is not None else None
         held: list[OutboxRow] = []
         waiting = False
-        folded = bool(log) and bool(replies) and self._postgres()
+        folded = bool(replies) and self._postgres()
         if log and not folded:
             await QuestionLogRepository(self.session).write(log)
+        if menu is not None and not folded:
+            await ChoiceMenuRepository(self.session).remember(channel, external_id, menu, now)
         for number, reply in enumerate(replies):
             name, media_type, data = reply.attachment or (None, None, None)
             values = {
@@ -174,10 +188,13 @@ class OutboxRepository:
                 "menu_from": reply.menu_from,
             }
             parameters = {**values, "now": now, "until": until}
-            statement = _ADD_REPLY
+            statement = _add_reply()
             if folded and number == 0:
-                statement = _ADD_REPLY_LOGGED
-                parameters["log"] = log_rows_json(log)
+                statement = _add_reply(bool(log), menu is not None)
+                if log:
+                    parameters["log"] = log_rows_json(log)
+                if menu is not None:
+                    parameters.update(menu_parameters(external_id, menu))
             found = (await self.session.execute(statement, parameters)).one()
             if found.lease_until is None:
                 waiting = True

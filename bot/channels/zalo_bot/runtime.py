@@ -227,6 +227,7 @@ class ZaloBotRuntime:
                 message,
                 resolve=self._resolve_choice,
                 silent=self._close_menu,
+                numbered=True,
                 stored=not polled,
                 event_id=event_id,
             )
@@ -258,7 +259,7 @@ class ZaloBotRuntime:
     async def _close_menu(self, session: AsyncSession, message: IncomingMessage) -> None:
         """The person wrote and the bot said nothing (words relayed to a volunteer): the next
         message without choices ends the menu, so a "1" typed next is words, not a choice.
-        An answer's replies do this themselves (`Reply.menu_from`)."""
+        An answer stores its own menu (`numbered`)."""
         await ChoiceMenuRepository(session).close(
             self.name, message.key.user_id, self.bot.clock(), self.menu_window
         )

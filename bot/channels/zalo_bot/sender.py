@@ -81,7 +81,12 @@ class ZaloBotSender:
         self.menu_window = menu_window
 
     async def send(self, external_id: str, reply: Reply) -> str | None:
-        first = await self._first_number(external_id, reply)
+        stored = reply.menu_from is not None  # by the answer, with the reply
+        first = (
+            reply.menu_from
+            if reply.menu_from is not None
+            else await self._first_number(external_id, reply)
+        )
         rendered = render(reply, self.texts, first)
         last: str | None = None
         for text in rendered.messages:
@@ -89,7 +94,7 @@ class ZaloBotSender:
                 last = await self.client.send_message(external_id, text)
             except ZaloBotError as error:
                 raise send_error(error) from None
-        if rendered.payloads:
+        if rendered.payloads and not stored:
             # After the send: a failed send must not shift the numbers of the retry.
             try:
                 # A menu from 1 is one upsert; one that continues reads the earlier one, locked.
@@ -107,23 +112,14 @@ class ZaloBotSender:
         return last
 
     async def _first_number(self, external_id: str, reply: Reply) -> int:
-        """The number the reply's first choice is shown as; ends the earlier menu if need be.
-
-        An answer's reply knows it (`menu_from`): its answer started a new menu, and a first
-        reply without choices ends the old one, so numbers typed next read as words. A
-        notification continues a menu shown moments ago, and one without choices ends an
-        older menu (`CONTINUE_WINDOW`).
+        """A notification's first number: it continues a menu shown moments ago; one without
+        choices ends an older menu (`CONTINUE_WINDOW`). An answer's reply carries its own
+        (`Reply.menu_from`), and its answer stored the menu (`Bot.answer(numbered=True)`).
         """
-        has_choices = bool(plain_buttons(reply.buttons))
-        if reply.menu_from is not None and (has_choices or reply.menu_from > 1):
-            return reply.menu_from  # nothing to read or end
         async with one_statement(self.sessions) as session:
             menus = ChoiceMenuRepository(session)
             now = self.clock()
-            if reply.menu_from is not None:
-                await menus.forget(self.channel, external_id)
-                return 1
-            if has_choices:
+            if plain_buttons(reply.buttons):
                 return await menus.next_number(self.channel, external_id, now, self.menu_window)
             await menus.forget_stale(self.channel, external_id, now, self.menu_window)
             return 1

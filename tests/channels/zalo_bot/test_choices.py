@@ -264,7 +264,8 @@ async def test_an_answer_numbers_its_choices_from_1_without_reading_the_last_men
     channel: Harness, content
 ) -> None:
     """A notice with choices shown a moment before does not shift the answer's numbers, and
-    the answer stores its menu in one statement: nothing read first, nothing closed."""
+    the answer stores its menu in one statement: nothing read first, nothing closed, nothing
+    written by the send."""
     await queue(channel.bot, "Chọn:", [("Một", "t:one"), ("Hai", "t:two")])
     await channel.runtime.dispatcher.flush()
     citizen = channel.person()
@@ -273,37 +274,42 @@ async def test_an_answer_numbers_its_choices_from_1_without_reading_the_last_men
     shown = choices(await citizen.say("to cong nghe so"))
     assert min(shown) == 1
     assert "Một" not in shown.values()
-    assert len(seen) == 1
-    assert seen[0].startswith("INSERT INTO choice_menus")
+    assert len(seen) == 1  # on PostgreSQL, the menu rides on the reply's INSERT
+    assert seen[0].startswith(("INSERT INTO choice_menus", "WITH logged AS"))
     second = next(i for i in content.intents.values() if i.title == shown[2])
     assert second.answer.splitlines()[0] in await citizen.say("2")
 
 
 async def test_an_answers_second_reply_numbers_on_after_the_first(bot: Bot) -> None:
+    """The answer numbers its replies and stores their menu; the sends only show it."""
     async with harness(bot) as channel:
         first = Reply("Chọn chủ đề:", (Button("Một", "t:one"), Button("Hai", "t:two")))
         second = Reply("Hoặc:", (Button("📱 Số của tôi", SHARE_CONTACT), Button("Ba", "t:three")))
         third = Reply("Lưu ý: đừng gửi mã OTP cho ai.")
-        rows = queued([first, second, third])
+        rows = queued([first, second, third], numbered=True)
         assert [row.menu_from for row in rows] == [1, 3, 4]  # the phone button is not shown
+        assert [row.menu_from for row in queued([first, second])] == [None, None]
+        seen = statements_on(bot, "choice_menus")
         for reply, row in zip([first, second, third], rows, strict=True):
             await channel.runtime.sender.send(CHAT, replace(reply, menu_from=row.menu_from))
         sent = channel.api.sent(CHAT)
         assert choices(sent[0]) == {1: "Một", 2: "Hai"}
         assert choices(sent[1]) == {3: "Ba"}
-        async with bot.sessions() as session:
-            menu = await ChoiceMenuRepository(session).get("zalobot", CHAT)
-        assert menu is not None
-        assert menu.payloads == ["t:one", "t:two", "t:three"]  # the third kept them
+        assert choices(sent[2]) == {}
+        assert seen == []  # the answer stored the menu, not the sends
 
 
-async def test_an_answer_without_choices_ends_the_old_numbers_at_once(
-    channel: Harness,
-) -> None:
-    await queue(channel.bot, "Chọn:", [("Một", "t:one")])
-    await channel.runtime.dispatcher.flush()
-    await channel.runtime.sender.send(CHAT, Reply("Dạ, tôi đã ghi nhận.", menu_from=1))
+async def test_an_answer_stores_the_numbers_its_replies_show(channel: Harness, content) -> None:
+    """One upsert in the answer's transaction: the clarification's choices, from 1; a later
+    answer replaces them (an answer without choices leaves none)."""
+    citizen = channel.person()
+    shown = choices(await citizen.say("to cong nghe so"))
     async with channel.bot.sessions() as session:
         menu = await ChoiceMenuRepository(session).get("zalobot", CHAT)
     assert menu is not None
-    assert menu.payloads == []
+    assert len(menu.payloads) == len(shown) == max(shown)
+    await citizen.say("2")
+    async with channel.bot.sessions() as session:
+        after = await ChoiceMenuRepository(session).get("zalobot", CHAT)
+    assert after is not None
+    assert after.payloads != menu.payloads
