@@ -37,6 +37,7 @@ from storage.inbox_claims import InboxClaims
 from storage.inbox_writer import InboxWriter
 from storage.models import OutboxRow, utcnow
 from storage.outbox import NewReply, OutboxRepository
+from storage.people import PeopleRepository
 from storage.questions import QuestionLogRepository
 from storage.support import HelpRequestRepository
 from storage.timers import TimerRepository
@@ -131,6 +132,8 @@ class Answered:
     # Rows were queued that the caller does not send itself (a volunteer's notice, replies
     # left pending): the channel's dispatcher must be woken to send them.
     others: bool = False
+    # The writer's role is not the one their command menu shows (it changed, now or before).
+    menu_behind: bool = False
 
     def __len__(self) -> int:
         return self.replies
@@ -258,9 +261,10 @@ class Bot:
                     else None
                 ),
             )
+            behind = PeopleRepository.menu_behind(session)
             if not held:
-                return Answered(len(replies), [], others or bool(replies))
-            return Answered(len(replies), leased, others)
+                return Answered(len(replies), [], others or bool(replies), behind)
+            return Answered(len(replies), leased, others, behind)
 
     async def settle_delivery(self, channel: str, external_id: str) -> None:
         """A stored webhook delivery that needs no answer (a status event) is done."""

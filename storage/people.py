@@ -39,6 +39,8 @@ class Candidate:
     active_sessions: int
 
 
+_MENU_SHOWN = "menu_shown"  # session.info: (person resolved, role their menu shows)
+
 # The identity, its person and whether they have a help request open, in one statement: a
 # message's hottest read. Built once (construction and cache key cost more than the query).
 _RESOLVE = (
@@ -92,6 +94,7 @@ class PeopleRepository:
                 if found.last_seen_at < now - SEEN_PRECISION:  # not a write per message
                     found.last_seen_at = now
                 self.open_request[person.id] = bool(found_row[2]) if found_row else True
+                self.session.info[_MENU_SHOWN] = (person, found.menu_role or "citizen")
                 return person
             # The person asked us to forget them: this id starts afresh.
             await self.session.delete(found)
@@ -106,6 +109,7 @@ class PeopleRepository:
         )
         await self.session.flush()
         self.open_request[person.id] = False
+        self.session.info[_MENU_SHOWN] = (person, "citizen")
         return person
 
     async def _free_handle(self) -> str:
@@ -147,6 +151,13 @@ class PeopleRepository:
         if external_id is not None:
             query = query.where(IdentityRow.external_id == external_id)
         return [(identity, role) for identity, role in (await self.session.execute(query)).all()]
+
+    @staticmethod
+    def menu_behind(session: AsyncSession) -> bool:
+        """Whether the last person `resolve` found now has another role than the command
+        menu of the identity they wrote from shows (their role changed, now or before)."""
+        found = session.info.get(_MENU_SHOWN)
+        return found is not None and found[0].role != found[1]
 
     async def set_menu_role(self, identity_id: int, role: str) -> None:
         await self.session.execute(

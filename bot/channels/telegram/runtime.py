@@ -308,7 +308,8 @@ class TelegramRuntime:
         chat = message.key.user_id
         if message.kind != "left":
             self.dispatcher.enqueue(answered.leased)  # this chat's answer, in the background
-            await self.menus.refresh(chat)
+            if answered.menu_behind:  # a role changed: the "/" list follows at once
+                await self.menus.refresh(chat)
         if answered.others:  # notifications for other people
             self.dispatcher.wake()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.telegram.runtime import TelegramRuntime
@@ -109,6 +110,25 @@ async def test_menus_follow_the_role(telegram_people, runtime, api: FakeBotAPI):
     assert removed.params["scope"] == {"type": "chat", "chat_id": 5550004}
     await runtime.upkeep()
     assert len(api.sent(method="deleteMyCommands")) == 1  # done once, not every round
+
+
+async def test_a_message_that_changes_no_role_looks_for_no_outdated_menu(
+    telegram_people, runtime, api: FakeBotAPI, bot: Bot
+):
+    """The role is read with the person; the "/" list is only checked when it changed."""
+    citizen = telegram_people(5550006)
+    await citizen.say("lam can cuoc o dau")
+    looked: list[str] = []
+
+    def on_execute(conn, cursor, statement: str, *args) -> None:
+        if "menu_role" in statement and "coalesce" in statement.lower():
+            looked.append(statement)
+
+    event.listen(bot.sessions.kw["bind"].sync_engine, "before_cursor_execute", on_execute)
+    answer = await citizen.say("quen mat khau vneid")
+    assert answer
+    assert looked == []
+    assert not api.sent(method="setMyCommands")
 
 
 async def test_an_error_logs_no_text_sends_no_apology_and_keeps_running(
