@@ -2,6 +2,9 @@
 
 A channel without buttons shows them as "1. ...", "2. ..." and remembers the payloads here,
 in the database rather than in the process, so the answer "2" may reach another worker.
+An answer stores the menu its replies show with the answer (on PostgreSQL inside the
+statement that queues its first reply, `MENU_CTE`); a notification's menu is remembered
+after it was sent.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from storage.models import ChoiceMenuRow, UTCDateTime
 
 __all__ = ["CONTINUE_WINDOW", "ChoiceMenuRepository"]
 
-# Replies sent this soon after the last menu belong to the same answer: numbers keep counting.
+# A notification sent this soon after the last menu continues its numbers.
 CONTINUE_WINDOW = timedelta(seconds=10)
 
 # INSERT ... ON CONFLICT written out (the same on PostgreSQL and SQLite): SQLAlchemy never

@@ -55,9 +55,12 @@ def send_error(error: ZaloBotError) -> SendError:
 class ZaloBotSender:
     """Sends a reply as plain messages; buttons become numbers remembered in the database.
 
-    Numbers keep counting across the replies of one answer (sent within `menu_window`). A
-    later message without choices (a volunteer's words, a claim notice) ends the old menu,
-    so a number typed in a conversation is read as words, never as a stale choice.
+    An answer's replies carry their numbers (`Reply.menu_from`: from 1, counting on across
+    the replies of one answer) and the answer stored their menu in its own transaction, so
+    they are sent without touching the database. A notification continues a menu shown
+    within `menu_window` and is remembered after the send; one without choices (a
+    volunteer's words, a claim notice) ends an older menu, so a number typed in a
+    conversation is read as words, never as a stale choice.
 
     Edits are impossible on this platform: the new text is sent as a new message. A reply
     split in several messages is sent again whole if a later piece fails (at least once).
