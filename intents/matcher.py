@@ -196,7 +196,8 @@ class Matcher:
         return matcher
 
     def state(self) -> dict[str, Any]:
-        """Everything the matcher derived from its examples, as JSON-ready data."""
+        """Everything the matcher derived from its examples: JSON-ready data, but for arrays of
+        numbers (written as raw bytes by intents/state_file.py)."""
         return {
             "intents": [(intent, join_lines(keys)) for intent, keys in self.keys()],
             "vocabulary": join_lines(self.vocabulary),
