@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import tempfile
 import zlib
 from array import array
@@ -75,18 +76,39 @@ def _entries(content: Content) -> list[tuple[str, list[str]]]:
 
 
 def content_version(content: Content) -> str:
-    """A digest of everything the normalized index depends on: examples and lexicon."""
-    digest = hashlib.sha256(f"trolyso-index-{CACHE_FORMAT}".encode())
+    """A digest of everything the normalized index depends on: examples and lexicon.
+
+    The texts (57,000 at 2,000 intents) are hashed as one UTF-8 string (lone surrogates
+    passed through: every code point has its own bytes), with every text's length beside it,
+    which tells every text apart as JSON of them would, in a third of the time (0.07 s at
+    2,000 intents with JSON); the rest (ids, lexicon) is JSON.
+    """
     lexicon = content.lexicon
-    parts: list[object] = [
-        _entries(content),
+    shape: list[object] = [
+        [(intent.id, len(intent.examples)) for intent in content.intents.values()],
         sorted(lexicon.teencode.items()),
         sorted(lexicon.synonyms.items()),
         sorted(lexicon.fillers),
         sorted(lexicon.protected),
         sorted(lexicon.questions.items()),
     ]
-    digest.update(json.dumps(parts, ensure_ascii=False).encode())
+    texts: list[str] = []
+    for intent in content.intents.values():  # as _entries gives them
+        texts.extend(intent.examples)
+        texts.append(intent.title)
+    lengths = array("Q", map(len, texts))
+    if sys.byteorder == "big":  # pragma: no cover - the same version on every machine
+        lengths.byteswap()
+    parts = [
+        f"trolyso-index-{CACHE_FORMAT}".encode(),
+        json.dumps(shape).encode(),
+        lengths.tobytes(),
+        "".join(texts).encode("utf-8", "surrogatepass"),
+    ]
+    digest = hashlib.sha256()
+    for part in parts:  # each part's length first: no two contents give the same bytes
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
     return digest.hexdigest()[:24]
 
 

@@ -159,6 +159,38 @@ def test_the_index_cache_is_used_and_renewed_when_content_changes(content, tmp_p
     assert [p.name for p in cache.glob("index-*")] == [f"index-{content_version(changed)}.bin"]
 
 
+def test_the_content_version_tells_every_change_of_the_texts_apart(content) -> None:
+    """The texts are hashed as one string beside their lengths and each intent's count of
+    examples: texts cut elsewhere, or moved to the next intent, are another version."""
+    from dataclasses import replace
+
+    first, second = list(content.intents)[:2]
+
+    def version(examples: list[str], title: str, next_examples: list[str] | None = None) -> str:
+        intents = dict(content.intents)
+        intents[first] = intents[first].model_copy(update={"examples": examples, "title": title})
+        if next_examples is not None:
+            intents[second] = intents[second].model_copy(update={"examples": next_examples})
+        return content_version(replace(content, intents=intents))
+
+    nexts = list(content.intents[second].examples)
+    versions = [
+        version(["ab", "c"], "t"),
+        version(["a", "bc"], "t"),
+        version(["abc"], "t"),
+        version(["ab"], "ct"),
+        version(["ab", "c", "t"], "t"),
+        version(["x", "y"], "z"),
+        version(["x"], "y", ["z", *nexts]),  # the same texts in the same order, cut elsewhere
+        version(["x", "y"], "z\ud800"),  # a lone surrogate is a text like any other
+    ]
+    assert len(set(versions)) == len(versions)
+    assert version(["ab", "c"], "t") == versions[0]  # the same content, the same version
+    answer = content.intents[first].model_copy(update={"answer": "another answer"})
+    moved = replace(content, intents={**content.intents, first: answer})
+    assert content_version(moved) == content_version(content)  # answers are not indexed
+
+
 def test_the_perceptron_learns_what_tells_siblings_apart() -> None:
     from intents.perceptron import scores, train
 
@@ -216,7 +248,8 @@ def test_a_stale_or_broken_shipped_index_is_never_used(content, tmp_path) -> Non
     matcher = build_matcher(copy, tmp_path / "cache")
     assert len(matcher.keys()) == len(copy.intents)  # rebuilt from the content itself
     shipped = (content.root / SHIPPED_INDEX).read_bytes()  # the real one, gzipped
-    flipped = shipped[:1000] + bytes([shipped[1000] ^ 0xFF]) + shipped[1001:]  # a damaged deflate stream
+    # A damaged deflate stream (zlib.error), not a truncated file.
+    flipped = shipped[:1000] + bytes([shipped[1000] ^ 0xFF]) + shipped[1001:]
     for n, damaged in enumerate([b"not gzip", shipped[:-20], shipped[:40], flipped, shipped]):
         (root / SHIPPED_INDEX).write_bytes(damaged)
         rebuilt = build_matcher(load_content(root), tmp_path / f"other{n}")
