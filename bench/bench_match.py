@@ -193,9 +193,11 @@ def grown_matcher(content: Content, grown: Entries, cache_dir: Path | None) -> t
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"keys": big.keys(), "weights": big.weights}), "utf-8")
     if hasattr(big, "state"):  # the full cached index (bot/matching.py) of this branch
-        data = json.dumps(big.state())
+        from intents import state_file
+
+        data = state_file.dumps(big.state())
         started = time.perf_counter()
-        Matcher.from_state(json.loads(data), content.lexicon, thresholds)
+        Matcher.from_state(state_file.loads(data), content.lexicon, thresholds)
         built += f", {time.perf_counter() - started:.2f} s from its cached index"
     return big, built
 

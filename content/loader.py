@@ -27,7 +27,7 @@ from content.schema import (
     TeencodeFile,
 )
 from content.support_texts import SupportTexts, check_support_texts
-from content.yaml_cache import load_yaml
+from content.yaml_cache import load_yaml, text_of
 from intents.lexicon import Lexicon
 from intents.normalize import fold
 
@@ -107,8 +107,16 @@ class _YamlFile:
         self.name = (
             str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
         )
-        self.text = path.read_text(encoding="utf-8")
-        self.data: Any = load_yaml(self.text, self.name, cache_dir)
+        self._raw = path.read_bytes()
+        self._text: str | None = None
+        self.data: Any = load_yaml(self._raw, self.name, cache_dir)
+
+    @property
+    def text(self) -> str:
+        """The file's text, decoded when first asked for (a cached file's data needs none)."""
+        if self._text is None:
+            self._text = text_of(self._raw)
+        return self._text
 
     def line_of(self, loc: Sequence[int | str]) -> int | None:
         # Composing the node tree is slow, so it is done only when there is an error to locate.

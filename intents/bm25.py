@@ -11,12 +11,10 @@ each column's floats in sorted term order, and give the same rankings.
 from __future__ import annotations
 
 import array
-import base64
 import heapq
 import itertools
 import math
 import operator
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -43,24 +41,9 @@ if array.array(INTS).itemsize != 4:  # pragma: no cover - every CPython platform
     raise ImportError("array('i') must hold 4-byte integers")
 
 
-def pack(kind: str, numbers: Iterable[Any]) -> str:
-    """Numbers as base64 of their little-endian bytes (`kind` an array typecode)."""
-    if hasattr(numbers, "astype"):  # a numpy array: its bytes directly
-        packed = numbers.astype("<i4" if kind == INTS else "<f8").tobytes()
-        return base64.b64encode(packed).decode("ascii")
-    found = array.array(kind, numbers)
-    if sys.byteorder == "big":  # pragma: no cover - the cache is little-endian everywhere
-        found.byteswap()
-    return base64.b64encode(found.tobytes()).decode("ascii")
-
-
-def unpack(kind: str, text: str) -> array.array[Any]:
-    """The numbers `pack` packed (raises ValueError on damaged text)."""
-    found = array.array(kind)
-    found.frombytes(base64.b64decode(text, validate=True))
-    if sys.byteorder == "big":  # pragma: no cover
-        found.byteswap()
-    return found
+def as_list(found: Any) -> list[Any]:
+    """An array's numbers as a list of Python numbers (never of numpy scalars)."""
+    return found.tolist() if hasattr(found, "tolist") else list(found)
 
 
 def join_lines(strings: Sequence[str]) -> str | list[str]:
@@ -231,11 +214,11 @@ class TermRows:
         self._rows: dict[str, Row] = {}
         self._full: dict[str, list[float]] = {}  # long rows, spelled out over every column
         self._full_from = max(8, width // FULL_ROW_SHARE)
-        self._offsets = list(offsets)
+        self._offsets = as_list(offsets)
         self._columns: Any  # a list, or a numpy array
         self._values: Any
         if self.numpy is None:
-            self._columns, self._values = list(columns), list(values)
+            self._columns, self._values = as_list(columns), as_list(values)
             lowest, highest = min(columns, default=0), max(columns, default=0)
             # Every weight above 0 (BM25): a column is touched exactly when its total is.
             self.positive = min(values, default=1.0) > 0.0
@@ -254,7 +237,11 @@ class TermRows:
             or len(values) != len(columns)
         ):
             raise ValueError("inconsistent rows")
-        if any(a > b for a, b in itertools.pairwise(self._offsets)):
+        if self.numpy is not None:
+            self._bounds = self.numpy.asarray(offsets, dtype=self.numpy.intp)
+            if self.numpy.any(self._bounds[1:] < self._bounds[:-1]):
+                raise ValueError("inconsistent rows")
+        elif any(a > b for a, b in itertools.pairwise(self._offsets)):
             raise ValueError("inconsistent rows")
         if self.entries and not 0 <= lowest <= highest < width:
             raise ValueError("a column out of range")
@@ -266,7 +253,6 @@ class TermRows:
         pass), and rows over 1/FULL_ROW_SHARE of the columns spelled out as lines of a matrix
         (adding a line is one contiguous pass; a few MB at 2,000 intents)."""
         np = self.numpy
-        self._bounds = np.asarray(self._offsets, dtype=np.intp)
         long = np.flatnonzero(np.diff(self._bounds) >= self._full_from).tolist()
         self._line_of: dict[int, int] = {number: line for line, number in enumerate(long)}
         self._lines = np.zeros((len(long), self.width), dtype=np.float64)
@@ -295,21 +281,26 @@ class TermRows:
         """Rows from `state()` of earlier ones."""
         return cls(
             split_lines(state["terms"]),
-            unpack(INTS, state["offsets"]).tolist(),
-            unpack(INTS, state["columns"]),
-            unpack(FLOATS, state["values"]),
+            state["offsets"],
+            state["columns"],
+            state["values"],
             width,
             vector_from,
         )
 
-    def state(self) -> dict[str, str | list[str]]:
-        """The rows, flat, as JSON-ready data: numbers packed in base64, terms one a line (a
-        JSON list of a million numbers takes a second to read; this, a few milliseconds)."""
+    def state(self) -> dict[str, Any]:
+        """The rows, flat: terms one a line (a JSON string reads far faster than a list of
+        them), the numbers as arrays (numpy's, or `array.array` of INTS and FLOATS), which
+        intents/state_file.py writes as their raw bytes."""
+        if self.numpy is None:
+            columns, values = array.array(INTS, self._columns), array.array(FLOATS, self._values)
+        else:
+            columns, values = self._columns, self._values
         return {
             "terms": join_lines(list(self._number)),
-            "offsets": pack(INTS, self._offsets),
-            "columns": pack(INTS, self._columns),
-            "values": pack(FLOATS, self._values),
+            "offsets": array.array(INTS, self._offsets),
+            "columns": columns,
+            "values": values,
         }
 
     def row_length(self, term: str) -> int | None:
@@ -469,7 +460,7 @@ class BM25Index:
         return index
 
     def state(self) -> dict[str, Any]:
-        """Everything the index holds, as JSON-ready data."""
+        """Everything the index holds (its rows' numbers as arrays: `TermRows.state()`)."""
         return {"size": self.size, **self.rows.state()}
 
     def _idf_of(self, documents: int) -> float:

@@ -21,7 +21,7 @@ from intents.fuzzy import FuzzyExamples
 from intents.lexicon import Lexicon
 from intents.normalize import normalize_tokens
 from intents.perceptron import Weights, train, weight_rows, weights_of
-from intents.questions import split_questions
+from intents.questions import scan_clauses, split_scanned, words_of
 
 __all__ = ["Action", "Candidate", "MatchResult", "Matcher", "Thresholds", "Tuning"]
 
@@ -196,7 +196,8 @@ class Matcher:
         return matcher
 
     def state(self) -> dict[str, Any]:
-        """Everything the matcher derived from its examples, as JSON-ready data."""
+        """Everything the matcher derived from its examples: JSON-ready data, but for arrays of
+        numbers (written as raw bytes by intents/state_file.py)."""
         return {
             "intents": [(intent, join_lines(keys)) for intent, keys in self.keys()],
             "vocabulary": join_lines(self.vocabulary),
@@ -441,12 +442,14 @@ class Matcher:
     def match(self, text: str) -> MatchResult:
         """Decide for one message; a message with two questions gets both answered (`also`)."""
         clipped = text[: self.thresholds.max_message_chars]
-        words = normalize_tokens(clipped, self.lexicon)
+        # Scanned once: the whole message's words and its questions are cut from its clauses.
+        clauses = scan_clauses(clipped)
+        words = words_of(clauses, self.lexicon)
         pinned = self.pinned.get(" ".join(words))
         if pinned is not None:
             best = Candidate(pinned, 1.0, lexical=1.0, fuzzy=1.0, coverage=1.0)
             return MatchResult(text=text, intent=pinned, score=1.0, ranked=(best,))
-        parts = split_questions(clipped, self.lexicon)
+        parts = split_scanned(clauses, self.lexicon)
         found: list[MatchResult] = []  # each question's answer, or its "did you mean"
         for number, part in enumerate(parts if len(parts) > 1 else ()):
             if len(found) + len(parts) - number < 2:

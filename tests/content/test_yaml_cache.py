@@ -87,3 +87,46 @@ def test_a_damaged_copy_is_never_trusted(tmp_path: Path) -> None:
 def test_invalid_yaml_still_raises(tmp_path: Path) -> None:
     with pytest.raises(yaml.YAMLError):
         load_yaml("a: [unclosed\n", "bad.yaml", tmp_path)
+
+
+def test_a_file_s_bytes_read_as_its_text_and_decoded_only_to_be_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import content.yaml_cache as yaml_cache
+
+    path = tmp_path / "crlf.yaml"
+    path.write_bytes("intents:\r\n  - id: a\r\n    note: |\r\n      một\r\n      hai\r\n".encode())
+    expected = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert expected == {"intents": [{"id": "a", "note": "một\nhai\n"}]}
+    assert load_yaml(path.read_bytes(), "crlf.yaml") == expected  # no cache
+    assert load_yaml(path.read_bytes(), "crlf.yaml", tmp_path / "cache") == expected
+    assert yaml_cache.text_of(b"a\rb\r\nc\n") == "a\nb\nc\n"
+
+    def refuse(raw: bytes) -> str:
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(yaml_cache, "text_of", refuse)
+    assert load_yaml(path.read_bytes(), "crlf.yaml", tmp_path / "cache") == expected
+    with pytest.raises(AssertionError, match="decoded again"):  # another text: parsed
+        load_yaml(path.read_bytes() + b"\r\n", "crlf.yaml", tmp_path / "cache")
+
+
+def test_bytes_that_are_not_utf8_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(UnicodeDecodeError):
+        load_yaml("intents: [cà]\n".encode("cp1258"), "x.yaml", tmp_path)
+    assert list(tmp_path.glob("yaml-*.json")) == []
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_faq_file_that_is_not_utf8_is_a_problem_of_that_file(
+    folder: Path, tmp_path: Path, cached: bool
+) -> None:
+    from content import ContentError
+
+    path = sorted((folder / "faq").glob("*.yaml"))[0]
+    path.write_bytes(path.read_bytes() + "# cà\n".encode("cp1258"))
+    with pytest.raises(ContentError) as error:
+        load_content(folder, tmp_path / "cache" if cached else None)
+    assert [(p.file, p.message) for p in error.value.problems if "UTF-8" in p.message] == [
+        (str(path), "not UTF-8 text: invalid continuation byte")
+    ]

@@ -8,7 +8,7 @@ matcher rebuilt from its cached state.
 
 from __future__ import annotations
 
-import json
+import array
 import math
 import unicodedata
 from collections.abc import Sequence
@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 
 import intents.perceptron as perceptron
 from content import Content
-from intents import Lexicon, Matcher, normalize, normalize_tokens
+from intents import Lexicon, Matcher, normalize, normalize_tokens, state_file
 from intents.bm25 import BM25Index, TermRows
 from intents.evaluation import load_cases
 from intents.fuzzy import BOUND_FROM_WORDS, FuzzyExamples
@@ -92,6 +92,11 @@ def test_the_shipped_lexicon_rewrites_as_the_word_loop(content: Content) -> None
         assert lexicon.rewrite_synonyms(folded) == _rewrite_reference(lexicon, folded)
 
 
+def _again(state: Any) -> Any:
+    """A state written to its file and read back (intents/state_file.py)."""
+    return state_file.loads(state_file.dumps(state))
+
+
 rows_strategy = st.dictionaries(
     st.sampled_from([f"t{n}" for n in range(12)]),
     st.dictionaries(
@@ -128,7 +133,8 @@ def test_row_sums_agree_with_dict_sums_in_every_form(
         TermRows.from_rows(pairs, 20, vector_from=10**9),  # dict sums
         TermRows.from_rows(pairs, 20, vector_from=0),  # numpy
     ]
-    forms.append(TermRows.from_state(json.loads(json.dumps(forms[0].state())), 20, 10**9))
+    forms.append(TermRows.from_state(_again(forms[0].state()), 20, 10**9))  # dict sums
+    forms.append(TermRows.from_state(_again(forms[1].state()), 20, 0))  # numpy, in place
     for rows_form in forms:
         found = rows_form.sums(terms)
         assert bool(found) == bool(expected)
@@ -238,7 +244,7 @@ def test_ranking_with_numpy_sums_is_the_ranking_with_dict_sums(matcher: Matcher)
 def test_bm25_from_its_state_scores_the_same() -> None:
     documents = [["quen", "mat", "khau", "mat_khau"], ["mat", "dien"], ["lam", "can", "cuoc"]]
     index = BM25Index(documents)
-    again = BM25Index.from_state(json.loads(json.dumps(index.state())))
+    again = BM25Index.from_state(_again(index.state()))
     query = ["quen", "mat", "khau", "dien", "xyz"]
     assert again.scores(query) == index.scores(query)
     for term in query:
@@ -250,8 +256,14 @@ def test_damaged_rows_are_refused() -> None:
     state = TermRows.from_rows({"a": ([0, 1], [1.0, 2.0])}, 2).state()
     with pytest.raises(ValueError, match="out of range"):
         TermRows.from_state(state, 1)
-    with pytest.raises(ValueError, match=r"base64"):
-        TermRows.from_state({**state, "columns": "not base64!"}, 2)
+    with pytest.raises(ValueError, match="inconsistent"):
+        TermRows.from_state({**state, "values": state["values"][:1]}, 2)
+    disordered = {**state, "terms": "a\nb\nc", "offsets": array.array("i", [0, 2, 1, 2])}
+    for vector_from in (0, 10**9):  # numpy, and the plain lists
+        with pytest.raises(ValueError, match="inconsistent"):
+            TermRows.from_state(disordered, 2, vector_from)
+    with pytest.raises(ValueError, match="invalid literal"):
+        TermRows.from_state({**state, "columns": "AAAAAAEAAAA="}, 2)  # base64: format 6
     with pytest.raises(ValueError, match="inconsistent"):
         TermRows.from_state({**state, "terms": "a\nb"}, 2)
 
@@ -337,7 +349,7 @@ def test_fuzzy_order_and_floor_change_no_ranking(matcher: Matcher) -> None:
 
 
 def test_a_matcher_from_its_state_is_the_same_matcher(matcher: Matcher) -> None:
-    state = json.loads(json.dumps(matcher.state()))
+    state = _again(matcher.state())
     again = Matcher.from_state(state, matcher.lexicon, matcher.thresholds)
     again.pinned = matcher.pinned
     assert again.keys() == matcher.keys()
@@ -349,7 +361,7 @@ def test_a_matcher_from_its_state_is_the_same_matcher(matcher: Matcher) -> None:
 
 
 def test_a_damaged_state_is_refused(matcher: Matcher) -> None:
-    state = json.loads(json.dumps(matcher.state()))
+    state = _again(matcher.state())
     with pytest.raises(ValueError, match="question kinds"):
         Matcher.from_state({**state, "questions": []}, matcher.lexicon)
     names = state["perceptron"]["names"]

@@ -1,11 +1,9 @@
 """How the matcher reads real messages: openers, two questions, question kinds, its cache."""
 
-import json
-
 import pytest
 
 from bot.matching import build_matcher, content_version
-from intents import Lexicon, Matcher, Thresholds
+from intents import Lexicon, Matcher, Thresholds, state_file
 from intents.evaluation import EvalCase, evaluate
 from intents.questions import split_questions
 
@@ -129,18 +127,22 @@ def test_the_index_cache_is_used_and_renewed_when_content_changes(content, tmp_p
     content = replace(content, root=None)  # no shipped index: the cache is the only source
     cache = tmp_path / "cache"
     first = build_matcher(content, cache)
-    [written] = list(cache.glob("index-*.json"))
-    assert written.name == f"index-{content_version(content)}.json"
+    [written] = list(cache.glob("index-*"))
+    assert written.name == f"index-{content_version(content)}.bin"
     again = build_matcher(content, cache)
     assert again.keys() == first.keys()
     assert again.weights == first.weights  # the perceptron is read back, not trained again
     text = "cho bac hoi lam can cuoc o dau"
     assert again.match(text) == first.match(text)
-    # A corrupt cache file is rebuilt, never trusted.
-    written.write_text("{not json", encoding="utf-8")
-    rebuilt = build_matcher(content, cache)
-    assert rebuilt.keys() == first.keys()
-    assert json.loads(written.read_text(encoding="utf-8"))["intents"]
+    # A corrupt cache file is rebuilt, never trusted: not a state file, a file cut short in
+    # its arrays or in its header.
+    whole = written.read_bytes()
+    for damaged in (b"{not json", whole[:-8], whole[:99]):
+        written.write_bytes(damaged)
+        rebuilt = build_matcher(content, cache)
+        assert rebuilt.keys() == first.keys()
+        assert rebuilt.match(text) == first.match(text)
+        assert written.read_bytes() == whole  # written again
     # Another version of the content gets another file; the old one is removed.
     intent = content.intents["dvc.login"]
     changed_intent = intent.model_copy(update={"examples": [*intent.examples, "vao dvc kieu gi"]})
@@ -152,10 +154,41 @@ def test_the_index_cache_is_used_and_renewed_when_content_changes(content, tmp_p
         support=content.support,
     )
     assert content_version(changed) != content_version(content)
+    (cache / "index-0123456789abcdef01234567.json").write_text("{}")  # an earlier format's
     build_matcher(changed, cache)
-    assert [p.name for p in cache.glob("index-*.json")] == [
-        f"index-{content_version(changed)}.json"
+    assert [p.name for p in cache.glob("index-*")] == [f"index-{content_version(changed)}.bin"]
+
+
+def test_the_content_version_tells_every_change_of_the_texts_apart(content) -> None:
+    """The texts are hashed as one string beside their lengths and each intent's count of
+    examples: texts cut elsewhere, or moved to the next intent, are another version."""
+    from dataclasses import replace
+
+    first, second = list(content.intents)[:2]
+
+    def version(examples: list[str], title: str, next_examples: list[str] | None = None) -> str:
+        intents = dict(content.intents)
+        intents[first] = intents[first].model_copy(update={"examples": examples, "title": title})
+        if next_examples is not None:
+            intents[second] = intents[second].model_copy(update={"examples": next_examples})
+        return content_version(replace(content, intents=intents))
+
+    nexts = list(content.intents[second].examples)
+    versions = [
+        version(["ab", "c"], "t"),
+        version(["a", "bc"], "t"),
+        version(["abc"], "t"),
+        version(["ab"], "ct"),
+        version(["ab", "c", "t"], "t"),
+        version(["x", "y"], "z"),
+        version(["x"], "y", ["z", *nexts]),  # the same texts in the same order, cut elsewhere
+        version(["x", "y"], "z\ud800"),  # a lone surrogate is a text like any other
     ]
+    assert len(set(versions)) == len(versions)
+    assert version(["ab", "c"], "t") == versions[0]  # the same content, the same version
+    answer = content.intents[first].model_copy(update={"answer": "another answer"})
+    moved = replace(content, intents={**content.intents, first: answer})
+    assert content_version(moved) == content_version(content)  # answers are not indexed
 
 
 def test_the_perceptron_learns_what_tells_siblings_apart() -> None:
@@ -193,8 +226,8 @@ def test_the_shipped_index_matches_the_shipped_content(content) -> None:
     from bot.matching import SHIPPED_INDEX
 
     assert content.root is not None
-    with gzip.open(content.root / SHIPPED_INDEX, "rt", encoding="utf-8") as stream:
-        shipped = json.load(stream)
+    with gzip.open(content.root / SHIPPED_INDEX, "rb") as stream:
+        shipped = state_file.read(stream)
     assert shipped["version"] == content_version(content), "run: trolyso content index"
     assert {intent for intent, _ in shipped["intents"]} == set(content.intents)
 
@@ -208,11 +241,18 @@ def test_a_stale_or_broken_shipped_index_is_never_used(content, tmp_path) -> Non
     root = tmp_path / "content"
     shutil.copytree(content.root, root)
     stale = {"version": "0" * 24, "intents": [["dvc.login", ["nonsense"]]], "weights": {}}
-    (root / SHIPPED_INDEX).write_bytes(gzip.compress(json.dumps(stale).encode()))
+    (root / SHIPPED_INDEX).write_bytes(gzip.compress(state_file.dumps(stale)))
     from content import load_content
 
     copy = load_content(root)
     matcher = build_matcher(copy, tmp_path / "cache")
     assert len(matcher.keys()) == len(copy.intents)  # rebuilt from the content itself
-    (root / SHIPPED_INDEX).write_bytes(b"not gzip at all")
-    assert len(build_matcher(load_content(root), tmp_path / "other").keys()) == len(copy.intents)
+    shipped = (content.root / SHIPPED_INDEX).read_bytes()  # the real one, gzipped
+    # A damaged deflate stream (zlib.error), not a truncated file.
+    flipped = shipped[:1000] + bytes([shipped[1000] ^ 0xFF]) + shipped[1001:]
+    for n, damaged in enumerate([b"not gzip", shipped[:-20], shipped[:40], flipped, shipped]):
+        (root / SHIPPED_INDEX).write_bytes(damaged)
+        rebuilt = build_matcher(load_content(root), tmp_path / f"other{n}")
+        assert len(rebuilt.keys()) == len(copy.intents)
+        # Built again (and cached) unless the shipped index was whole.
+        assert bool(list((tmp_path / f"other{n}").glob("index-*.bin"))) == (damaged != shipped)

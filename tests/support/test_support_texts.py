@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+import yaml
 
 from content import default_content_dir
 from content.support_texts import FIELDS, check_support_texts, load_support_texts
@@ -70,3 +71,13 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path) -> None:
     [(line, key, message)] = problems
     assert (line, key) == (2, "")  # "bad:" on line 2, where no mapping may start
     assert message.startswith("not valid YAML: mapping values are not allowed here")
+
+
+def test_the_texts_are_read_with_libyaml_as_the_pure_python_parser_reads_them() -> None:
+    """libyaml (read at every start, ~20x faster) gives the same texts; its error messages
+    differ, so a broken file is parsed again by the pure-Python parser (the test above)."""
+    from content import support_texts
+
+    source = (default_content_dir() / "support.yaml").read_text(encoding="utf-8")
+    assert support_texts._FAST_LOADER is yaml.CSafeLoader
+    assert support_texts._load(source) == yaml.safe_load(source)
