@@ -15,13 +15,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
-    CampaignRecipientRow,
-    CampaignRow,
-    IdentityRow,
-    PersonRow,
-    SubscriptionRow,
-)
+from storage.campaign_models import CampaignRecipientRow, CampaignRow, SubscriptionRow
+from storage.models import IdentityRow, PersonRow
 
 __all__ = [
     "ZALO_OA_WINDOW",

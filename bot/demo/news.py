@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.demo.cast import Cast
+from storage.campaign_models import CampaignRow, SubscriptionRow
 from storage.campaigns import CampaignRepository
-from storage.models import CampaignRow, SubscriptionRow
 from storage.people import PeopleRepository
 
 __all__ = ["SUBSCRIBERS_PER_COMMUNE", "DryRun", "add_subscribers"]

@@ -447,8 +447,8 @@ def test_the_summary_lists_who_to_play():
 async def test_the_demo_has_subscribers_and_a_true_dry_run(month: Played, db: AsyncSession):
     """A few hundred opted-in citizens; the dry run the summary prints is what the campaign
     code counts for that commune, with some Zalo OA subscribers out of the 7-day window."""
+    from storage.campaign_models import CampaignRow, SubscriptionRow
     from storage.campaigns import CampaignRepository
-    from storage.models import CampaignRow, SubscriptionRow
 
     summary = month.summary
     assert summary.subscribers == await _count(db, SubscriptionRow) == 300

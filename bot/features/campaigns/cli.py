@@ -158,8 +158,8 @@ class _Job:
     ) -> int:
         from bot.features.campaigns import rules
         from bot.features.campaigns.labels import STATUSES, describe_audience, describe_summary
+        from storage.campaign_models import CampaignRow
         from storage.campaigns import CampaignRepository
-        from storage.models import CampaignRow
 
         if self.action == "summary":
             campaign = await CampaignRepository(session).get(self.args.summary)

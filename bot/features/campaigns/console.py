@@ -15,8 +15,8 @@ from bot.features.campaigns import labels, rules
 from bot.features.campaigns.rules import CampaignError, Target
 from bot.features.console.context import Forbidden, NotFound, Page
 from bot.features.console.registry import PREFIX, ConsoleRoute, NavItem
+from storage.campaign_models import CampaignRow
 from storage.campaigns import CampaignRepository
-from storage.models import CampaignRow
 
 __all__ = ["console_routes"]
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.console.scope import Scope
 from intents.places import Commune, Places, Province
 from storage.audit import AuditRepository
+from storage.campaign_models import CampaignRow
 from storage.campaigns import Audience, CampaignRepository
-from storage.models import CampaignRow
 
 __all__ = [
     "LOCAL_TIME",

@@ -31,8 +31,8 @@ from bot.delivery import Sender, SendError
 from bot.logs import log_failure
 from bot.messages import Button, Reply
 from bot.send_budget import SendBudget
+from storage.campaign_models import CampaignRecipientRow, CampaignRow
 from storage.campaigns import CampaignRepository
-from storage.models import CampaignRecipientRow, CampaignRow
 
 __all__ = ["CampaignSender", "Wording", "compose", "wording"]
 

@@ -22,10 +22,11 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from storage import create_engine, session_factory
+from storage.campaign_models import CampaignRecipientRow, SubscriptionRow
 from storage.campaigns import CampaignRepository, Summary
 from storage.db import sqlite_url
 from storage.migrate import upgrade
-from storage.models import CampaignRecipientRow, IdentityRow, PersonRow, SubscriptionRow
+from storage.models import IdentityRow, PersonRow
 from tests.faults.harness import TOKEN, ServerProcess, server_env
 from tests.faults.platform import FakeZaloPlatform
 from tests.faults.postgres import free_port

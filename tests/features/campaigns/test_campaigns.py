@@ -19,15 +19,9 @@ from bot.features.campaigns.sender import CampaignSender, Wording
 from bot.features.console.scope import Scope, scope_of
 from bot.services import Bot
 from intents.places import Places
+from storage.campaign_models import CampaignRecipientRow, CampaignRow, SubscriptionRow
 from storage.campaigns import CampaignRepository
-from storage.models import (
-    AuditRow,
-    CampaignRecipientRow,
-    CampaignRow,
-    IdentityRow,
-    PersonRow,
-    SubscriptionRow,
-)
+from storage.models import AuditRow, IdentityRow, PersonRow
 from tests.features.campaigns.conftest import RecordingSender
 from tests.support.conftest import texts
 from tests.support.test_sessions import make_team

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from bot.services import Bot
 from intents.places import Places
+from storage.campaign_models import CampaignRow
 from storage.campaigns import CampaignRepository, SubscriptionRepository
-from storage.models import AuditRow, CampaignRow, IdentityRow, PersonRow
+from storage.models import AuditRow, IdentityRow, PersonRow
 from tests.console.conftest import LOCAL, World, console_app, csrf_of, sign_in
 
 

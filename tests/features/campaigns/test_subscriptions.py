@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from bot.services import Bot
 from storage import session_factory
-from storage.models import PersonRow, SubscriptionRow
+from storage.campaign_models import SubscriptionRow
+from storage.models import PersonRow
 from tests.support.conftest import texts
 
 
