@@ -84,12 +84,9 @@ class ZaloBotSender:
         self.menu_window = menu_window
 
     async def send(self, external_id: str, reply: Reply) -> str | None:
-        stored = reply.menu_from is not None  # by the answer, with the reply
-        first = (
-            reply.menu_from
-            if reply.menu_from is not None
-            else await self._first_number(external_id, reply)
-        )
+        first = reply.menu_from  # an answer's reply: its answer stored the menu
+        if first is None:
+            first = await self._first_number(external_id, reply)
         rendered = render(reply, self.texts, first)
         last: str | None = None
         for text in rendered.messages:
@@ -97,7 +94,7 @@ class ZaloBotSender:
                 last = await self.client.send_message(external_id, text)
             except ZaloBotError as error:
                 raise send_error(error) from None
-        if rendered.payloads and not stored:
+        if rendered.payloads and reply.menu_from is None:
             # After the send: a failed send must not shift the numbers of the retry.
             try:
                 # A menu from 1 is one upsert; one that continues reads the earlier one, locked.
