@@ -3,6 +3,10 @@
 `POST {base}/bot{TOKEN}/{method}` with JSON; every answer is `{ok, result}` or
 `{ok: false, error_code, description}`. The token sits in the URL path, so nothing here logs
 a URL without masking it, and httpx's own request log is masked too.
+
+Calls go through `JsonPoster` (bot/channels/http_client.py: kept connections, about 1/50 of
+httpx's CPU per call), or through httpx when a test passes a transport or the environment
+names a proxy.
 """
 
 from __future__ import annotations
@@ -14,6 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from bot.channels.http_client import (
+    JsonPoster,
+    PlatformNetworkError,
+    PlatformTimeout,
+    wants_proxy,
+)
 
 __all__ = [
     "DEFAULT_API_BASE",
@@ -165,14 +176,24 @@ class ZaloBotClient:
     ) -> None:
         if not token:
             raise ValueError("a Zalo Bot token is required")
+        if any(ch <= " " or ch in "/?#" for ch in token):
+            raise ValueError("the Zalo Bot token holds spaces or URL characters: copy it again")
         self._token = token
         _KNOWN_TOKENS.add(token)
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
-        _mask_httpx_logs()
+        self._poster: JsonPoster | None = None
+        self._http: httpx.AsyncClient | None = None
+        if transport is None and not wants_proxy():
+            self._poster = JsonPoster(self.base_url, timeout=timeout)
+        else:
+            self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
+            _mask_httpx_logs()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._poster is not None:
+            await self._poster.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     def url(self, method: str) -> str:
         """The full URL of a method (contains the token: never log it unmasked)."""
@@ -187,39 +208,53 @@ class ZaloBotClient:
         quiet: frozenset[int] = frozenset(),
     ) -> Any:
         """POST one method; its `result`, or ZaloBotError. Codes in `quiet` are not logged."""
-        extra: dict[str, Any] = {} if read_timeout is None else {"timeout": read_timeout}
         try:
-            response = await self._http.post(self.url(method), json=dict(payload or {}), **extra)
-        except httpx.TimeoutException as error:
+            status, headers, data = await self._post(method, payload, read_timeout)
+        except (httpx.TimeoutException, PlatformTimeout) as error:
             raise self._failed(ZaloBotError(method, f"timeout ({type(error).__name__})")) from None
-        except httpx.RequestError as error:
+        except (httpx.RequestError, PlatformNetworkError) as error:
             raise self._failed(
                 ZaloBotError(method, f"network error ({type(error).__name__})")
             ) from None
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
         if not isinstance(data, dict):
             raise self._failed(
-                ZaloBotError(
-                    method, "the answer is not a JSON object", status=response.status_code
-                )
+                ZaloBotError(method, "the answer is not a JSON object", status=status)
             )
-        if response.is_success and data.get("ok") is True:
+        if 200 <= status < 300 and data.get("ok") is True:
             return data.get("result")
         parameters = data.get("parameters")
         asked = parameters.get("retry_after") if isinstance(parameters, dict) else None
         refused = ZaloBotError(
             method,
             mask_token(str(data.get("description") or ""))[:200],
-            status=response.status_code,
+            status=status,
             error_code=_int_or_none(data.get("error_code")),
-            retry_after=_seconds(asked) or _seconds(response.headers.get("Retry-After")),
+            retry_after=_seconds(asked) or _seconds(headers.get("retry-after")),
         )
         if refused.code in quiet:
             raise refused
         raise self._failed(refused)
+
+    async def _post(
+        self, method: str, payload: Mapping[str, Any] | None, read_timeout: float | None
+    ) -> tuple[int, Mapping[str, str], Any]:
+        """Status, headers (lower-case names) and the JSON answer (None when it is not JSON)."""
+        body = dict(payload or {})
+        if self._poster is not None:
+            kept = await self._poster.post(
+                f"/bot{self._token}/{method}", body, timeout=read_timeout
+            )
+            status, headers, read = kept.status, kept.headers, kept.json
+        else:
+            assert self._http is not None
+            extra: dict[str, Any] = {} if read_timeout is None else {"timeout": read_timeout}
+            answer = await self._http.post(self.url(method), json=body, **extra)
+            status, read = answer.status_code, answer.json
+            headers = {name.lower(): value for name, value in answer.headers.items()}
+        try:
+            return status, headers, read()
+        except ValueError:
+            return status, headers, None
 
     @staticmethod
     def _failed(error: ZaloBotError) -> ZaloBotError:
