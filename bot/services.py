@@ -238,6 +238,7 @@ class Bot:
             if resolve is not None:
                 message = await resolve(session, message)
             log = QuestionLogRepository.defer(session)  # written with the replies, below
+            saves = ConversationRepository.defer(session)  # so is the conversation's state
             replies = await self.assistant.handle(
                 message, session, conversation_store(session, self.clock), now, deduplicated=stored
             )
@@ -254,6 +255,7 @@ class Bot:
                 now=now,
                 lease=lease if held else None,
                 log=log,
+                saved=list(saves.values()),
                 # A new menu (empty: the numbers shown before are words now).
                 menu=(
                     [b.payload for reply in replies for b in plain_buttons(reply.buttons)]

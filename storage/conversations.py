@@ -7,12 +7,15 @@ person take turns instead of overwriting each other's state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import ConversationRow, UTCDateTime, utcnow
 
@@ -31,7 +34,53 @@ _ENSURE_ROW = select(ConversationRow).from_statement(
     .columns(*ConversationRow.__table__.columns)
 )
 
-__all__ = ["ConversationRepository", "Keyed"]
+_TABLE = ConversationRow.__table__
+assert isinstance(_TABLE, Table)
+# A changed state, written by key: a Core statement built once (the ORM's unit of work cost
+# several times the query's own CPU, once per message).
+_SAVE = (
+    update(_TABLE)
+    .where(_TABLE.c.channel == bindparam("key_channel"), _TABLE.c.user_id == bindparam("key_user"))
+    .values(
+        state=bindparam("new_state", type_=_TABLE.c.state.type),
+        version=bindparam("new_version"),
+        updated_at=bindparam("saved_at", type_=UTCDateTime()),
+    )
+)
+# The same, as a CTE of a statement the answer runs anyway (PostgreSQL; storage/outbox.py).
+SAVE_CTE = (
+    "saved AS (UPDATE conversations SET state = CAST(:new_state AS json),"
+    " version = :new_version, updated_at = :saved_at"
+    " WHERE channel = :key_channel AND user_id = :key_user)"
+)
+_DEFERRED = "conversation_saves_deferred"
+
+__all__ = ["SAVE_CTE", "ConversationRepository", "Keyed", "StateSave"]
+
+
+@dataclass(frozen=True, slots=True)
+class StateSave:
+    """A conversation's new state, to write by key (`ConversationRepository.defer`)."""
+
+    channel: str
+    user_id: str
+    state: dict[str, Any]
+    version: int
+    at: datetime
+
+    def parameters(self) -> dict[str, Any]:
+        """For `_SAVE`."""
+        return {
+            "key_channel": self.channel,
+            "key_user": self.user_id,
+            "new_state": self.state,
+            "new_version": self.version,
+            "saved_at": self.at,
+        }
+
+    def cte_parameters(self) -> dict[str, Any]:
+        """For `SAVE_CTE` (the state as JSON text)."""
+        return {**self.parameters(), "new_state": json.dumps(self.state)}
 
 
 class Keyed(Protocol):
@@ -101,19 +150,46 @@ class ConversationRepository(Generic[S]):
         return self._restore(row.state)
 
     async def save(self, key: Keyed, value: S) -> None:
-        """Insert or replace the state of a conversation."""
+        """Insert or replace the state of a conversation.
+
+        Written at once, or, when the session's saves are deferred (`defer`), left for the
+        caller to write with the statement it runs anyway.
+        """
         # load() normally created and locked the row in this transaction already.
         row = self._locked.get((key.channel, key.user_id)) or await self._ensure_row(key)
         state = dict(self._dump(value))
         if state == row.state:  # nothing changed: `_ensure_row` stamped the time already
             return
-        row.state = state
-        row.version += 1
-        row.updated_at = self._clock()
-        await self.session.flush()
+        save = StateSave(key.channel, key.user_id, state, row.version + 1, self._clock())
+        # The loaded row tells the truth without being flushed again by the ORM.
+        set_committed_value(row, "state", state)
+        set_committed_value(row, "version", save.version)
+        set_committed_value(row, "updated_at", save.at)
+        deferred: dict[tuple[str, str], StateSave] | None = self.session.info.get(_DEFERRED)
+        if deferred is not None:
+            deferred[(key.channel, key.user_id)] = save
+        else:
+            await self.session.execute(_SAVE, save.parameters())
+
+    @staticmethod
+    def defer(session: AsyncSession) -> dict[tuple[str, str], StateSave]:
+        """From now on the session's saves are collected in the mapping returned (the last
+        save of each conversation), and the caller writes them (`write`, or folded)."""
+        deferred: dict[tuple[str, str], StateSave] = {}
+        session.info[_DEFERRED] = deferred
+        return deferred
+
+    @staticmethod
+    async def write(session: AsyncSession, saves: Iterable[StateSave]) -> None:
+        """Write deferred saves: one compiled-once statement each."""
+        for save in saves:
+            await session.execute(_SAVE, save.parameters())
 
     async def delete(self, key: Keyed) -> None:
         """Forget a conversation (a citizen asked to delete their data)."""
+        deferred = self.session.info.get(_DEFERRED)
+        if deferred is not None:
+            deferred.pop((key.channel, key.user_id), None)
         row = await self._row(key)
         self._locked.pop((key.channel, key.user_id), None)
         if row is not None:

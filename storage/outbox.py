@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.choices import MENU_CTE, ChoiceMenuRepository, menu_parameters
+from storage.conversations import SAVE_CTE, ConversationRepository, StateSave
 from storage.models import OutboxRow, UTCDateTime
 from storage.questions import LOG_ROWS_CTE, QuestionLogRepository, log_rows_json
 
@@ -64,13 +65,18 @@ _REPLY_TYPES = (
 
 
 @cache
-def _add_reply(log: bool = False, menu: bool = False) -> TextClause:
-    """`_ADD_REPLY_SQL`, on PostgreSQL with the answer's question-log rows (`LOG_ROWS_CTE`)
-    and numbered menu (`MENU_CTE`) riding on it. One object per shape: compiled once."""
+def _add_reply(log: bool = False, menu: bool = False, saved: bool = False) -> TextClause:
+    """`_ADD_REPLY_SQL`, on PostgreSQL with the answer's question-log rows (`LOG_ROWS_CTE`),
+    numbered menu (`MENU_CTE`) and conversation state (`SAVE_CTE`) riding on it. One object
+    per shape: compiled once."""
     ctes = ([LOG_ROWS_CTE] if log else []) + ([MENU_CTE] if menu else [])
+    ctes += [SAVE_CTE] if saved else []
     types = list(_REPLY_TYPES)
     types += [bindparam("log", type_=String())] if log else []
     types += [bindparam("menu", type_=String())] if menu else []
+    if saved:
+        types += [bindparam("new_state", type_=String())]
+        types += [bindparam("saved_at", type_=UTCDateTime())]
     sql = f"WITH {', '.join(ctes)} {_ADD_REPLY_SQL}" if ctes else _ADD_REPLY_SQL
     return text(sql).bindparams(*types)
 
@@ -155,12 +161,15 @@ class OutboxRepository:
         lease: timedelta | None,
         log: Sequence[Mapping[str, Any]] = (),
         menu: Sequence[str] | None = None,
+        saved: Sequence[StateSave] = (),
     ) -> list[OutboxRow]:
         """Queue an answer's replies and, with `lease`, take them for sending at once; write
-        the answer's deferred question-log rows (`QuestionLogRepository.defer`) and, where
-        choices are typed numbers, the `menu` its replies show (storage/choices.py).
+        the answer's deferred question-log rows (`QuestionLogRepository.defer`), conversation
+        state (`ConversationRepository.defer`) and, where choices are typed numbers, the
+        `menu` its replies show (storage/choices.py).
 
-        One statement a reply (`_add_reply`); on PostgreSQL the log and menu ride on the first.
+        One statement a reply (`_add_reply`); on PostgreSQL the log, the state (one
+        conversation's) and the menu ride on the first.
         A reply the chat's earlier pending rows must go before is left unleased, and the
         chat's rows are then leased in order (`lease`). Returns the rows leased for this
         caller to send, oldest first (none without `lease`); they are not in the session
@@ -174,6 +183,9 @@ class OutboxRepository:
             await QuestionLogRepository(self.session).write(log)
         if menu is not None and not folded:
             await ChoiceMenuRepository(self.session).remember(channel, external_id, menu, now)
+        riding = folded and len(saved) == 1
+        if not riding:
+            await ConversationRepository.write(self.session, saved)
         for number, reply in enumerate(replies):
             name, media_type, data = reply.attachment or (None, None, None)
             values = {
@@ -190,9 +202,11 @@ class OutboxRepository:
             parameters = {**values, "now": now, "until": until}
             statement = _add_reply()
             if folded and number == 0:
-                statement = _add_reply(bool(log), menu is not None)
+                statement = _add_reply(bool(log), menu is not None, riding)
                 if log:
                     parameters["log"] = log_rows_json(log)
+                if riding:
+                    parameters.update(saved[0].cte_parameters())
                 if menu is not None:
                     parameters.update(menu_parameters(external_id, menu))
             found = (await self.session.execute(statement, parameters)).one()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.codes import new_code
@@ -50,7 +50,8 @@ _RESOLVE = (
         select(HelpRequestRow.id)
         .where(
             HelpRequestRow.citizen_id == PersonRow.id,
-            HelpRequestRow.status.in_(("open", "active")),
+            # Not `in_`: a list becomes an "expanding" parameter, compiled again per execution.
+            or_(HelpRequestRow.status == "open", HelpRequestRow.status == "active"),
         )
         .exists(),
     )

@@ -47,6 +47,7 @@ TOKEN = "9876543210:faults-test-token-XyZ"
 SECRET = "faults-webhook-secret-42"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/zalobot/webhook"
+PROFILER = Path(__file__).resolve().parents[2] / "bench" / "cpu_profile.py"  # CPU-timed cProfile
 # FAQ intents answered with one message and no follow-up flow (checked when `plan` runs:
 # each answer's first line must be unique and no prefix of another). Nothing here opens a
 # support request, which would send notices to volunteers.
@@ -181,7 +182,8 @@ class ServerProcess:
         command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port)]
         if self.profile is not None:
-            command[1:1] = ["-m", "cProfile", "-o", str(self.profile)]
+            # CPU time, not wall clock: see bench/cpu_profile.py
+            command[1:1] = [str(PROFILER), str(self.profile)]
         with self.log.open("ab") as output:
             output.write(f"--- start {self.starts + 1}\n".encode())
             output.flush()

@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from bot.messages import ConversationKey, IncomingMessage
 from bot.services import Bot
 from storage.console_models import QuestionLogRow
-from storage.models import OutboxRow
+from storage.models import ConversationRow, OutboxRow
 from storage.outbox import OutboxRepository
 from storage.questions import hour_of
 from tests.support.conftest import texts
@@ -57,7 +57,7 @@ async def test_an_answer_queues_and_leases_its_reply_in_one_statement(bot: Bot) 
     assert len(answered.leased) == answered.replies
     on_outbox = [statement for statement in seen if "INTO outbox" in statement]
     assert len(on_outbox) == answered.replies  # nothing else: no lease UPDATE
-    assert all("UPDATE" not in statement for statement in seen)
+    assert all("UPDATE outbox" not in statement for statement in seen)
     # The question log: its own INSERT on SQLite; on PostgreSQL it rides on the reply's.
     logged = [statement for statement in seen if "question_log" in statement]
     if bot.sessions.kw["bind"].dialect.name == "postgresql":
@@ -99,3 +99,29 @@ async def test_without_a_lease_the_reply_is_left_for_the_dispatcher(bot: Bot) ->
         rows = (await session.execute(select(OutboxRow))).scalars().all()
     assert len(rows) == answered.replies
     assert all(row.lease_until is None and row.status == "pending" for row in rows)
+
+
+async def test_the_conversation_state_is_written_with_the_reply(bot: Bot) -> None:
+    """The new state rides on the reply's INSERT on PostgreSQL: no UPDATE of its own."""
+    key = ConversationKey("zalobot", "citizen")
+    await bot.answer(IncomingMessage(key, text="lam can cuoc o dau"))
+    seen: list[str] = []
+
+    def on_execute(conn, cursor, statement: str, *args) -> None:
+        if "conversations" in statement:
+            seen.append(" ".join(statement.split()))
+
+    event.listen(bot.sessions.kw["bind"].sync_engine, "before_cursor_execute", on_execute)
+    answered = await bot.answer(IncomingMessage(key, text="chuyen tien nham thi lam sao"))
+    assert answered.replies >= 1
+    updates = [statement for statement in seen if statement.startswith("UPDATE conversations")]
+    if bot.sessions.kw["bind"].dialect.name == "postgresql":
+        assert updates == []
+        assert [s for s in seen if "saved AS (UPDATE conversations" in s] != []
+    else:
+        assert len(updates) == 1
+    async with bot.sessions() as session:
+        row = await session.get(ConversationRow, ("zalobot", "citizen"))
+        assert row is not None
+        assert row.version == 2
+        assert "chuyen tien" in (row.state["last_question"] or "")
