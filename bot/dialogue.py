@@ -19,7 +19,7 @@ from bot.state import ConversationState
 from content import Content
 from content.schema import Intent, Topic
 from intents import Matcher, MatchResult
-from storage.masking import mask
+from storage.masking import Masked, mask
 
 __all__ = ["MENU_TOPICS", "Dialogue"]
 
@@ -102,8 +102,9 @@ class Dialogue:
         handoff: Handoff | None,
         recorder: QuestionRecorder | None = None,
     ) -> tuple[list[Reply], ConversationState]:
-        replies, state = await self._answer_text(message, state, handoff, recorder)
-        if mask(message.text or "").secret:
+        masked = mask(message.text or "")  # once: the log, the state and the warning
+        replies, state = await self._answer_text(message, state, handoff, recorder, masked)
+        if masked.secret:
             # Someone may be coaching the citizen to pass on a code: say so first.
             replies = [Reply(self.text.secret_warning), *replies]
         return replies, state
@@ -114,6 +115,7 @@ class Dialogue:
         state: ConversationState,
         handoff: Handoff | None,
         recorder: QuestionRecorder | None = None,
+        masked: Masked | None = None,
     ) -> tuple[list[Reply], ConversationState]:
         result = self.matcher.match(message.text or "")
         # Log the decision, never the citizen's words.
@@ -128,9 +130,9 @@ class Dialogue:
         self.metrics.answered(message.key.channel, result.action)
         if recorder is not None:
             # Masked before it goes anywhere; kept in the state only until the next feedback.
-            masked = mask(message.text or "").text[:500]
-            recorder.asked(result.action, result.intent, masked)
-            state = replace(state, last_question=masked if result.intent else None)
+            kept = (masked or mask(message.text or "")).text[:500]
+            recorder.asked(result.action, result.intent, kept)
+            state = replace(state, last_question=kept if result.intent else None)
         if result.intent is None:
             return self._fallback(state)
         if result.action == "clarify":

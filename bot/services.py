@@ -33,7 +33,7 @@ from storage.attempts import AttemptRepository
 from storage.console import ConsoleRepository
 from storage.conversations import forget_idle_before
 from storage.inbox import InboxRepository
-from storage.inbox_claims import InboxClaims
+from storage.inbox_claims import AlreadyHandled, InboxClaims
 from storage.inbox_writer import InboxWriter
 from storage.models import OutboxRow, utcnow
 from storage.outbox import NewReply, OutboxRepository
@@ -220,14 +220,34 @@ class Bot:
         `event_id`: that row, taken by the inbox processor (bot/inbox_processor.py): settled
         by its id, whatever the message carries.
         """
+        try:
+            return await self._answer(
+                message, resolve, silent, numbered, lease, stored or event_id is not None, event_id
+            )
+        except AlreadyHandled:  # rolled back: another worker answered it
+            logger.info("already handled channel=%s event=%s", message.key.channel, event_id)
+            return Answered(0, [])
+
+    async def _answer(
+        self,
+        message: IncomingMessage,
+        resolve: Resolve | None,
+        silent: Silent | None,
+        numbered: bool,
+        lease: timedelta | None,
+        stored: bool,
+        event_id: int | None,
+    ) -> Answered:
         now = self.clock()
         key = message.key
-        stored = stored or event_id is not None
         async with self.sessions.begin() as session:
             if event_id is not None:
-                if not await InboxClaims(session).settle(event_id, now):
-                    logger.info("already handled channel=%s event=%s", key.channel, event_id)
-                    return Answered(0, [])
+                # On PostgreSQL the row is settled by the statement that locks the
+                # conversation (storage/conversations.py): one round trip less.
+                if session.get_bind().dialect.name == "postgresql":
+                    InboxClaims.defer_settle(session, event_id, now)
+                elif not await InboxClaims(session).settle(event_id, now):
+                    raise AlreadyHandled
             elif stored and message.message_id:
                 inbox = InboxRepository(session)
                 if not await inbox.mark_handled(key.channel, message.message_id, now):
@@ -242,6 +262,7 @@ class Bot:
             replies = await self.assistant.handle(
                 message, session, conversation_store(session, self.clock), now, deduplicated=stored
             )
+            await InboxClaims(session).settle_deferred()  # if no statement carried it
             others = OutboxRepository.added(session) > 0  # queued while answering
             if silent is not None and not replies:
                 await silent(session, message)

@@ -13,26 +13,46 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Table, bindparam, delete, select, text, update
+from sqlalchemy import Integer, Table, bindparam, column, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
+from storage.inbox_claims import SETTLE_CTE, AlreadyHandled, InboxClaims
 from storage.models import ConversationRow, UTCDateTime, utcnow
 
 # INSERT ... ON CONFLICT, the same words on PostgreSQL and SQLite, written out: SQLAlchemy
 # never caches the compiled form of its dialect `insert()` (its ON CONFLICT clause has no
 # cache key), so that form was compiled again for every message, at about a millisecond of
-# CPU each.
-_ENSURE_ROW = select(ConversationRow).from_statement(
-    text(
-        "INSERT INTO conversations (channel, user_id, state, version, updated_at)"
-        " VALUES (:channel, :user_id, '{}', 0, :now)"
-        " ON CONFLICT (channel, user_id) DO UPDATE SET updated_at = excluded.updated_at"
-        " RETURNING channel, user_id, state, version, updated_at"
-    )
-    .bindparams(bindparam("now", type_=UTCDateTime()))
-    .columns(*ConversationRow.__table__.columns)
+# CPU each. Read as plain rows: no ORM object is built for it.
+_ENSURE_SQL = (
+    "INSERT INTO conversations (channel, user_id, state, version, updated_at)"
+    " VALUES (:channel, :user_id, '{}', 0, :now)"
+    " ON CONFLICT (channel, user_id) DO UPDATE SET updated_at = excluded.updated_at"
+    " RETURNING state, version"
 )
+_STATE_TYPE = ConversationRow.__table__.c.state.type
+_ENSURE_ROW = (
+    text(_ENSURE_SQL)
+    .bindparams(bindparam("now", type_=UTCDateTime()))
+    .columns(column("state", _STATE_TYPE), column("version", Integer()))
+)
+# On PostgreSQL, with the message's inbox row settled in the same statement (storage/
+# inbox_claims.py): `settled` is 0 when another worker had answered it.
+_ENSURE_SETTLING = (
+    text(f"WITH {SETTLE_CTE} {_ENSURE_SQL}, (SELECT count(*) FROM settled) AS settled")
+    .bindparams(
+        bindparam("now", type_=UTCDateTime()), bindparam("settled_at", type_=UTCDateTime())
+    )
+    .columns(column("state", _STATE_TYPE), column("version", Integer()), column("settled"))
+)
+
+
+@dataclass(slots=True)
+class _Locked:
+    """A conversation's row as this transaction locked it (and saved it since)."""
+
+    state: dict[str, Any]
+    version: int
+
 
 _TABLE = ConversationRow.__table__
 assert isinstance(_TABLE, Table)
@@ -116,7 +136,7 @@ class ConversationRepository(Generic[S]):
         self._clock = clock
         self._dump = dump
         self._restore = restore
-        self._locked: dict[tuple[str, str], ConversationRow] = {}
+        self._locked: dict[tuple[str, str], _Locked] = {}
 
     async def _row(self, key: Keyed) -> ConversationRow | None:
         query = (
@@ -126,21 +146,30 @@ class ConversationRepository(Generic[S]):
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def _ensure_row(self, key: Keyed) -> ConversationRow:
+    async def _ensure_row(self, key: Keyed) -> _Locked:
         """Create the row if missing and lock it for this transaction, in one statement.
 
         Locking a row that does not exist locks nothing, so two workers could both insert the
         first message's state: an INSERT ... ON CONFLICT DO UPDATE (of nothing) makes the row
         exist and takes its lock at once, and returns it. It stamps the row's time too (the
         retention period counts from the last message), so an answer that leaves the state
-        as it was writes nothing more (`save`).
+        as it was writes nothing more (`save`). A deferred inbox settlement rides on it
+        (`InboxClaims.defer_settle`): AlreadyHandled when the message was answered already.
         """
-        params = {"channel": key.channel, "user_id": key.user_id, "now": self._clock()}
-        row: ConversationRow = (
-            await self.session.scalars(
-                _ENSURE_ROW, params, execution_options={"populate_existing": True}
-            )
-        ).one()
+        params: dict[str, Any] = {
+            "channel": key.channel,
+            "user_id": key.user_id,
+            "now": self._clock(),
+        }
+        settling = InboxClaims.take_deferred(self.session)
+        if settling is not None:
+            params["event_id"], params["settled_at"] = settling
+            found = (await self.session.execute(_ENSURE_SETTLING, params)).one()
+            if not found.settled:
+                raise AlreadyHandled
+        else:
+            found = (await self.session.execute(_ENSURE_ROW, params)).one()
+        row = _Locked(dict(found.state or {}), int(found.version))
         self._locked[(key.channel, key.user_id)] = row
         return row
 
@@ -161,10 +190,7 @@ class ConversationRepository(Generic[S]):
         if state == row.state:  # nothing changed: `_ensure_row` stamped the time already
             return
         save = StateSave(key.channel, key.user_id, state, row.version + 1, self._clock())
-        # The loaded row tells the truth without being flushed again by the ORM.
-        set_committed_value(row, "state", state)
-        set_committed_value(row, "version", save.version)
-        set_committed_value(row, "updated_at", save.at)
+        row.state, row.version = state, save.version
         deferred: dict[tuple[str, str], StateSave] | None = self.session.info.get(_DEFERRED)
         if deferred is not None:
             deferred[(key.channel, key.user_id)] = save

@@ -13,7 +13,8 @@ from sqlalchemy import event, select
 from bot.messages import ConversationKey, IncomingMessage
 from bot.services import Bot
 from storage.console_models import QuestionLogRow
-from storage.models import ConversationRow, OutboxRow
+from storage.inbox import InboxRepository
+from storage.models import ConversationRow, InboundEventRow, OutboxRow
 from storage.outbox import OutboxRepository
 from storage.questions import hour_of
 from tests.support.conftest import texts
@@ -125,3 +126,47 @@ async def test_the_conversation_state_is_written_with_the_reply(bot: Bot) -> Non
         assert row is not None
         assert row.version == 2
         assert "chuyen tien" in (row.state["last_question"] or "")
+
+
+async def test_a_stored_delivery_is_settled_with_the_conversations_lock_and_answered_once(
+    bot: Bot,
+) -> None:
+    """On PostgreSQL the inbox row is settled by the statement that locks the conversation;
+    a second answer of the same row (a replay racing) is rolled back whole."""
+    key = ConversationKey("zalobot", "citizen")
+    async with bot.sessions.begin() as session:
+        event_id = await InboxRepository(session).receive(
+            "zalobot", "m-1", {"text": "x"}, bot.clock(), chat="citizen"
+        )
+    assert event_id is not None
+    seen: list[str] = []
+
+    def on_execute(conn, cursor, statement: str, *args) -> None:
+        if "inbound_events" in statement:
+            seen.append(" ".join(statement.split()))
+
+    event.listen(bot.sessions.kw["bind"].sync_engine, "before_cursor_execute", on_execute)
+    message = IncomingMessage(key, text="lam can cuoc o dau", message_id="m-1")
+    first = await bot.answer(message, event_id=event_id)
+    assert first.replies >= 1
+    if bot.sessions.kw["bind"].dialect.name == "postgresql":
+        assert len(seen) == 1
+        assert "INSERT INTO conversations" in seen[0]
+    else:
+        assert len(seen) == 1
+        assert seen[0].startswith("UPDATE inbound_events")
+    again = await bot.answer(
+        IncomingMessage(key, text="chuyen tien nham", message_id="m-1"), event_id=event_id
+    )
+    assert again.replies == 0
+    assert again.leased == []
+    async with bot.sessions() as session:
+        row = await session.get(InboundEventRow, event_id)
+        assert row is not None
+        assert row.handled_at is not None
+        assert row.chat is None
+        outbox = (await session.execute(select(OutboxRow))).scalars().all()
+        assert len(outbox) == first.replies  # the second answer left nothing
+        conversation = await session.get(ConversationRow, ("zalobot", "citizen"))
+        assert conversation is not None
+        assert "chuyen tien" not in (conversation.state.get("last_question") or "")
