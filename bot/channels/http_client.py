@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import ssl
 import time
 from collections.abc import Mapping
@@ -283,9 +284,12 @@ class JsonPoster:
             self._idle.pop().close()
 
 
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+
+
 def _unsafe(text: str) -> bool:
     """Spaces or control characters would let a value break out of the request line."""
-    return any(ch <= " " or ch == "\x7f" for ch in text)
+    return _UNSAFE.search(text) is not None
 
 
 def _tls() -> ssl.SSLContext:
