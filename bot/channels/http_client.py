@@ -71,6 +71,11 @@ class PlatformResponse:
     body: bytes
 
     @property
+    def status_code(self) -> int:
+        """The status, under httpx's name."""
+        return self.status
+
+    @property
     def is_success(self) -> bool:
         return 200 <= self.status < 300
 
@@ -208,18 +213,25 @@ class JsonPoster:
         path: str,
         payload: Mapping[str, Any],
         *,
+        headers: Mapping[str, str] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109
     ) -> PlatformResponse:
-        """POST `payload` as JSON to base URL + `path`; the answer, whatever its status."""
+        """POST `payload` as JSON to base URL + `path` (with extra `headers`); the answer,
+        whatever its status."""
         if self._closed:
             raise PlatformNetworkError("the client is closed")
         if _unsafe(path) or not path.startswith("/"):
             raise ValueError("the path must start with / and hold no spaces or controls")
+        extra = ""
+        for name, value in (headers or {}).items():
+            if not _TOKEN.fullmatch(name) or _BREAKS.search(value):
+                raise ValueError("a header name must be a token, its value on one line")
+            extra += f"{name}: {value}\r\n"
         body = json.dumps(
             payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False
         ).encode()
         request = (
-            f"POST {self._prefix}{path} HTTP/1.1\r\n{self._head}"
+            f"POST {self._prefix}{path} HTTP/1.1\r\n{self._head}{extra}"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode() + body
         limit = self._timeout if timeout is None else timeout
@@ -285,6 +297,8 @@ class JsonPoster:
 
 
 _UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field names
+_BREAKS = re.compile(r"[\x00\r\n]")
 
 
 def _unsafe(text: str) -> bool:

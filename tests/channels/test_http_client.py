@@ -20,6 +20,7 @@ from bot.channels.http_client import (
     wants_proxy,
 )
 from bot.channels.zalo_bot.client import ZaloBotClient, ZaloBotError
+from bot.channels.zalo_oa.client import OAClient, ZaloApiError, ZaloUnavailable
 
 Answer = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]  # False: close after
 
@@ -309,3 +310,45 @@ async def test_zalo_bot_client_reads_refusals_through_it() -> None:
     assert refused.value.code == 429
     assert refused.value.retry_after == 7.0
     assert server.requests[0][0] == "POST /bot12:abc/sendMessage HTTP/1.1"
+    assert server.requests[0][1]["user-agent"] == "trolyso"  # JsonPoster's, not httpx's
+
+
+async def test_zalo_oa_messages_go_through_it_with_the_access_token_header() -> None:
+    answers = iter(
+        [
+            b'{"error": 0, "message": "Success", "data": {"message_id": "m-9"}}',
+            b'{"error": -230, "message": "User has not interacted with the OA"}',
+        ]
+    )
+
+    async def oa(body: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(ok(next(answers, b"{}")))
+        return True
+
+    async def busy(body: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(ok(b"{}", extra=b"Retry-After: 30\r\n").replace(b"200 OK", b"429 Slow"))
+        return True
+
+    async with serving(Server(oa)) as server:
+        client = OAClient("app", "secret", api_base=f"http://127.0.0.1:{server.port}")
+        sent = await client.send_cs_message("tok-1", "u-1", {"text": "Chào bác"})
+        with pytest.raises(ZaloApiError) as refused:
+            await client.send_cs_message("tok-1", "u-2", {"text": "x"})
+        with pytest.raises(ValueError, match="header"):
+            await client.send_cs_message("tok\r\nX-Evil: 1", "u-3", {"text": "x"})
+        await client.aclose()
+    assert sent == "m-9"
+    assert refused.value.code == -230
+    line, headers, body = server.requests[0]
+    assert line == "POST /v3.0/oa/message/cs HTTP/1.1"
+    assert headers["access_token"] == "tok-1"
+    assert headers["user-agent"] == "trolyso"  # JsonPoster's, not httpx's
+    assert json.loads(body) == {"recipient": {"user_id": "u-1"}, "message": {"text": "Chào bác"}}
+    assert len(server.requests) == 2  # the bad header was refused before anything was sent
+    assert server.connections == 1
+    async with serving(Server(busy)) as server:
+        client = OAClient("app", "secret", api_base=f"http://127.0.0.1:{server.port}")
+        with pytest.raises(ZaloUnavailable) as later:
+            await client.send_cs_message("tok-1", "u-1", {"text": "x"})
+        await client.aclose()
+    assert later.value.retry_after == 30.0

@@ -15,6 +15,14 @@ from typing import Any
 
 import httpx
 
+from bot.channels.http_client import (
+    JsonPoster,
+    PlatformNetworkError,
+    PlatformResponse,
+    PlatformTimeout,
+    wants_proxy,
+)
+
 __all__ = [
     "BLOCKED_CODES",
     "ERROR_MEANINGS",
@@ -162,7 +170,10 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+Answer = httpx.Response | PlatformResponse
+
+
+def _retry_after(response: Answer) -> float | None:
     raw = response.headers.get("retry-after", "")
     try:
         return max(float(raw), 1.0) if raw else None
@@ -171,7 +182,9 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class OAClient:
-    """Calls Zalo with one pooled `httpx.AsyncClient`; pass `transport` to test offline."""
+    """Calls Zalo: messages through `JsonPoster` (kept connections, bot/channels/http_client.py),
+    tokens through httpx (a form, rarely); pass `transport` to test offline (all through
+    httpx then, as when the environment names a proxy)."""
 
     def __init__(
         self,
@@ -188,9 +201,14 @@ class OAClient:
         self.api_base = api_base.rstrip("/")
         self.oauth_base = oauth_base.rstrip("/")
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
+        self._poster: JsonPoster | None = None
+        if transport is None and not wants_proxy():
+            self._poster = JsonPoster(self.api_base, timeout=timeout)
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._poster is not None:
+            await self._poster.aclose()
 
     async def send_cs_message(
         self, access_token: str, user_id: str, message: dict[str, Any]
@@ -231,7 +249,7 @@ class OAClient:
     async def _post_json(
         self, url: str, body: dict[str, Any], headers: dict[str, str]
     ) -> dict[str, Any]:
-        response = await self._request(url, headers=headers, json=body)
+        response = await self._send_json(url, body, headers)
         data = self._decode(response)
         code = _as_int(data.get("error"))
         if code is None and "error" in data:
@@ -266,6 +284,20 @@ class OAClient:
             reason = describe(code) if code else "token answer without tokens"
         raise ZaloApiError(reason, code)
 
+    async def _send_json(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> Answer:
+        if self._poster is None or not url.startswith(self.api_base + "/"):
+            return await self._request(url, headers=headers, json=body)
+        try:
+            response = await self._poster.post(
+                url.removeprefix(self.api_base), body, headers=headers
+            )
+        except PlatformTimeout as error:
+            raise ZaloUnavailable(f"timeout ({type(error).__name__})") from error
+        except PlatformNetworkError as error:
+            raise ZaloUnavailable(f"network error ({type(error).__name__})") from error
+        self._check(response)
+        return response
+
     async def _request(self, url: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await self._http.post(url, **kwargs)
@@ -273,14 +305,19 @@ class OAClient:
             raise ZaloUnavailable(f"timeout ({type(error).__name__})") from error
         except httpx.HTTPError as error:
             raise ZaloUnavailable(f"network error ({type(error).__name__})") from error
+        self._check(response)
+        return response
+
+    @staticmethod
+    def _check(response: Answer) -> None:
+        """A rate limit or a server failure: try again later."""
         if response.status_code == 429:
             raise ZaloUnavailable("HTTP 429", retry_after=_retry_after(response))
         if response.status_code >= 500:
             raise ZaloUnavailable(f"HTTP {response.status_code}")
-        return response
 
     @staticmethod
-    def _decode(response: httpx.Response) -> dict[str, Any]:
+    def _decode(response: Answer) -> dict[str, Any]:
         try:
             data = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
