@@ -32,6 +32,7 @@ from storage import ConversationRepository, create_engine, session_factory
 from storage.attempts import AttemptRepository
 from storage.console import ConsoleRepository
 from storage.conversations import forget_idle_before
+from storage.first_read import first_read
 from storage.inbox import InboxRepository
 from storage.inbox_claims import AlreadyHandled, InboxClaims
 from storage.inbox_writer import InboxWriter
@@ -242,10 +243,10 @@ class Bot:
         key = message.key
         async with self.sessions.begin() as session:
             if event_id is not None:
-                # On PostgreSQL the row is settled by the statement that locks the
-                # conversation (storage/conversations.py): one round trip less.
+                # On PostgreSQL one statement settles the row, locks the conversation and
+                # reads the person (storage/first_read.py): two round trips less.
                 if session.get_bind().dialect.name == "postgresql":
-                    InboxClaims.defer_settle(session, event_id, now)
+                    await first_read(session, key.channel, key.user_id, now, event_id)
                 elif not await InboxClaims(session).settle(event_id, now):
                     raise AlreadyHandled
             elif stored and message.message_id:
@@ -262,7 +263,6 @@ class Bot:
             replies = await self.assistant.handle(
                 message, session, conversation_store(session, self.clock), now, deduplicated=stored
             )
-            await InboxClaims(session).settle_deferred()  # if no statement carried it
             others = OutboxRepository.added(session) > 0  # queued while answering
             if silent is not None and not replies:
                 await silent(session, message)

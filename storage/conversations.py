@@ -16,33 +16,23 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import Integer, Table, bindparam, column, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.inbox_claims import SETTLE_CTE, AlreadyHandled, InboxClaims
 from storage.models import ConversationRow, UTCDateTime, utcnow
 
 # INSERT ... ON CONFLICT, the same words on PostgreSQL and SQLite, written out: SQLAlchemy
 # never caches the compiled form of its dialect `insert()` (its ON CONFLICT clause has no
 # cache key), so that form was compiled again for every message, at about a millisecond of
 # CPU each. Read as plain rows: no ORM object is built for it.
-_ENSURE_SQL = (
+ENSURE_SQL = (
     "INSERT INTO conversations (channel, user_id, state, version, updated_at)"
     " VALUES (:channel, :user_id, '{}', 0, :now)"
     " ON CONFLICT (channel, user_id) DO UPDATE SET updated_at = excluded.updated_at"
     " RETURNING state, version"
 )
-_STATE_TYPE = ConversationRow.__table__.c.state.type
+STATE_TYPE = ConversationRow.__table__.c.state.type
 _ENSURE_ROW = (
-    text(_ENSURE_SQL)
+    text(ENSURE_SQL)
     .bindparams(bindparam("now", type_=UTCDateTime()))
-    .columns(column("state", _STATE_TYPE), column("version", Integer()))
-)
-# On PostgreSQL, with the message's inbox row settled in the same statement (storage/
-# inbox_claims.py): `settled` is 0 when another worker had answered it.
-_ENSURE_SETTLING = (
-    text(f"WITH {SETTLE_CTE} {_ENSURE_SQL}, (SELECT count(*) FROM settled) AS settled")
-    .bindparams(
-        bindparam("now", type_=UTCDateTime()), bindparam("settled_at", type_=UTCDateTime())
-    )
-    .columns(column("state", _STATE_TYPE), column("version", Integer()), column("settled"))
+    .columns(column("state", STATE_TYPE), column("version", Integer()))
 )
 
 
@@ -74,8 +64,9 @@ SAVE_CTE = (
     " WHERE channel = :key_channel AND user_id = :key_user)"
 )
 _DEFERRED = "conversation_saves_deferred"
+_HELD = "conversations_held"
 
-__all__ = ["SAVE_CTE", "ConversationRepository", "Keyed", "StateSave"]
+__all__ = ["ENSURE_SQL", "SAVE_CTE", "STATE_TYPE", "ConversationRepository", "Keyed", "StateSave"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,25 +144,31 @@ class ConversationRepository(Generic[S]):
         first message's state: an INSERT ... ON CONFLICT DO UPDATE (of nothing) makes the row
         exist and takes its lock at once, and returns it. It stamps the row's time too (the
         retention period counts from the last message), so an answer that leaves the state
-        as it was writes nothing more (`save`). A deferred inbox settlement rides on it
-        (`InboxClaims.defer_settle`): AlreadyHandled when the message was answered already.
+        as it was writes nothing more (`save`). Done already when the caller `hold`s it.
         """
-        params: dict[str, Any] = {
-            "channel": key.channel,
-            "user_id": key.user_id,
-            "now": self._clock(),
-        }
-        settling = InboxClaims.take_deferred(self.session)
-        if settling is not None:
-            params["event_id"], params["settled_at"] = settling
-            found = (await self.session.execute(_ENSURE_SETTLING, params)).one()
-            if not found.settled:
-                raise AlreadyHandled
-        else:
+        held: _Locked | None = self.session.info.get(_HELD, {}).pop(
+            (key.channel, key.user_id), None
+        )
+        if held is None:
+            params = {"channel": key.channel, "user_id": key.user_id, "now": self._clock()}
             found = (await self.session.execute(_ENSURE_ROW, params)).one()
-        row = _Locked(dict(found.state or {}), int(found.version))
-        self._locked[(key.channel, key.user_id)] = row
-        return row
+            held = _Locked(dict(found.state or {}), int(found.version))
+        self._locked[(key.channel, key.user_id)] = held
+        return held
+
+    @staticmethod
+    def hold(
+        session: AsyncSession,
+        channel: str,
+        user_id: str,
+        state: dict[str, Any] | None,
+        version: int,
+    ) -> None:
+        """The row as a statement of the caller's created and locked it (storage/first_read.py):
+        the next `load` of it in this session runs no statement."""
+        session.info.setdefault(_HELD, {})[(channel, user_id)] = _Locked(
+            dict(state or {}), int(version)
+        )
 
     async def load(self, key: Keyed) -> S:
         """The stored state, or a fresh one for a new conversation; locks it until commit."""

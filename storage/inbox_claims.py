@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboundEventRow
 
-__all__ = ["SETTLE_CTE", "AlreadyHandled", "Claimed", "InboxClaims"]
+__all__ = ["SETTLE_SQL", "AlreadyHandled", "Claimed", "InboxClaims"]
 
 # Built once: a statement's construction and cache key cost more CPU than running it, and a
 # module-level statement keeps its cache key (`settle` runs once per message).
@@ -35,13 +35,11 @@ _SETTLE = (
     .execution_options(synchronize_session=False)
 )
 
-# The same on PostgreSQL as a CTE of the statement that locks the conversation
-# (storage/conversations.py): one round trip less per message. Payload and chat become SQL NULL.
-SETTLE_CTE = (
-    "settled AS (UPDATE inbound_events SET handled_at = :settled_at, payload = NULL,"
-    " chat = NULL, lease_until = NULL WHERE id = :event_id AND handled_at IS NULL RETURNING id)"
+# The same as a CTE on PostgreSQL (storage/first_read.py), payload and chat as SQL NULL.
+SETTLE_SQL = (
+    "UPDATE inbound_events SET handled_at = :settled_at, payload = NULL, chat = NULL,"
+    " lease_until = NULL WHERE id = :event_id AND handled_at IS NULL RETURNING id"
 )
-_DEFERRED = "inbox_settle_deferred"
 
 
 class AlreadyHandled(Exception):
@@ -180,24 +178,6 @@ class InboxClaims:
     async def release(self, event_ids: Sequence[int]) -> None:
         """Give rows back untried (a worker stopping): any worker takes them at once."""
         await self.session.execute(_held(event_ids).values(lease_until=None))
-
-    @staticmethod
-    def defer_settle(session: AsyncSession, event_id: int, now: datetime) -> None:
-        """Settle the row with the statement that locks the conversation (PostgreSQL; that
-        statement raises AlreadyHandled), or at the latest with `settle_deferred`."""
-        session.info[_DEFERRED] = (event_id, now)
-
-    @staticmethod
-    def take_deferred(session: AsyncSession) -> tuple[int, datetime] | None:
-        """The deferred settlement, for the statement that carries it (once)."""
-        taken: tuple[int, datetime] | None = session.info.pop(_DEFERRED, None)
-        return taken
-
-    async def settle_deferred(self) -> None:
-        """Settle a deferred row no statement carried; AlreadyHandled if it was settled."""
-        pending = self.take_deferred(self.session)
-        if pending is not None and not await self.settle(*pending):
-            raise AlreadyHandled
 
     async def settle(self, event_id: int, now: datetime) -> bool:
         """Mark a taken row handled, in the transaction that applies its effects; nothing

@@ -20,7 +20,7 @@ from storage.models import (
 )
 from storage.vocabulary import ROLE_RANK
 
-__all__ = ["Candidate", "PeopleRepository"]
+__all__ = ["OPEN_REQUEST", "Candidate", "PeopleRepository"]
 # How stale `last_seen_at` may be: it orders a person's channels (the most recent first).
 SEEN_PRECISION = timedelta(minutes=10)
 
@@ -41,20 +41,23 @@ class Candidate:
 
 _MENU_SHOWN = "menu_shown"  # session.info: (person resolved, role their menu shows)
 
+_HELD = "people_held"  # session.info: what storage/first_read.py read, by (channel, id)
+Found = tuple[IdentityRow | None, PersonRow | None, bool]
+
+# Whether the person has a help request open or active.
+OPEN_REQUEST = (
+    select(HelpRequestRow.id)
+    .where(
+        HelpRequestRow.citizen_id == PersonRow.id,
+        # Not `in_`: a list becomes an "expanding" parameter, compiled again per execution.
+        or_(HelpRequestRow.status == "open", HelpRequestRow.status == "active"),
+    )
+    .exists()
+)
 # The identity, its person and whether they have a help request open, in one statement: a
 # message's hottest read. Built once (construction and cache key cost more than the query).
 _RESOLVE = (
-    select(
-        IdentityRow,
-        PersonRow,
-        select(HelpRequestRow.id)
-        .where(
-            HelpRequestRow.citizen_id == PersonRow.id,
-            # Not `in_`: a list becomes an "expanding" parameter, compiled again per execution.
-            or_(HelpRequestRow.status == "open", HelpRequestRow.status == "active"),
-        )
-        .exists(),
-    )
+    select(IdentityRow, PersonRow, OPEN_REQUEST)
     .outerjoin(PersonRow, PersonRow.id == IdentityRow.person_id)
     .where(
         IdentityRow.channel == bindparam("channel"),
@@ -85,16 +88,20 @@ class PeopleRepository:
         The caller already holds the conversation row lock for this (channel, id), so two
         workers never create the same person twice.
         """
-        found_row = (
-            await self.session.execute(_RESOLVE, {"channel": channel, "external_id": external_id})
-        ).one_or_none()
-        found: IdentityRow | None = found_row[0] if found_row is not None else None
-        person: PersonRow | None = found_row[1] if found_row is not None else None
+        held: Found | None = self.session.info.get(_HELD, {}).pop((channel, external_id), None)
+        if held is None:
+            row = (
+                await self.session.execute(
+                    _RESOLVE, {"channel": channel, "external_id": external_id}
+                )
+            ).one_or_none()
+            held = (row[0], row[1], bool(row[2])) if row is not None else (None, None, False)
+        found, person, open_request = held
         if found is not None:
             if person is not None and person.deleted_at is None:
                 if found.last_seen_at < now - SEEN_PRECISION:  # not a write per message
                     found.last_seen_at = now
-                self.open_request[person.id] = bool(found_row[2]) if found_row else True
+                self.open_request[person.id] = open_request
                 self.session.info[_MENU_SHOWN] = (person, found.menu_role or "citizen")
                 return person
             # The person asked us to forget them: this id starts afresh.
@@ -112,6 +119,12 @@ class PeopleRepository:
         self.open_request[person.id] = False
         self.session.info[_MENU_SHOWN] = (person, "citizen")
         return person
+
+    @staticmethod
+    def hold(session: AsyncSession, channel: str, external_id: str, found: Found) -> None:
+        """What a statement of the caller's read (storage/first_read.py): the next `resolve`
+        of this (channel, id) in the session runs no query of its own."""
+        session.info.setdefault(_HELD, {})[(channel, external_id)] = found
 
     async def _free_handle(self) -> str:
         while True:
