@@ -10,6 +10,7 @@ syllable ("so") with "digital skills" does not borrow that intent's confidence.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -371,8 +372,9 @@ class Matcher:
         if floor is not None and not reachable:
             return []
         scored: list[Candidate] = []
+        letters = Counter(query)  # for every candidate's fuzzy bounds (intents/fuzzy.py)
         for doc_id, lexical, known, fit, nudge in parts:
-            fuzzy = self._fuzzy(doc_id, distinct, query)
+            fuzzy = self._fuzzy(doc_id, distinct, query, letters)
             combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * fuzzy
             coverage = known**tuning.coverage_power
             intent_id = self.intent_ids[doc_id]
@@ -389,14 +391,16 @@ class Matcher:
         scored.sort(key=lambda c: (-c.score, c.intent))
         return scored[:limit]
 
-    def _fuzzy(self, doc_id: int, words: Sequence[str], query: str) -> float:
-        """The best token_set_ratio of the query (its distinct `words`, sorted and joined)
-        against the intent's examples, in [0, 1]."""
+    def _fuzzy(
+        self, doc_id: int, words: Sequence[str], query: str, letters: Mapping[str, int]
+    ) -> float:
+        """The best token_set_ratio of the query (its distinct `words`, sorted and joined;
+        `letters`: its characters' counts) against the intent's examples, in [0, 1]."""
         examples = self._fuzzy_examples[doc_id]
         if examples is None:
             examples = FuzzyExamples(self.examples[doc_id], self.index.rows.numpy)
             self._fuzzy_examples[doc_id] = examples
-        return examples.best(words, query) / 100.0
+        return examples.best(words, query, letters=letters) / 100.0
 
     def decide(self, text: str, ranked: Sequence[Candidate]) -> MatchResult:
         """Turn a ranking into the bot's action: answer, ask which one, or the fallback."""

@@ -222,6 +222,29 @@ def test_fuzzy_best_is_the_best_of_every_example(keys: list[str], words: list[st
             assert fuzz.token_set_ratio(written, choice, processor=None) <= bound + 1e-9
 
 
+random_words = st.text(alphabet="abcdehikmnotuy019", min_size=1, max_size=7)
+
+
+@given(
+    st.lists(st.lists(random_words, max_size=9).map(" ".join), max_size=8),
+    st.lists(random_words, min_size=1, max_size=30),
+)
+@settings(max_examples=1500)
+def test_fuzzy_bounds_are_never_below_the_score(keys: list[str], words: list[str]) -> None:
+    """The bounds from letter counts and word lengths are upper bounds of rapidfuzz's score
+    for words of any letters (not only a few whole words), and skipping by them never changes
+    the best score."""
+    distinct = sorted(set(words))
+    joined = " ".join(distinct)
+    examples = FuzzyExamples(keys, numpy)
+    scores = [fuzz.token_set_ratio(joined, c, processor=None) for c in examples.choices]
+    assert examples.best(distinct, joined) == max(scores, default=0.0)
+    if examples.choices:
+        bounds = examples.bounds(distinct, joined).tolist()
+        for score, bound in zip(scores, bounds, strict=True):
+            assert score <= bound + 1e-9
+
+
 def test_ranking_with_numpy_sums_is_the_ranking_with_dict_sums(matcher: Matcher) -> None:
     """The numpy sums add each column's floats in the order of the pure-Python dict sums:
     every whole message and question part of the evaluation set ranks the same, float for
@@ -326,7 +349,7 @@ def test_fuzzy_order_and_floor_change_no_ranking(matcher: Matcher) -> None:
     plain = Matcher.__new__(Matcher)
     plain.__dict__.update(matcher.__dict__)
 
-    def every_example(doc_id: int, words: Sequence[str], query: str) -> float:
+    def every_example(doc_id: int, words: Sequence[str], query: str, *_: object) -> float:
         # Every stored example scored, sorted alphabetically as stored.
         found = process.extractOne(
             query, matcher.examples[doc_id], scorer=fuzz.token_set_ratio, processor=None
