@@ -19,16 +19,21 @@ at most 200 * that bound of the whole texts' common subsequence / (m + e), and e
 an upper bound worked out from counts of its letters and its words' lengths, for all examples at
 once with numpy. Examples are scored in order of their bound, and the rest skipped once the best
 score so far is above the next bound: the maximum is exactly the one of scoring them all.
+
+A message's few candidate intents are bounded together (`FuzzyIndex.best`): numpy's cost is
+mostly per call, not per number, so one pass over all their examples costs about what one
+intent's did. Words are numbered across intents, letters counted over one alphabet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
-__all__ = ["BOUND_FROM_WORDS", "FuzzyExamples", "fuzzy_choices"]
+__all__ = ["ALPHABET", "BOUND_FROM_WORDS", "FuzzyExamples", "FuzzyIndex", "fuzzy_choices"]
 
 # Margin between a bound and the best score before an example is skipped: the bound is worked
 # out in numpy's float arithmetic, rapidfuzz's score in its own; they differ by far less.
@@ -38,6 +43,11 @@ MARGIN = 1e-6
 # letter counts they leave about 6 of an intent's ~57 examples to score against a short
 # message, where scoring them all in one extractOne call cost 3x more (at 2,000 intents).
 BOUND_FROM_WORDS = 1
+
+# The letters counted one by one (folded text has no others); any other character is counted
+# in one more column, which can only raise a bound (the fewer of two sums is at least the sum
+# of the fewer of their parts).
+ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def fuzzy_choices(keys: Iterable[str]) -> list[str]:
@@ -54,100 +64,174 @@ def fuzzy_choices(keys: Iterable[str]) -> list[str]:
     return sorted(seen, key=len)
 
 
-class FuzzyExamples:
-    """One intent's examples, ready for `best`: their words as numbers, and their lengths."""
+def letter_counts(text: str) -> list[int]:
+    """How many times each letter of ALPHABET is in `text`, then how many other characters
+    (spaces aside)."""
+    counts = [text.count(letter) for letter in ALPHABET]
+    counts.append(len(text) - text.count(" ") - sum(counts))
+    return counts
 
-    def __init__(self, keys: Iterable[str], numpy: Any) -> None:
-        self.np = np = numpy
-        self.choices = fuzzy_choices(keys)
-        if np is None:  # pragma: no cover - numpy is a dependency; this guards a bare install
-            return
+
+class FuzzyIndex:
+    """What the intents' examples share for the re-score: the numbers of their words.
+
+    Numbers are given under a lock, and a word is numbered only once its length is kept: a
+    matcher may be used from two threads (the publication gate scores the live one), and two
+    words with one number would make a bound too low."""
+
+    def __init__(self, numpy: Any) -> None:
+        self.np = numpy
         self.number: dict[str, int] = {}
-        flat: list[int] = []
-        starts: list[int] = []
-        for choice in self.choices:
-            starts.append(len(flat))
-            flat.extend(self.number.setdefault(w, len(self.number)) for w in choice.split())
-        self.flat = np.asarray(flat, dtype=np.intp)
-        self.starts = np.asarray(starts, dtype=np.intp)
-        # Each word's length plus its space, by number; each choice's joined length.
-        self.spaced = np.asarray([len(w) + 1 for w in self.number], dtype=np.float64)
-        self.lengths = np.asarray([len(c) for c in self.choices], dtype=np.float64)
-        # Each choice's words, less one (its spaces), and its length plus one (its words'
-        # spaced lengths); its count of each letter it uses.
-        self.spaces = np.asarray([len(c.split()) - 1 for c in self.choices], dtype=np.int32)
-        self.spaced_lengths = self.lengths + 1.0
-        self.shortened = self.lengths - 1.0
-        self.alphabet = sorted(set("".join(self.choices)) - {" "})
-        self.letters = np.asarray(
-            [[choice.count(c) for c in self.alphabet] for choice in self.choices],
-            dtype=np.int32,
-        ).reshape(len(self.choices), len(self.alphabet))
+        self.spaced: list[float] = []  # each word's length plus its space, by number
+        self._lock = threading.Lock()
 
-    def bounds(
-        self, words: Sequence[str], joined: str, letters: Mapping[str, int] | None = None
-    ) -> Any:
-        """An upper bound of every choice's token_set_ratio against the message `joined`, the
-        distinct `words` joined by spaces (a choice that holds them all, or all of whose words
-        are among them, is only recognised as such when they are distinct); `letters`: how
-        many times each character is in `joined` (counted here when not given)."""
+    def examples(self, keys: Iterable[str]) -> FuzzyExamples:
+        """One intent's examples, their words numbered here."""
+        return FuzzyExamples(keys, self.np, self)
+
+    def numbers(self, words: Iterable[str]) -> list[int]:
+        """The words' numbers, new ones given to words never seen."""
+        found: list[int] = []
+        with self._lock:
+            for word in words:
+                number = self.number.get(word)
+                if number is None:
+                    self.spaced.append(len(word) + 1.0)
+                    number = self.number[word] = len(self.spaced) - 1
+                found.append(number)
+        return found
+
+    def bounds(self, groups: Sequence[FuzzyExamples], words: Sequence[str], joined: str) -> Any:
+        """An upper bound of the token_set_ratio of every choice of the `groups` (one after
+        another) against the message `joined`, the distinct `words` joined by spaces (a choice
+        that holds them all, or all of whose words are among them, is only recognised as such
+        when they are distinct). Every group has choices."""
         np = self.np
+        if len(groups) == 1:
+            first = groups[0]
+            letters, lengths, spaces = first.letters, first.lengths, first.spaces
+            flat, starts = first.flat, first.starts
+        else:
+            letters = np.concatenate([group.letters for group in groups])
+            lengths = np.concatenate([group.lengths for group in groups])
+            spaces = np.concatenate([group.spaces for group in groups])
+            flat = np.concatenate([group.flat for group in groups])
+            offsets = [0]
+            for group in groups[:-1]:
+                offsets.append(offsets[-1] + len(group.flat))
+            starts = np.concatenate(
+                [group.starts + offset for group, offset in zip(groups, offsets, strict=True)]
+            )
         size = len(joined)
-        count = joined.count if letters is None else letters.get
         # The whole texts' longest common subsequence is at most, of each letter, the fewer
         # of the message's and the choice's, plus the fewer of their spaces.
-        common = np.minimum(self.letters, [count(c) or 0 for c in self.alphabet]).sum(axis=1)
-        common += np.minimum(self.spaces, len(words) - 1)
+        common = np.minimum(letters, letter_counts(joined)).sum(axis=1)
+        common += np.minimum(spaces, len(words) - 1)
         bound = common * 200.0
-        bound /= self.lengths + size
+        bound /= lengths + size
         number = self.number.get
         positions = [position for word in words if (position := number(word)) is not None]
         if not positions:
             # I is empty: its ratios are 0 and 100 is out of reach; the Indel ratio is left.
             return bound
         shared = np.zeros(len(self.number), dtype=np.float64)
-        shared[positions] = self.spaced[positions]
+        shared[positions] = [self.spaced[position] for position in positions]
         # The shared words' lengths plus a space each: I's length + 1, 0 when I is empty.
-        spaced = np.add.reduceat(shared[self.flat], self.starts)
+        spaced = np.add.reduceat(shared[flat], starts)
         # The ratio of I against the shorter of "I A" and "I B": 2 * len(I) over len(I) + m
         # (or + e); below 0 when I is empty (the denominator then kept from 0).
-        sect = np.minimum(self.shortened, size - 1.0)
+        sect = np.minimum(lengths, size)
         sect += spaced
+        sect -= 1.0
         np.maximum(sect, 1.0, out=sect)
         np.divide(spaced * 200.0 - 200.0, sect, out=sect)
         np.maximum(bound, sect, out=bound)
         # One word set within the other: I is the whole message, or the whole choice.
-        bound[(spaced == size + 1.0) | (spaced == self.spaced_lengths)] = 100.0
+        bound[(spaced == size + 1.0) | (spaced == lengths + 1.0)] = 100.0
         return bound
 
     def best(
         self,
+        groups: Sequence[FuzzyExamples],
         words: Sequence[str],
         joined: str,
         bound_from: int = BOUND_FROM_WORDS,
-        letters: Mapping[str, int] | None = None,
-    ) -> float:
-        """The highest token_set_ratio of `joined` (the distinct `words`, sorted and joined by
-        spaces) against the choices, in [0, 100]; 0.0 when there is none. `letters`: as for
-        `bounds`."""
-        if not self.choices or not words:
-            return 0.0
-        if self.np is None or len(words) < bound_from:  # every choice scored
-            found = process.extractOne(
-                joined, self.choices, scorer=fuzz.token_set_ratio, processor=None
-            )
-            return float(found[1]) if found else 0.0
-        found_bounds = self.bounds(words, joined, letters)
-        order = self.np.argsort(-found_bounds, kind="stable").tolist()
+    ) -> list[float]:
+        """Each group's highest token_set_ratio of `joined` (the distinct `words`, sorted and
+        joined by spaces) against its choices, in [0, 100]; 0.0 for a group with none."""
+        np = self.np
+        live = [group for group in groups if group.choices] if words else []
+        if not live:
+            return [0.0] * len(groups)
+        if np is None or len(words) < bound_from:  # every choice scored
+            found = {id(group): group.every(joined) for group in live}
+            return [found.get(id(group), 0.0) for group in groups]
+        found_bounds = self.bounds(live, words, joined)
+        if len(live) == 1:
+            order = np.argsort(-found_bounds, kind="stable").tolist()
+        else:
+            owner = np.repeat(np.arange(len(live)), [len(group.choices) for group in live])
+            order = np.lexsort((-found_bounds, owner)).tolist()  # by group, highest first
         bounds = found_bounds.tolist()
-        best = 0.0
-        choices = self.choices
-        for index in order:
-            if bounds[index] + MARGIN < best:
-                break  # no choice left can reach the best score
-            score = fuzz.token_set_ratio(joined, choices[index], processor=None, score_cutoff=best)
-            if score > best:
-                best = score
-                if best >= 100.0:
-                    break
-        return best
+        scores: dict[int, float] = {}
+        start = 0
+        for group in live:
+            end = start + len(group.choices)
+            best = 0.0
+            choices = group.choices
+            for index in order[start:end]:
+                if bounds[index] + MARGIN < best:
+                    break  # no choice left can reach the best score
+                score = fuzz.token_set_ratio(
+                    joined, choices[index - start], processor=None, score_cutoff=best
+                )
+                if score > best:
+                    best = score
+                    if best >= 100.0:
+                        break
+            scores[id(group)] = best
+            start = end
+        return [scores.get(id(group), 0.0) for group in groups]
+
+
+class FuzzyExamples:
+    """One intent's examples, ready for `FuzzyIndex.best`: their words as numbers, their
+    lengths and their letters' counts."""
+
+    def __init__(self, keys: Iterable[str], numpy: Any, index: FuzzyIndex | None = None) -> None:
+        self.np = np = numpy
+        self.index = index = index or FuzzyIndex(numpy)
+        self.choices = fuzzy_choices(keys)
+        if np is None:  # pragma: no cover - numpy is a dependency; this guards a bare install
+            return
+        sizes = [len(choice.split()) for choice in self.choices]
+        flat = index.numbers(word for choice in self.choices for word in choice.split())
+        starts = [0] if sizes else []
+        for size in sizes[:-1]:
+            starts.append(starts[-1] + size)
+        self.flat = np.asarray(flat, dtype=np.intp)
+        self.starts = np.asarray(starts, dtype=np.intp)
+        # Each choice's joined length; its words, less one (its spaces); its letters' counts.
+        self.lengths = np.asarray([len(c) for c in self.choices], dtype=np.float64)
+        self.spaces = np.asarray(sizes, dtype=np.int32) - 1
+        counts = [letter_counts(choice) for choice in self.choices]
+        small = max((max(row) for row in counts), default=0) < 256
+        self.letters = np.asarray(counts, dtype=np.uint8 if small else np.int32).reshape(
+            len(self.choices), len(ALPHABET) + 1
+        )
+
+    def every(self, joined: str) -> float:
+        """The highest token_set_ratio of `joined` against every choice, each scored."""
+        found = process.extractOne(
+            joined, self.choices, scorer=fuzz.token_set_ratio, processor=None
+        )
+        return float(found[1]) if found else 0.0
+
+    def bounds(self, words: Sequence[str], joined: str) -> Any:
+        """An upper bound of every choice's token_set_ratio (`FuzzyIndex.bounds`)."""
+        return self.index.bounds([self], words, joined)
+
+    def best(self, words: Sequence[str], joined: str, bound_from: int = BOUND_FROM_WORDS) -> float:
+        """The highest token_set_ratio of `joined` (the distinct `words`, sorted and joined by
+        spaces) against the choices, in [0, 100]; 0.0 when there is none."""
+        return self.index.best([self], words, joined, bound_from)[0]

@@ -343,18 +343,23 @@ def test_match_decides_as_the_whole_message_first_order(matcher: Matcher) -> Non
 
 
 def test_fuzzy_order_and_floor_change_no_ranking(matcher: Matcher) -> None:
-    """The examples as distinct sorted word sets scored in order of their upper bounds, the
-    rest skipped (intents/fuzzy.py), give every candidate the score of every stored example,
-    and a part skipped under the floor could not have reached it."""
+    """The examples as distinct sorted word sets scored in order of their upper bounds, all
+    candidates bounded at once, the rest skipped (intents/fuzzy.py), give every candidate the
+    score of every stored example, and a part skipped under the floor could not have reached
+    it."""
     plain = Matcher.__new__(Matcher)
     plain.__dict__.update(matcher.__dict__)
 
-    def every_example(doc_id: int, words: Sequence[str], query: str, *_: object) -> float:
-        # Every stored example scored, sorted alphabetically as stored.
-        found = process.extractOne(
-            query, matcher.examples[doc_id], scorer=fuzz.token_set_ratio, processor=None
-        )
-        return found[1] / 100.0 if found else 0.0
+    def every_example(doc_ids: Sequence[int], words: Sequence[str], query: str) -> list[float]:
+        # Every stored example of each candidate scored, one candidate at a time, sorted
+        # alphabetically as stored.
+        scores = []
+        for doc_id in doc_ids:
+            found = process.extractOne(
+                query, matcher.examples[doc_id], scorer=fuzz.token_set_ratio, processor=None
+            )
+            scores.append(found[1] / 100.0 if found else 0.0)
+        return scores
 
     plain._fuzzy = every_example  # type: ignore[method-assign]
     floor = matcher.thresholds.ask_from
