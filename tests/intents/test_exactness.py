@@ -12,6 +12,7 @@ import array
 import math
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, replace
 from typing import Any
 
@@ -26,7 +27,7 @@ from content import Content
 from intents import Lexicon, Matcher, normalize, normalize_tokens, state_file
 from intents.bm25 import BM25Index, TermRows
 from intents.evaluation import load_cases
-from intents.fuzzy import BOUND_FROM_WORDS, FuzzyExamples
+from intents.fuzzy import BOUND_FROM_WORDS, FuzzyExamples, FuzzyIndex
 from intents.matcher import MatchResult, _is_small_talk, _related
 from intents.normalize import _tokenize_chars, tokenize
 from intents.questions import split_questions
@@ -243,6 +244,38 @@ def test_fuzzy_bounds_are_never_below_the_score(keys: list[str], words: list[str
         bounds = examples.bounds(distinct, joined).tolist()
         for score, bound in zip(scores, bounds, strict=True):
             assert score <= bound + 1e-9
+
+
+@given(
+    st.lists(st.lists(st.lists(random_words, max_size=6).map(" ".join), max_size=6), max_size=5),
+    st.lists(random_words, min_size=1, max_size=20),
+)
+@settings(max_examples=500)
+def test_candidates_bounded_together_score_as_each_alone(
+    groups: list[list[str]], words: list[str]
+) -> None:
+    """Several intents' examples numbered in one index and bounded in one pass: each intent's
+    best score is the best token_set_ratio of its own examples."""
+    distinct = sorted(set(words))
+    joined = " ".join(distinct)
+    index = FuzzyIndex(numpy)
+    examples = [index.examples(keys) for keys in groups]
+    expected = [
+        max((fuzz.token_set_ratio(joined, k, processor=None) for k in keys), default=0.0)
+        for keys in groups
+    ]
+    assert index.best(examples, distinct, joined) == expected
+
+
+def test_words_numbered_from_two_threads_keep_their_lengths() -> None:
+    """The publication gate may score the live matcher from a thread: intents' examples made
+    at the same time never share a number between two words."""
+    index = FuzzyIndex(numpy)
+    keys = [[f"w{n}x{'y' * (n % 7)} t{n % 13}" for n in range(i, i + 400)] for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(index.examples, keys))
+    assert len(set(index.number.values())) == len(index.number) == len(index.spaced)
+    assert all(index.spaced[n] == len(word) + 1 for word, n in index.number.items())
 
 
 def test_ranking_with_numpy_sums_is_the_ranking_with_dict_sums(matcher: Matcher) -> None:
