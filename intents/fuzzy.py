@@ -27,13 +27,22 @@ intent's did. Words are numbered across intents, letters counted over one alphab
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
-__all__ = ["ALPHABET", "BOUND_FROM_WORDS", "FuzzyExamples", "FuzzyIndex", "fuzzy_choices"]
+__all__ = [
+    "ALPHABET",
+    "BOUND_FROM_WORDS",
+    "FuzzyExamples",
+    "FuzzyIndex",
+    "fuzzy_choices",
+    "letter_counts",
+    "letter_table",
+]
 
 # Margin between a bound and the best score before an example is skipped: the bound is worked
 # out in numpy's float arithmetic, rapidfuzz's score in its own; they differ by far less.
@@ -56,12 +65,18 @@ def fuzzy_choices(keys: Iterable[str]) -> list[str]:
     Examples with no words are kept out: rapidfuzz scores them 0, which the re-score's 0.0 for
     no example at all equals.
     """
-    seen: dict[str, None] = {}
+    return list(_choice_words(keys))
+
+
+def _choice_words(keys: Iterable[str]) -> dict[str, list[str]]:
+    """`fuzzy_choices`, each with its words."""
+    seen: dict[str, list[str]] = {}
     for key in keys:
         words = key.split()
         if words:
-            seen.setdefault(" ".join(sorted(set(words))))
-    return sorted(seen, key=len)
+            distinct = sorted(set(words))
+            seen.setdefault(" ".join(distinct), distinct)
+    return {choice: seen[choice] for choice in sorted(seen, key=len)}
 
 
 def letter_counts(text: str) -> list[int]:
@@ -70,6 +85,25 @@ def letter_counts(text: str) -> list[int]:
     counts = [text.count(letter) for letter in ALPHABET]
     counts.append(len(text) - text.count(" ") - sum(counts))
     return counts
+
+
+def letter_table(texts: Sequence[str], np: Any) -> Any:
+    """`letter_counts` of each text, as the rows of a numpy array: counted for all at once
+    when they are ASCII (folded text is), else one by one."""
+    joined = " ".join(texts)
+    if not joined.isascii():
+        return np.asarray([letter_counts(text) for text in texts], dtype=np.int64).reshape(
+            len(texts), len(ALPHABET) + 1
+        )
+    width = len(ALPHABET) + 2  # the letters, the others, and the space (left out)
+    column = np.full(128, len(ALPHABET), dtype=np.intp)
+    column[[ord(letter) for letter in ALPHABET]] = np.arange(len(ALPHABET))
+    column[ord(" ")] = len(ALPHABET) + 1
+    lengths = np.asarray([len(text) + 1 for text in texts], dtype=np.intp)
+    owner = np.repeat(np.arange(len(texts)), lengths)[: len(joined)]  # each text's space after
+    found = column[np.frombuffer(joined.encode("ascii"), dtype=np.uint8)]
+    table = np.bincount(owner * width + found, minlength=len(texts) * width)
+    return table.reshape(len(texts), width)[:, :-1]
 
 
 class FuzzyIndex:
@@ -89,17 +123,17 @@ class FuzzyIndex:
         """One intent's examples, their words numbered here."""
         return FuzzyExamples(keys, self.np, self)
 
-    def numbers(self, words: Iterable[str]) -> list[int]:
+    def numbers(self, words: Sequence[str]) -> list[int]:
         """The words' numbers, new ones given to words never seen."""
-        found: list[int] = []
-        with self._lock:
-            for word in words:
-                number = self.number.get(word)
-                if number is None:
-                    self.spaced.append(len(word) + 1.0)
-                    number = self.number[word] = len(self.spaced) - 1
-                found.append(number)
-        return found
+        number = self.number
+        new = [word for word in dict.fromkeys(words) if word not in number]
+        if new:
+            with self._lock:
+                for word in new:
+                    if word not in number:
+                        self.spaced.append(len(word) + 1.0)
+                        number[word] = len(self.spaced) - 1
+        return list(map(number.__getitem__, words))
 
     def bounds(self, groups: Sequence[FuzzyExamples], words: Sequence[str], joined: str) -> Any:
         """An upper bound of the token_set_ratio of every choice of the `groups` (one after
@@ -201,11 +235,13 @@ class FuzzyExamples:
     def __init__(self, keys: Iterable[str], numpy: Any, index: FuzzyIndex | None = None) -> None:
         self.np = np = numpy
         self.index = index = index or FuzzyIndex(numpy)
-        self.choices = fuzzy_choices(keys)
+        found = _choice_words(keys)
+        self.choices = list(found)
         if np is None:  # pragma: no cover - numpy is a dependency; this guards a bare install
             return
-        sizes = [len(choice.split()) for choice in self.choices]
-        flat = index.numbers(word for choice in self.choices for word in choice.split())
+        split = list(found.values())
+        sizes = [len(words) for words in split]
+        flat = index.numbers(list(itertools.chain.from_iterable(split)))
         starts = [0] if sizes else []
         for size in sizes[:-1]:
             starts.append(starts[-1] + size)
@@ -214,11 +250,8 @@ class FuzzyExamples:
         # Each choice's joined length; its words, less one (its spaces); its letters' counts.
         self.lengths = np.asarray([len(c) for c in self.choices], dtype=np.float64)
         self.spaces = np.asarray(sizes, dtype=np.int32) - 1
-        counts = [letter_counts(choice) for choice in self.choices]
-        small = max((max(row) for row in counts), default=0) < 256
-        self.letters = np.asarray(counts, dtype=np.uint8 if small else np.int32).reshape(
-            len(self.choices), len(ALPHABET) + 1
-        )
+        counts = letter_table(self.choices, np)
+        self.letters = counts.astype(np.uint8 if counts.max(initial=0) < 256 else np.int32)
 
     def every(self, joined: str) -> float:
         """The highest token_set_ratio of `joined` against every choice, each scored."""

@@ -27,7 +27,13 @@ from content import Content
 from intents import Lexicon, Matcher, normalize, normalize_tokens, state_file
 from intents.bm25 import BM25Index, TermRows
 from intents.evaluation import load_cases
-from intents.fuzzy import BOUND_FROM_WORDS, FuzzyExamples, FuzzyIndex
+from intents.fuzzy import (
+    BOUND_FROM_WORDS,
+    FuzzyExamples,
+    FuzzyIndex,
+    letter_counts,
+    letter_table,
+)
 from intents.matcher import MatchResult, _is_small_talk, _related
 from intents.normalize import _tokenize_chars, tokenize
 from intents.questions import split_questions
@@ -265,6 +271,13 @@ def test_candidates_bounded_together_score_as_each_alone(
         for keys in groups
     ]
     assert index.best(examples, distinct, joined) == expected
+
+
+@given(st.lists(st.one_of(random_words, mixed_text), max_size=6))
+@settings(max_examples=300)
+def test_letters_counted_at_once_are_counted_one_by_one(texts: list[str]) -> None:
+    table = letter_table(texts, numpy)
+    assert table.tolist() == [letter_counts(text) for text in texts]
 
 
 def test_words_numbered_from_two_threads_keep_their_lengths() -> None:
