@@ -34,12 +34,15 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from intents.bm25 import numpy_or_none
+
 __all__ = [
     "ALPHABET",
     "BOUND_FROM_WORDS",
     "FuzzyExamples",
     "FuzzyIndex",
     "fuzzy_choices",
+    "fuzzy_index",
     "letter_counts",
     "letter_table",
 ]
@@ -226,6 +229,11 @@ class FuzzyIndex:
             scores[id(group)] = best
             start = end
         return [scores.get(id(group), 0.0) for group in groups]
+
+
+def fuzzy_index() -> FuzzyIndex:
+    """An index with numpy when it is installed (always: it is a dependency)."""
+    return FuzzyIndex(numpy_or_none())
 
 
 class FuzzyExamples:

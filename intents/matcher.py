@@ -16,15 +16,8 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
 
-from intents.bm25 import (
-    BM25Index,
-    TermRows,
-    join_lines,
-    numpy_or_none,
-    split_lines,
-    terms_of,
-)
-from intents.fuzzy import FuzzyExamples, FuzzyIndex
+from intents.bm25 import BM25Index, TermRows, join_lines, split_lines, terms_of
+from intents.fuzzy import FuzzyExamples, fuzzy_index
 from intents.lexicon import Lexicon
 from intents.normalize import normalize_tokens
 from intents.perceptron import Weights, train, weight_rows, weights_of
@@ -243,7 +236,7 @@ class Matcher:
         # What the fuzzy re-score compares with (intents/fuzzy.py), made the first time an
         # intent is a candidate.
         self._fuzzy_examples: list[FuzzyExamples | None] = [None] * len(self.intent_ids)
-        self._fuzzy_index = FuzzyIndex(numpy_or_none())  # their words' numbers
+        self._fuzzy_index = fuzzy_index()  # their words' numbers
         if vocabulary is None:
             vocabulary = sorted({w for keys in self.examples for key in keys for w in key.split()})
         self.vocabulary = list(vocabulary)  # every word of every example, sorted
