@@ -17,7 +17,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from intents.bm25 import BM25Index, TermRows, join_lines, split_lines, terms_of
-from intents.fuzzy import FuzzyExamples
+from intents.fuzzy import FuzzyExamples, fuzzy_index
 from intents.lexicon import Lexicon
 from intents.normalize import normalize_tokens
 from intents.perceptron import Weights, train, weight_rows, weights_of
@@ -236,6 +236,7 @@ class Matcher:
         # What the fuzzy re-score compares with (intents/fuzzy.py), made the first time an
         # intent is a candidate.
         self._fuzzy_examples: list[FuzzyExamples | None] = [None] * len(self.intent_ids)
+        self._fuzzy_index = fuzzy_index()  # their words' numbers
         if vocabulary is None:
             vocabulary = sorted({w for keys in self.examples for key in keys for w in key.split()})
         self.vocabulary = list(vocabulary)  # every word of every example, sorted
@@ -371,8 +372,8 @@ class Matcher:
         if floor is not None and not reachable:
             return []
         scored: list[Candidate] = []
-        for doc_id, lexical, known, fit, nudge in parts:
-            fuzzy = self._fuzzy(doc_id, distinct, query)
+        fuzzies = self._fuzzy([part[0] for part in parts], distinct, query)
+        for (doc_id, lexical, known, fit, nudge), fuzzy in zip(parts, fuzzies, strict=True):
             combined = tuning.bm25_weight * lexical + (1.0 - tuning.bm25_weight) * fuzzy
             coverage = known**tuning.coverage_power
             intent_id = self.intent_ids[doc_id]
@@ -389,14 +390,17 @@ class Matcher:
         scored.sort(key=lambda c: (-c.score, c.intent))
         return scored[:limit]
 
-    def _fuzzy(self, doc_id: int, words: Sequence[str], query: str) -> float:
-        """The best token_set_ratio of the query (its distinct `words`, sorted and joined)
-        against the intent's examples, in [0, 1]."""
-        examples = self._fuzzy_examples[doc_id]
-        if examples is None:
-            examples = FuzzyExamples(self.examples[doc_id], self.index.rows.numpy)
-            self._fuzzy_examples[doc_id] = examples
-        return examples.best(words, query) / 100.0
+    def _fuzzy(self, doc_ids: Sequence[int], words: Sequence[str], query: str) -> list[float]:
+        """Each intent's best token_set_ratio of the query (its distinct `words`, sorted and
+        joined) against its examples, in [0, 1]: all bounded at once (intents/fuzzy.py)."""
+        groups = []
+        for doc_id in doc_ids:
+            examples = self._fuzzy_examples[doc_id]
+            if examples is None:
+                examples = self._fuzzy_index.examples(self.examples[doc_id])
+                self._fuzzy_examples[doc_id] = examples
+            groups.append(examples)
+        return [best / 100.0 for best in self._fuzzy_index.best(groups, words, query)]
 
     def decide(self, text: str, ranked: Sequence[Candidate]) -> MatchResult:
         """Turn a ranking into the bot's action: answer, ask which one, or the fallback."""

@@ -12,6 +12,7 @@ import array
 import math
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, replace
 from typing import Any
 
@@ -26,7 +27,13 @@ from content import Content
 from intents import Lexicon, Matcher, normalize, normalize_tokens, state_file
 from intents.bm25 import BM25Index, TermRows
 from intents.evaluation import load_cases
-from intents.fuzzy import BOUND_FROM_WORDS, FuzzyExamples
+from intents.fuzzy import (
+    BOUND_FROM_WORDS,
+    FuzzyExamples,
+    FuzzyIndex,
+    letter_counts,
+    letter_table,
+)
 from intents.matcher import MatchResult, _is_small_talk, _related
 from intents.normalize import _tokenize_chars, tokenize
 from intents.questions import split_questions
@@ -222,6 +229,68 @@ def test_fuzzy_best_is_the_best_of_every_example(keys: list[str], words: list[st
             assert fuzz.token_set_ratio(written, choice, processor=None) <= bound + 1e-9
 
 
+random_words = st.text(alphabet="abcdehikmnotuy019", min_size=1, max_size=7)
+
+
+@given(
+    st.lists(st.lists(random_words, max_size=9).map(" ".join), max_size=8),
+    st.lists(random_words, min_size=1, max_size=30),
+)
+@settings(max_examples=1500)
+def test_fuzzy_bounds_are_never_below_the_score(keys: list[str], words: list[str]) -> None:
+    """The bounds from letter counts and word lengths are upper bounds of rapidfuzz's score
+    for words of any letters (not only a few whole words), and skipping by them never changes
+    the best score."""
+    distinct = sorted(set(words))
+    joined = " ".join(distinct)
+    examples = FuzzyExamples(keys, numpy)
+    scores = [fuzz.token_set_ratio(joined, c, processor=None) for c in examples.choices]
+    assert examples.best(distinct, joined) == max(scores, default=0.0)
+    if examples.choices:
+        bounds = examples.bounds(distinct, joined).tolist()
+        for score, bound in zip(scores, bounds, strict=True):
+            assert score <= bound + 1e-9
+
+
+@given(
+    st.lists(st.lists(st.lists(random_words, max_size=6).map(" ".join), max_size=6), max_size=5),
+    st.lists(random_words, min_size=1, max_size=20),
+)
+@settings(max_examples=500)
+def test_candidates_bounded_together_score_as_each_alone(
+    groups: list[list[str]], words: list[str]
+) -> None:
+    """Several intents' examples numbered in one index and bounded in one pass: each intent's
+    best score is the best token_set_ratio of its own examples."""
+    distinct = sorted(set(words))
+    joined = " ".join(distinct)
+    index = FuzzyIndex(numpy)
+    examples = [index.examples(keys) for keys in groups]
+    expected = [
+        max((fuzz.token_set_ratio(joined, k, processor=None) for k in keys), default=0.0)
+        for keys in groups
+    ]
+    assert index.best(examples, distinct, joined) == expected
+
+
+@given(st.lists(st.one_of(random_words, mixed_text), max_size=6))
+@settings(max_examples=300)
+def test_letters_counted_at_once_are_counted_one_by_one(texts: list[str]) -> None:
+    table = letter_table(texts, numpy)
+    assert table.tolist() == [letter_counts(text) for text in texts]
+
+
+def test_words_numbered_from_two_threads_keep_their_lengths() -> None:
+    """The publication gate may score the live matcher from a thread: intents' examples made
+    at the same time never share a number between two words."""
+    index = FuzzyIndex(numpy)
+    keys = [[f"w{n}x{'y' * (n % 7)} t{n % 13}" for n in range(i, i + 400)] for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(index.examples, keys))
+    assert len(set(index.number.values())) == len(index.number) == len(index.spaced)
+    assert all(index.spaced[n] == len(word) + 1 for word, n in index.number.items())
+
+
 def test_ranking_with_numpy_sums_is_the_ranking_with_dict_sums(matcher: Matcher) -> None:
     """The numpy sums add each column's floats in the order of the pure-Python dict sums:
     every whole message and question part of the evaluation set ranks the same, float for
@@ -320,18 +389,23 @@ def test_match_decides_as_the_whole_message_first_order(matcher: Matcher) -> Non
 
 
 def test_fuzzy_order_and_floor_change_no_ranking(matcher: Matcher) -> None:
-    """The examples as distinct sorted word sets scored in order of their upper bounds, the
-    rest skipped (intents/fuzzy.py), give every candidate the score of every stored example,
-    and a part skipped under the floor could not have reached it."""
+    """The examples as distinct sorted word sets scored in order of their upper bounds, all
+    candidates bounded at once, the rest skipped (intents/fuzzy.py), give every candidate the
+    score of every stored example, and a part skipped under the floor could not have reached
+    it."""
     plain = Matcher.__new__(Matcher)
     plain.__dict__.update(matcher.__dict__)
 
-    def every_example(doc_id: int, words: Sequence[str], query: str) -> float:
-        # Every stored example scored, sorted alphabetically as stored.
-        found = process.extractOne(
-            query, matcher.examples[doc_id], scorer=fuzz.token_set_ratio, processor=None
-        )
-        return found[1] / 100.0 if found else 0.0
+    def every_example(doc_ids: Sequence[int], words: Sequence[str], query: str) -> list[float]:
+        # Every stored example of each candidate scored, one candidate at a time, sorted
+        # alphabetically as stored.
+        scores = []
+        for doc_id in doc_ids:
+            found = process.extractOne(
+                query, matcher.examples[doc_id], scorer=fuzz.token_set_ratio, processor=None
+            )
+            scores.append(found[1] / 100.0 if found else 0.0)
+        return scores
 
     plain._fuzzy = every_example  # type: ignore[method-assign]
     floor = matcher.thresholds.ask_from
