@@ -60,7 +60,7 @@ class InboxProcessor:
         lease: timedelta = LEASE,
         max_attempts: int = 5,
         receiving: Callable[[], int] = lambda: 0,
-        concurrency_while_receiving: int = 2,
+        concurrency_while_receiving: int = 1,
     ) -> None:
         self.sessions = sessions
         self.channel = channel
@@ -76,7 +76,9 @@ class InboxProcessor:
         self._slots = asyncio.Semaphore(concurrency)
         # While webhook deliveries arrive (`receiving()` > 0) only this many rows are
         # processed at once: one event loop serves both, and the platform waits for the 200
-        # (Zalo redelivers after about 2 s) while the answer may come a moment later.
+        # (Zalo redelivers after about 2 s) while the answer may come a moment later. One,
+        # measured on a burst (bench/bench_load.py): acknowledgement p50 27 -> 20 ms, and the
+        # answers no slower.
         self.receiving = receiving
         self._busy_slots = asyncio.Semaphore(concurrency_while_receiving)
         self._held: dict[int, asyncio.Task[None]] = {}  # row id -> its processing

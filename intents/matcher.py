@@ -390,6 +390,13 @@ class Matcher:
         scored.sort(key=lambda c: (-c.score, c.intent))
         return scored[:limit]
 
+    def prepare(self) -> None:
+        """Build every intent's re-score data now (a server's start-up), not at its first
+        candidacy inside a citizen's message (about 0.2 ms an intent)."""
+        for doc_id, examples in enumerate(self._fuzzy_examples):
+            if examples is None:
+                self._fuzzy_examples[doc_id] = self._fuzzy_index.examples(self.examples[doc_id])
+
     def _fuzzy(self, doc_ids: Sequence[int], words: Sequence[str], query: str) -> list[float]:
         """Each intent's best token_set_ratio of the query (its distinct `words`, sorted and
         joined) against its examples, in [0, 1]: all bounded at once (intents/fuzzy.py)."""

@@ -6,6 +6,8 @@ Repositories never commit; whoever handles a message owns the transaction
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -104,3 +106,19 @@ async def one_statement(sessions: async_sessionmaker[AsyncSession]) -> AsyncIter
     else:
         async with sessions.begin() as session:
             yield session
+
+
+async def warm(engine: AsyncEngine, connections: int) -> None:
+    """Open up to `connections` of the pool's connections now, at start-up, not during the
+    first burst: each costs a few round trips and some CPU (a new PostgreSQL connection is
+    set up by SQLAlchemy and asyncpg), and a cold worker hit by 64 webhooks at once paid for
+    them while those waited for their 200. Not for SQLite (one connection, opened on use)."""
+    if engine.dialect.name == "sqlite" or connections <= 0:
+        return
+    pool_size = getattr(engine.pool, "size", lambda: connections)()
+    count = max(1, min(connections, pool_size))
+    async with contextlib.AsyncExitStack() as stack:
+        opened = await asyncio.gather(
+            *(stack.enter_async_context(engine.connect()) for _ in range(count))
+        )
+        await asyncio.gather(*(connection.exec_driver_sql("SELECT 1") for connection in opened))

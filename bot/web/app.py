@@ -43,6 +43,7 @@ def create_app(
     channels: Sequence[ChannelRuntime],
     *,
     worker: Worker | None = None,
+    on_startup: Callable[[], Awaitable[None]] | None = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     metrics_token: str = "",
     probe_timeout: float = 3.0,
@@ -101,6 +102,8 @@ def create_app(
         started: list[ChannelRuntime] = []
         follower: ContentFollower | None = None
         try:
+            if on_startup is not None:  # before the first request is taken
+                await on_startup()
             for channel in channels:
                 await channel.start()  # never waits for a platform: see each runtime's start
                 started.append(channel)

@@ -20,6 +20,7 @@ from bot.services import Services, compose, support_config
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.worker import Worker
+from storage.db import warm
 
 __all__ = [
     "ConfigurationError",
@@ -87,6 +88,19 @@ def console_of(settings: Settings, services: Services) -> Console:
     )
 
 
+# Connections opened at start-up: as many as the inbox processors use at once.
+WARM_CONNECTIONS = 8
+
+
+async def warm_up(services: Services) -> None:
+    """What a cold worker would otherwise pay during its first burst, while webhooks wait for
+    their 200: opening database connections and building the matcher's re-score data."""
+    await warm(services.engine, WARM_CONNECTIONS)
+    if services.inbox_engine is not None:
+        await warm(services.inbox_engine, 2)
+    services.matcher.prepare()
+
+
 def build_web_app(settings: Settings, services: Services, *, worker: bool = True) -> Starlette:
     """The application; `worker=False` leaves background work to `trolyso worker` processes."""
     runtimes = channel_runtimes(settings, services)
@@ -98,6 +112,7 @@ def build_web_app(settings: Settings, services: Services, *, worker: bool = True
         services.bot,
         runtimes,
         worker=build_worker(settings, services, runtimes) if worker else None,
+        on_startup=lambda: warm_up(services),
         on_shutdown=services.aclose,
         metrics_token=Settings.secret(settings.metrics_token),
         extra_routes=[console_mount(console_of(settings, services))],
