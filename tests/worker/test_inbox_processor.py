@@ -136,7 +136,8 @@ async def test_a_slow_answer_keeps_its_lease(engine: AsyncEngine) -> None:  # no
     """A live worker renews the leases of the rows it processes: nobody replays them."""
     sessions = session_factory(engine)
     await _store(sessions, 1, 1)
-    lease = timedelta(seconds=0.3)
+    # Renewed every 0.2 s: a loaded CI machine once stalled a 0.3 s lease's renewal past it.
+    lease = timedelta(seconds=0.6)
     release = asyncio.Event()
     started = asyncio.Event()
     handled: list[str] = []
@@ -156,7 +157,7 @@ async def test_a_slow_answer_keeps_its_lease(engine: AsyncEngine) -> None:  # no
     busy.wake()
     await asyncio.wait_for(started.wait(), 10)
     other.wake()  # its live claims find nothing either
-    for _ in range(8):  # 1.2 s: four leases' worth
+    for _ in range(6):  # 1.8 s: three leases' worth
         await asyncio.sleep(lease.total_seconds() / 2)
         assert await other.replay() == 0
     release.set()
