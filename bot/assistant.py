@@ -319,7 +319,8 @@ class Assistant:
         cleared = replace(state, flow=None, step=None, form={})
         match command.name:
             case "start":
-                if arg.lower().startswith("xa"):  # a commune poster: t.me/<bot>?start=xa<code>
+                # A commune poster, t.me/<bot>?start=xa<digits>; an invite code may start XA.
+                if arg[:2].lower() == "xa" and arg[2:].lstrip("_-").isdecimal():
                     commune = self.kit.places.commune(arg[2:].lstrip("_-"))
                     hint = commune.code if commune is not None else cleared.commune_hint
                     await self.local.learn(turn, person, hint)

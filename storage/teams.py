@@ -51,6 +51,8 @@ class TeamRepository:
     ) -> InviteRow:
         while True:
             code = new_code(INVITE_LENGTH)
+            if code.startswith("XA"):  # reads as a commune poster's "xa<code>" to a person
+                continue
             if await self.session.get(InviteRow, code) is None:
                 break
         invite = InviteRow(

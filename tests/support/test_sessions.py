@@ -9,14 +9,21 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services import Bot
 from bot.support.common import SupportConfig
 from bot.worker import Worker
 from storage import session_factory
-from storage.models import AuditRow, HelpRequestRow, RelayMessageRow, RequestEventRow, TimerRow
+from storage.models import (
+    AuditRow,
+    HelpRequestRow,
+    InviteRow,
+    RelayMessageRow,
+    RequestEventRow,
+    TimerRow,
+)
 from tests.support.conftest import FakeClock, Person, claim_payload, texts
 
 IA_GRAI = "23764"
@@ -317,6 +324,27 @@ async def test_invite_code_used_up_or_expired(people, bot: Bot, clock: FakeClock
     clock.advance(days=2)
     assert "hết hạn" in texts(await people("c").say(f"/thamgia {code.lower()}"))
     assert "không đúng" in texts(await people("d").say("/thamgia KHONGCO"))
+
+
+async def test_an_invite_link_starting_with_xa_joins_and_a_poster_link_does_not(
+    people, bot: Bot, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+):
+    """`/start xa<digits>` is a commune's poster; an invite code may begin with XA (it once
+    did by chance, 1 in 576, and the volunteer got the plain welcome)."""
+    operator, leader = people("operator"), people("leader")
+    handle = (await leader.say("/toi"))[0].text.split("Mã của anh/chị: ")[1].split()[0]
+    await operator.say(f"/totruong {handle} xa ia grai gia lai")
+    code = texts(await leader.say("/moi 2 1")).split("/thamgia ")[1].split()[0]
+    async with session_factory(engine).begin() as session:
+        await session.execute(
+            update(InviteRow).where(InviteRow.code == code).values(code="XA3KCDEFGH")
+        )
+    assert "Chào mừng" in texts(await people("a").say("/start XA3KCDEFGH"))
+    assert "Chào mừng" not in texts(await people("b").say("/start xa23764"))
+    drawn = iter(["XA" + "C" * 8, "K" * 10])  # a new code is never one starting with XA
+    monkeypatch.setattr("storage.teams.new_code", lambda length: next(drawn))
+    fresh = texts(await leader.say("/moi 2 1")).split("/thamgia ")[1].split()[0]
+    assert fresh == "K" * 10
 
 
 async def test_citizen_typing_during_the_handoff_is_not_lost(people, bot: Bot):
