@@ -22,15 +22,15 @@ from storage.models import ConversationRow, UTCDateTime, utcnow
 # never caches the compiled form of its dialect `insert()` (its ON CONFLICT clause has no
 # cache key), so that form was compiled again for every message, at about a millisecond of
 # CPU each. Read as plain rows: no ORM object is built for it.
-ENSURE_SQL = (
+_ENSURE_SQL = (
     "INSERT INTO conversations (channel, user_id, state, version, updated_at)"
     " VALUES (:channel, :user_id, '{}', 0, :now)"
     " ON CONFLICT (channel, user_id) DO UPDATE SET updated_at = excluded.updated_at"
     " RETURNING state, version"
 )
 STATE_TYPE = ConversationRow.__table__.c.state.type
-_ENSURE_ROW = (
-    text(ENSURE_SQL)
+ENSURE_ROW = (
+    text(_ENSURE_SQL)
     .bindparams(bindparam("now", type_=UTCDateTime()))
     .columns(column("state", STATE_TYPE), column("version", Integer()))
 )
@@ -52,7 +52,7 @@ _SAVE = (
     update(_TABLE)
     .where(_TABLE.c.channel == bindparam("key_channel"), _TABLE.c.user_id == bindparam("key_user"))
     .values(
-        state=bindparam("new_state", type_=_TABLE.c.state.type),
+        state=bindparam("new_state", type_=STATE_TYPE),
         version=bindparam("new_version"),
         updated_at=bindparam("saved_at", type_=UTCDateTime()),
     )
@@ -66,7 +66,7 @@ SAVE_CTE = (
 _DEFERRED = "conversation_saves_deferred"
 _HELD = "conversations_held"
 
-__all__ = ["ENSURE_SQL", "SAVE_CTE", "STATE_TYPE", "ConversationRepository", "Keyed", "StateSave"]
+__all__ = ["ENSURE_ROW", "SAVE_CTE", "ConversationRepository", "Keyed", "StateSave"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +151,7 @@ class ConversationRepository(Generic[S]):
         )
         if held is None:
             params = {"channel": key.channel, "user_id": key.user_id, "now": self._clock()}
-            found = (await self.session.execute(_ENSURE_ROW, params)).one()
+            found = (await self.session.execute(ENSURE_ROW, params)).one()
             held = _Locked(dict(found.state or {}), int(found.version))
         self._locked[(key.channel, key.user_id)] = held
         return held

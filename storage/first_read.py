@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, bindparam, column, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.conversations import ENSURE_SQL, STATE_TYPE, ConversationRepository
+from storage.conversations import ENSURE_ROW, ConversationRepository
 from storage.inbox_claims import SETTLE_SQL, AlreadyHandled
 from storage.models import IdentityRow, PersonRow, UTCDateTime
 from storage.people import OPEN_REQUEST, PeopleRepository
@@ -36,12 +36,7 @@ __all__ = ["first_read"]
 @cache
 def _statement(settling: bool) -> Select[Any]:
     """Built once per shape (its compiled form is cached)."""
-    conversation = (
-        text(ENSURE_SQL)
-        .bindparams(bindparam("now", type_=UTCDateTime()))
-        .columns(column("state", STATE_TYPE), column("version", Integer()))
-        .cte("conversation")
-    )
+    conversation = ENSURE_ROW.cte("conversation")
     settled: Any = None
     if settling:
         done = (
